@@ -1,0 +1,160 @@
+"""Frozen, validated parameters for each notebook.
+
+A notebook's tagged ``parameters`` cell holds literals; papermill injects overrides after it and
+only *warns* about names the notebook does not know. The cell after it therefore calls
+:meth:`Params.from_namespace`, which turns the notebook's globals into a frozen dataclass and
+stops on an unknown or mistyped name. A profile in ``params/`` (``-f params/demo.yaml``) is shared
+by all notebooks, so a name that belongs to another notebook is accepted and ignored there.
+
+Examples
+--------
+>>> CohortParams.from_namespace({"study": "x", "n_folds": 5}).study
+'x'
+>>> CohortParams.from_namespace({"n_fold": 5})
+Traceback (most recent call last):
+...
+osteolib.config.ParameterError: unknown parameter 'n_fold' (did you mean 'n_folds'?)
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, ClassVar
+
+import yaml
+
+from . import paths
+
+_LITERAL = (str, int, float, bool, list, tuple, dict, type(None))
+_IPYTHON_NAMES = {"In", "Out"}
+
+
+class ParameterError(ValueError):
+    """A notebook parameter that is unknown, of the wrong type or out of range."""
+
+
+@dataclass(frozen=True)
+class Params:
+    """Base class: type checking and construction from a notebook namespace."""
+
+    registry: ClassVar[dict[str, type["Params"]]] = {}
+    notebook: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.notebook:
+            Params.registry[cls.notebook] = cls
+
+    def __post_init__(self):
+        for f in fields(self):
+            value, kind = getattr(self, f.name), f.type
+            expected = {"str": str, "int": int, "float": (int, float), "bool": bool}.get(kind)
+            ok = expected is None or (isinstance(value, expected)
+                                      and not (kind in ("int", "float") and isinstance(value, bool)))
+            if not ok:
+                raise ParameterError(f"parameter {f.name!r} must be {kind}, got {value!r}")
+            if kind == "float":
+                object.__setattr__(self, f.name, float(value))
+        self.check()
+
+    def check(self) -> None:
+        """Range checks of a subclass."""
+
+    @classmethod
+    def known_names(cls) -> set[str]:
+        return {f.name for p in Params.registry.values() for f in fields(p)}
+
+    @classmethod
+    def from_namespace(cls, namespace: dict[str, Any]) -> "Params":
+        """Validate a notebook's globals (after papermill's injection) into this dataclass."""
+        candidates = {k for k, v in namespace.items()
+                      if not k.startswith("_") and k not in _IPYTHON_NAMES and isinstance(v, _LITERAL)}
+        known = cls.known_names() | {f.name for f in fields(cls)}
+        for name in sorted(candidates - known):
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ParameterError(f"unknown parameter {name!r}{hint}")
+        own = {f.name: namespace[f.name] for f in fields(cls) if f.name in namespace}
+        return cls(**own)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @property
+    def study_dir(self) -> Path:
+        return paths.study_dir(self.study)  # type: ignore[attr-defined]
+
+    @property
+    def data_path(self) -> Path:
+        return paths.data_dir(self.study, self.data_dir)  # type: ignore[attr-defined]
+
+
+def _check_study(study: str) -> None:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", study):
+        raise ParameterError(f"study {study!r} must be a plain folder name (letters, digits, _ . -)")
+
+
+@dataclass(frozen=True)
+class CohortParams(Params):
+    """Parameters of ``01_cohort.ipynb``: data, cohort, splits."""
+
+    notebook: ClassVar[str] = "01_cohort"
+    study: str = "demo"
+    data_dir: str = ""
+    n_screened: int = 902
+    image_scale: float = 0.2
+    seed: int = 0
+    n_repeats: int = 30
+    n_folds: int = 5
+
+    def check(self) -> None:
+        _check_study(self.study)
+        if self.n_screened < 20:
+            raise ParameterError("n_screened must be at least 20")
+        if not 0.02 <= self.image_scale <= 1.0:
+            raise ParameterError("image_scale must lie in [0.02, 1]")
+        if self.n_repeats < 1 or self.n_folds < 2:
+            raise ParameterError("n_repeats must be >= 1 and n_folds >= 2")
+
+
+@dataclass(frozen=True)
+class RoiParams(Params):
+    """Parameters of ``02_roi.ipynb``: the crop geometry, in pixels of the study's images."""
+
+    notebook: ClassVar[str] = "02_roi"
+    study: str = "demo"
+    data_dir: str = ""
+    roi_height: int = 50
+    roi_width: int = 80
+    roi_dx: int = 0
+    roi_dy: int = 0
+    roi_side: str = "left"
+
+    def check(self) -> None:
+        _check_study(self.study)
+        if self.roi_height < 8 or self.roi_width < 8:
+            raise ParameterError("roi_height and roi_width must be at least 8 pixels")
+        if self.roi_side not in ("left", "right"):
+            raise ParameterError(f"roi_side must be 'left' or 'right', got {self.roi_side!r}")
+
+    @property
+    def geometry(self):
+        from .roi import RoiGeometry
+        return RoiGeometry(self.roi_height, self.roi_width, self.roi_dx, self.roi_dy, self.roi_side)
+
+
+def load_profile(name_or_path: str | Path) -> dict[str, Any]:
+    """Read a profile from ``params/`` (by name, e.g. ``"smoke"``) or from a path."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = paths.PARAMS / f"{name_or_path}.yaml"
+    path = paths.resolve(path)
+    with open(path) as f:
+        profile = yaml.safe_load(f) or {}
+    unknown = set(profile) - Params.known_names()
+    if unknown:
+        raise ParameterError(f"{path}: unknown parameter(s) {sorted(unknown)}")
+    return profile

@@ -1,0 +1,68 @@
+"""Reading radiographs as 8-bit grayscale arrays.
+
+TIFF (through tifffile), PNG and JPEG (through Pillow), 8 or 16 bit, gray or colour.
+
+* Colour (RGB/RGBA, or a palette) is converted with the ITU-R BT.601 luma weights
+  (0.299 R + 0.587 G + 0.114 B), as Pillow's ``convert("L")`` does.
+* 16-bit (and other integer) data are mapped linearly to 0-255 over the smallest standard
+  detector depth (8, 10, 12, 14 or 16 bits) that holds the image's maximum value: a 12-bit
+  export stored in 16-bit words fills the 8-bit range, relative intensities are kept, and an
+  8-bit image stored as 16 bits (values x 257) maps back exactly. The window is the same for
+  every pixel, so no contrast is invented per image.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import tifffile
+from PIL import Image, UnidentifiedImageError
+
+from .errors import InputError
+
+SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
+_DEPTHS = (8, 10, 12, 14, 16)
+_LUMA = np.array([0.299, 0.587, 0.114])
+
+
+def to_uint8(a: np.ndarray, file: str | Path = "<array>") -> np.ndarray:
+    """Map a 2-D (gray) or 3-D (H, W, 3|4 colour) array to a 2-D uint8 gray image."""
+    if a.ndim == 3 and a.shape[-1] in (3, 4):
+        a = (a[..., :3].astype(np.float64) @ _LUMA)
+        a = np.round(a).astype(np.uint16 if a.max() > 255 else np.uint8)
+    if a.ndim != 2:
+        raise InputError(file, f"cannot be converted to grayscale (array of shape {a.shape})")
+    if a.dtype == np.uint8:
+        return a
+    if a.dtype == bool:
+        return a.astype(np.uint8) * 255
+    if not np.issubdtype(a.dtype, np.integer):
+        raise InputError(file, f"cannot be converted to grayscale (pixel type {a.dtype})")
+    if a.min() < 0:
+        raise InputError(file, "has negative pixel values")
+    top = int(a.max())
+    bits = next((b for b in _DEPTHS if top < 2 ** b), None)
+    if bits is None:
+        raise InputError(file, f"pixel values up to {top} exceed 16 bits")
+    scale = 255.0 / (2 ** bits - 1)
+    return np.clip(np.round(a.astype(np.float64) * scale), 0, 255).astype(np.uint8)
+
+
+def read_gray(path: str | Path) -> np.ndarray:
+    """Read one radiograph as a (height, width) uint8 array; :class:`InputError` if it cannot be."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "image not found")
+    try:
+        if path.suffix.lower() in (".tif", ".tiff"):
+            a = tifffile.imread(path)
+            if a.ndim == 3 and a.shape[0] in (3, 4) and a.shape[-1] not in (3, 4):
+                a = np.moveaxis(a, 0, -1)  # planar colour
+        else:
+            with Image.open(path) as im:
+                if im.mode in ("P", "PA", "LA", "CMYK", "YCbCr"):
+                    im = im.convert("RGB")
+                a = np.asarray(im)
+    except (OSError, ValueError, UnidentifiedImageError, tifffile.TiffFileError) as e:
+        raise InputError(path, f"cannot be read as an image ({type(e).__name__}: {e})") from e
+    return to_uint8(np.asarray(a), path)

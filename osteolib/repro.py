@@ -1,0 +1,117 @@
+"""Reproducibility: seeds, the environment report, git state, file hashes and the run manifest.
+
+One master seed drives everything; child seeds are derived with :class:`numpy.random.SeedSequence`
+so that each repeat, fold or patient has its own independent, recorded stream. This module holds
+the one helper that touches global random state (:func:`seed_everything`).
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import platform
+import random
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from . import atomic, paths
+
+#: Packages whose versions are recorded in every manifest.
+PACKAGES = ("osteolib", "numpy", "pandas", "scipy", "scikit-learn", "torch", "torchvision",
+            "efficientnet-pytorch", "grad-cam", "pingouin", "tifffile", "pillow", "papermill")
+
+
+def child_seed(master: int, *path: int) -> int:
+    """A 32-bit seed derived from ``master`` and a path of integers (e.g. repeat, fold).
+
+    Examples
+    --------
+    >>> child_seed(0, 3) == child_seed(0, 3) != child_seed(0, 4)
+    True
+    """
+    return int(np.random.SeedSequence([int(master), *map(int, path)]).generate_state(1)[0])
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch global generators (for third-party code that uses them)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency, but keep this importable
+        return
+    torch.manual_seed(seed)
+
+
+def sha256(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def versions() -> dict[str, str]:
+    """Installed versions of the packages that shape the results."""
+    out = {"python": sys.version.split()[0]}
+    for name in PACKAGES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def git_state(root: Path = paths.ROOT) -> dict[str, object]:
+    """Commit and whether the working tree has uncommitted changes (None outside a git checkout)."""
+    def git(*args: str) -> str | None:
+        try:
+            return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                                  check=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return None
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "dirty": None if status is None else bool(status)}
+
+
+def device_report() -> dict[str, object]:
+    """CPU/GPU the run sees."""
+    info: dict[str, object] = {"platform": platform.platform(), "processor": platform.machine()}
+    try:
+        import torch
+        info["torch_threads"] = torch.get_num_threads()
+        info["cuda"] = torch.cuda.is_available()
+        if torch.cuda.is_available():
+            info["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    except ImportError:  # pragma: no cover
+        pass
+    return info
+
+
+def environment_report() -> dict[str, object]:
+    """Everything a reader of an executed notebook needs to know about where it ran."""
+    return {"time_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "versions": versions(), "git": git_state(), "device": device_report()}
+
+
+def write_manifest(folder: str | Path, step: str, params: dict, inputs: dict[str, str | Path],
+                   outputs: list[str | Path] | None = None, extra: dict | None = None) -> Path:
+    """Write ``<folder>/manifest_<step>.json``: parameters, environment, input and output hashes.
+
+    ``inputs`` maps a role (e.g. ``"clinical.csv"``) to a file; each is hashed. ``outputs`` are
+    hashed too, so a later step can tell whether what it reads is what this step wrote.
+    """
+    folder = Path(folder)
+    def digest(p: str | Path) -> dict[str, str]:
+        p = Path(p)
+        return {"path": str(p.relative_to(paths.ROOT)) if p.is_relative_to(paths.ROOT) else str(p),
+                "sha256": sha256(p)}
+    manifest = {"step": step, "parameters": params, "environment": environment_report(),
+                "inputs": {k: digest(v) for k, v in inputs.items()},
+                "outputs": [digest(p) for p in (outputs or [])], **(extra or {})}
+    return atomic.write_json(manifest, folder / f"manifest_{step}.json")

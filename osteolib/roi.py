@@ -1,0 +1,143 @@
+"""The region of interest: its geometry (pure) and the cropping of a data folder.
+
+The ROI holds the cortical bone of the lower mandibular border below the mental foramen
+(STUDY.md section 1). By default it is 400 px wide and 250 px high, centred on the foramen's x
+with its top edge at the foramen's y; size, offsets and side are parameters. A box that leaves
+the image is an error, never silently padded.
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+from tqdm.auto import tqdm
+
+from . import atomic, images, repro
+from .errors import InputError
+
+LANDMARK_COLUMNS = ("patient_id", "side", "x", "y")
+
+
+@dataclass(frozen=True)
+class RoiGeometry:
+    """Crop geometry in pixels of the images it is applied to.
+
+    Parameters
+    ----------
+    height, width : ROI size (paper: 250 x 400).
+    dx : horizontal offset of the box centre from the landmark (+ towards the image's right).
+    dy : vertical offset of the box's top edge from the landmark (+ downwards).
+    side : which mental foramen, ``"left"`` (the patient's left, on the image's right) or ``"right"``.
+
+    Examples
+    --------
+    >>> RoiGeometry().box(1900.0, 1150.0)
+    (1700, 1150, 2100, 1400)
+    """
+
+    height: int = 250
+    width: int = 400
+    dx: int = 0
+    dy: int = 0
+    side: str = "left"
+
+    def box(self, x: float, y: float) -> tuple[int, int, int, int]:
+        """(x0, y0, x1, y1), half-open, of the ROI for a landmark at (x, y)."""
+        x0 = int(np.floor(x + self.dx - self.width / 2 + 0.5))
+        y0 = int(np.floor(y + self.dy + 0.5))
+        return x0, y0, x0 + self.width, y0 + self.height
+
+    def scaled(self, factor: float) -> "RoiGeometry":
+        """The same anatomy on images scaled by ``factor``."""
+        r = lambda v: int(round(v * factor))
+        return RoiGeometry(r(self.height), r(self.width), r(self.dx), r(self.dy), self.side)
+
+
+def read_landmarks(data_dir: str | Path, patient_ids, side: str) -> pd.DataFrame:
+    """Landmarks of ``side`` for ``patient_ids``: patient_id, x, y, row (spreadsheet row in the file)."""
+    file = Path(data_dir) / "landmarks.csv"
+    if not file.is_file():
+        raise InputError(file, "file not found")
+    df = pd.read_csv(file, dtype=str, keep_default_na=False)
+    for col in LANDMARK_COLUMNS:
+        if col not in df.columns:
+            raise InputError(file, f"missing column (expected {', '.join(LANDMARK_COLUMNS)})", column=col)
+    df["row"] = np.arange(len(df)) + 2
+    bad = ~df["side"].str.strip().isin(["left", "right"])
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(file, f"unknown side {df['side'].iloc[i]!r} (expected left or right)", row=i + 2, column="side")
+    for col in ("x", "y"):
+        values = pd.to_numeric(df[col].str.strip(), errors="coerce")
+        if values.isna().any():
+            i = int(np.flatnonzero(values.isna())[0])
+            raise InputError(file, f"{df[col].iloc[i]!r} is not a number", row=i + 2, column=col)
+        df[col] = values
+    df["patient_id"], df["side"] = df["patient_id"].str.strip(), df["side"].str.strip()
+    dup = df.duplicated(["patient_id", "side"])
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        raise InputError(file, f"second {df['side'].iloc[i]} landmark for patient {df['patient_id'].iloc[i]!r}",
+                         row=i + 2, column="patient_id")
+    mine = df[df["side"] == side].set_index("patient_id")
+    missing = [p for p in patient_ids if p not in mine.index]
+    if missing:
+        raise InputError(file, f"no {side} landmark for patient {missing[0]!r}"
+                               + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""),
+                         column="patient_id")
+    return mine.loc[list(patient_ids), ["x", "y", "row"]].reset_index()
+
+
+def crop(image: np.ndarray, box: tuple[int, int, int, int], patient_id: str) -> np.ndarray:
+    """The ROI of ``image``; InputError when the box leaves the image (no padding)."""
+    x0, y0, x1, y1 = box
+    h, w = image.shape
+    if x0 < 0 or y0 < 0 or x1 > w or y1 > h:
+        raise InputError(f"patient {patient_id}", f"ROI box x {x0}..{x1}, y {y0}..{y1} leaves the "
+                         f"image ({w} x {h} px): check the landmark or the ROI geometry")
+    return image[y0:y1, x0:x1].copy()
+
+
+def _one(data_dir: Path, rois_dir: Path, geometry: RoiGeometry, rec: dict) -> dict:
+    image = images.read_gray(data_dir / rec["image"])
+    h, w = image.shape
+    if not (0 <= rec["x"] < w and 0 <= rec["y"] < h):
+        raise InputError(data_dir / "landmarks.csv", f"landmark ({rec['x']:g}, {rec['y']:g}) of patient "
+                         f"{rec['patient_id']!r} lies outside its image ({w} x {h} px)", row=rec["row"], column="x")
+    box = geometry.box(rec["x"], rec["y"])
+    roi = crop(image, box, rec["patient_id"])
+    out = rois_dir / f"{rec['patient_id']}.png"
+    Image.fromarray(roi).save(out, optimize=False)
+    return {"patient_id": rec["patient_id"], "side": geometry.side, "x0": box[0], "y0": box[1],
+            "x1": box[2], "y1": box[3], "image": rec["image"], "sha256": repro.sha256(out)}
+
+
+def crop_study(data_dir: str | Path, cohort: pd.DataFrame, geometry: RoiGeometry,
+               study_dir: str | Path, jobs: int = 4, progress: bool = True) -> pd.DataFrame:
+    """Crop every cohort patient's ROI into ``<study_dir>/rois/`` and write ``rois/rois.csv``.
+
+    The folder is built under a temporary name and replaces ``rois/`` only when every patient
+    succeeded, so a bad image leaves the previous ROIs (or none) in place, never a mixture.
+    """
+    data_dir, study_dir = Path(data_dir), Path(study_dir)
+    lm = read_landmarks(data_dir, cohort["patient_id"].tolist(), geometry.side)
+    recs = lm.merge(cohort[["patient_id", "image"]], on="patient_id").to_dict("records")
+    with atomic.atomic_dir(study_dir / "rois") as tmp:
+        with ThreadPoolExecutor(jobs) as pool:  # PNG/TIFF codecs release the GIL
+            rows = list(tqdm(pool.map(lambda r: _one(data_dir, tmp, geometry, r), recs),
+                             total=len(recs), desc="ROIs", unit="img", disable=not progress))
+        table = pd.DataFrame(rows)
+        table.to_csv(tmp / "rois.csv", index=False)
+    return table
+
+
+def read_rois(study_dir: str | Path) -> pd.DataFrame:
+    """``rois/rois.csv`` as notebook 02 wrote it."""
+    file = Path(study_dir) / "rois" / "rois.csv"
+    if not file.is_file():
+        raise FileNotFoundError(f"{file} not found: run notebooks/02_roi.ipynb for this study first")
+    return pd.read_csv(file, dtype={"patient_id": str})

@@ -1,0 +1,110 @@
+"""Repeated stratified k-fold cross-validation with an inner train/validation split.
+
+For each repeat ``r`` the patients are split into ``n_folds`` stratified folds
+(:class:`sklearn.model_selection.StratifiedKFold`, shuffled with a seed derived from the master
+seed and ``r``); inside each fold the remaining patients are split train:validation = 8:1,
+stratified (:func:`sklearn.model_selection.train_test_split`). The validation part serves early
+stopping only; the test fold is never looked at before the final prediction.
+
+All arms and backbones read the same ``splits.csv`` (columns repeat, fold, patient_id, role),
+so their results are paired repeat by repeat.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedKFold, train_test_split
+
+from . import atomic, repro
+
+ROLES = ("train", "val", "test")
+VAL_FRACTION = 1 / 9  # train:validation = 8:1 (the paper)
+
+
+def make(cohort: pd.DataFrame, n_repeats: int = 30, n_folds: int = 5, seed: int = 0) -> pd.DataFrame:
+    """Splits of ``cohort`` (columns patient_id, label).
+
+    Returns
+    -------
+    DataFrame with columns repeat, fold, patient_id, role; one row per patient, repeat and fold.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"patient_id": [f"p{i}" for i in range(40)], "label": [0, 1] * 20})
+    >>> s = make(c, n_repeats=2, n_folds=5, seed=0)
+    >>> s.groupby(["repeat", "role"]).size().loc[0].to_dict()
+    {'test': 40, 'train': 140, 'val': 20}
+    """
+    ids = cohort["patient_id"].to_numpy()
+    y = cohort["label"].to_numpy()
+    parts = []
+    for r in range(n_repeats):
+        skf = StratifiedKFold(n_folds, shuffle=True, random_state=repro.child_seed(seed, r) % 2**32)
+        for f, (rest, test) in enumerate(skf.split(ids, y)):
+            train, val = train_test_split(rest, test_size=VAL_FRACTION, stratify=y[rest],
+                                          random_state=repro.child_seed(seed, r, f) % 2**32)
+            for role, idx in (("train", train), ("val", val), ("test", test)):
+                parts.append(pd.DataFrame({"repeat": r, "fold": f, "patient_id": ids[np.sort(idx)],
+                                           "role": role}))
+    splits = pd.concat(parts, ignore_index=True)
+    check(splits, cohort)
+    return splits
+
+
+def check(splits: pd.DataFrame, cohort: pd.DataFrame) -> None:
+    """Raise ValueError unless every patient is tested exactly once per repeat and, within each
+    fold, has exactly one role (train, validation and test never overlap)."""
+    ids = set(cohort["patient_id"])
+    if set(splits["patient_id"]) != ids:
+        raise ValueError("splits and cohort hold different patients")
+    if not splits["role"].isin(ROLES).all():
+        raise ValueError(f"unknown role (expected {ROLES})")
+    per_fold = splits.groupby(["repeat", "fold", "patient_id"]).size()
+    if (per_fold != 1).any():
+        r, f, p = per_fold[per_fold != 1].index[0]
+        raise ValueError(f"patient {p} has more than one role in repeat {r}, fold {f}")
+    n_folds = splits.groupby("repeat")["fold"].nunique()
+    if not (per_fold.groupby(level=["repeat", "fold"]).size() == len(ids)).all():
+        raise ValueError("a fold does not assign a role to every patient")
+    tests = splits[splits["role"] == "test"].groupby(["repeat", "patient_id"]).size()
+    if (tests != 1).any() or len(tests) != len(ids) * len(n_folds):
+        r, p = tests[tests != 1].index[0] if (tests != 1).any() else (None, None)
+        raise ValueError(f"patient {p} is not tested exactly once in repeat {r}")
+
+
+def save(splits: pd.DataFrame, study_dir: str | Path) -> Path:
+    """Write ``splits.csv`` once.
+
+    An identical file is left untouched (its time stamp too, so workflows see nothing new).
+    A different one is refused while trained runs exist, because their predictions were made on
+    the old splits; start a new study (or remove ``runs/``) to change them.
+    """
+    study_dir = Path(study_dir)
+    target = study_dir / "splits.csv"
+    text = splits.to_csv(index=False)
+    if target.exists():
+        if target.read_text() == text:
+            return target
+        runs = study_dir / "runs"
+        if runs.exists() and any(runs.iterdir()):
+            raise FileExistsError(f"{target} exists with different splits and {runs} holds runs trained "
+                                  "on it: use a new study name, or remove runs/ to retrain")
+    return atomic.write_text(text, target)
+
+
+def read(study_dir: str | Path) -> pd.DataFrame:
+    """``splits.csv`` as notebook 01 wrote it."""
+    file = Path(study_dir) / "splits.csv"
+    if not file.is_file():
+        raise FileNotFoundError(f"{file} not found: run notebooks/01_cohort.ipynb for this study first")
+    return pd.read_csv(file, dtype={"patient_id": str})
+
+
+def summary(splits: pd.DataFrame, cohort: pd.DataFrame) -> pd.DataFrame:
+    """Patients and osteoporosis prevalence per role, averaged over repeats and folds."""
+    s = splits.merge(cohort[["patient_id", "label"]], on="patient_id")
+    g = s.groupby(["repeat", "fold", "role"])["label"].agg(n="size", prevalence="mean")
+    return g.groupby("role").agg(n_mean=("n", "mean"), n_min=("n", "min"), n_max=("n", "max"),
+                                 prevalence=("prevalence", "mean")).round(3)

@@ -1,0 +1,179 @@
+"""The synthetic cohort's clinical table, landmarks and ground truth (no images).
+
+Label-first, as STUDY.md section 3 asks: the sex x label counts are fixed to the paper's
+(Sukegawa et al. 2022, Table 3), age and BMI are drawn per group with the paper's means and SDs,
+then a latent T-score is drawn on its side of -2.5 with a mean that moves with age, sex and BMI.
+The bone of the radiograph (cortical width, cortical index, trabecular texture) follows the
+T-score, so the image carries the signal as it does in reality.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+#: The paper's screened cohort (902) and its exclusions, in the order they are applied.
+PAPER_SCREENED = 902
+PAPER_EXCLUSIONS = {"antiresorptive": 119, "foreign_body": 3, "mandibular_fracture": 1,
+                    "poor_quality": 1}
+#: Included patients by (label, sex): Table 3 of the paper.
+PAPER_GROUPS = {(1, "F"): 223, (1, "M"): 14, (0, "F"): 346, (0, "M"): 195}
+#: (mean, SD) of age and BMI per label: Table 3 of the paper.
+PAPER_AGE = {1: (76.9, 7.2), 0: (68.5, 13.7)}
+PAPER_BMI = {1: (21.2, 3.4), 0: (22.5, 3.7)}
+#: Latent T-score model: mean at age 70, woman, BMI 22, and its slopes (STUDY.md section 3).
+T_BASE, T_AGE, T_MALE, T_BMI, T_SD = -1.9, -0.047, 1.7, 0.12, 1.1
+THRESHOLD = -2.5
+
+
+@dataclass(frozen=True)
+class Counts:
+    """How many patients of each kind a cohort of ``n_screened`` holds."""
+
+    exclusions: dict[str, int]
+    groups: dict[tuple[int, str], int]
+
+    @classmethod
+    def for_size(cls, n_screened: int) -> "Counts":
+        """The paper's counts, scaled to ``n_screened`` (exact at 902)."""
+        f = n_screened / PAPER_SCREENED
+        excl = {k: max(1, round(v * f)) for k, v in PAPER_EXCLUSIONS.items()}
+        groups = {k: max(2, round(v * f)) for k, v in PAPER_GROUPS.items()}
+        groups[(0, "F")] += n_screened - sum(excl.values()) - sum(groups.values())
+        if groups[(0, "F")] < 2:
+            raise ValueError(f"n_screened={n_screened} is too small for a cohort")
+        return cls(excl, groups)
+
+
+def _exact_moments(rng: np.random.Generator, n: int, mean: float, sd: float,
+                   lo: float, hi: float) -> np.ndarray:
+    """Normal draws clipped to [lo, hi] and standardised so the sample has ``mean`` and ``sd``."""
+    x = rng.standard_normal(n)
+    for _ in range(5):
+        x = (x - x.mean()) / x.std(ddof=1) if n > 2 else x
+        x = np.clip(mean + sd * x, lo, hi)
+        x = (x - mean) / sd
+    return mean + sd * x
+
+
+def _truncated(rng, mu: np.ndarray, sd: float, lo: float, hi: float) -> np.ndarray:
+    a, b = (lo - mu) / sd, (hi - mu) / sd
+    return stats.truncnorm.rvs(a, b, loc=mu, scale=sd, random_state=rng)
+
+
+def _people(rng: np.random.Generator, counts: Counts) -> pd.DataFrame:
+    """Sex, label, age and BMI of every screened patient, included ones first."""
+    parts = []
+    for label in (1, 0):
+        n_f, n_m = counts.groups[(label, "F")], counts.groups[(label, "M")]
+        sex = np.array(["F"] * n_f + ["M"] * n_m)
+        age = _exact_moments(rng, len(sex), *PAPER_AGE[label], lo=30, hi=99)
+        bmi = _exact_moments(rng, len(sex), *PAPER_BMI[label], lo=13.5, hi=42)
+        parts.append(pd.DataFrame({"sex": sex, "label": label, "age": age, "bmi": bmi,
+                                   "included": True}))
+    n_excl = sum(counts.exclusions.values())
+    label = (rng.random(n_excl) < 0.6).astype(int)  # antiresorptive users: mostly osteoporotic
+    sex = np.where(rng.random(n_excl) < 0.88, "F", "M")
+    age = np.clip(rng.normal(74, 9, n_excl), 40, 98)
+    bmi = np.clip(rng.normal(21.8, 3.5, n_excl), 14, 40)
+    parts.append(pd.DataFrame({"sex": sex, "label": label, "age": age, "bmi": bmi,
+                               "included": False}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _exclusion_flags(rng, people: pd.DataFrame, counts: Counts) -> pd.DataFrame:
+    """0/1 flags; excluded patients get one flag each, in the paper's order, and one
+    antiresorptive user also carries a foreign body so that the order of the flow matters."""
+    flags = pd.DataFrame(0, index=people.index, columns=list(PAPER_EXCLUSIONS))
+    excluded = people.index[~people["included"]].to_numpy()
+    start = 0
+    for name, n in counts.exclusions.items():
+        flags.loc[excluded[start:start + n], name] = 1
+        start += n
+    if counts.exclusions["antiresorptive"] > 0:
+        flags.loc[excluded[0], "foreign_body"] = 1
+    return flags
+
+
+def _tscores(rng, people: pd.DataFrame) -> pd.DataFrame:
+    """Latent T (rounded to 0.1 as DXA reports) and the hip/spine values derived from it."""
+    male = (people["sex"] == "M").to_numpy()
+    mu = (T_BASE + T_AGE * (people["age"] - 70) + T_MALE * male
+          + T_BMI * (people["bmi"] - 22)).to_numpy()
+    osteo = people["label"].to_numpy() == 1
+    t = np.empty(len(people))
+    t[osteo] = _truncated(rng, mu[osteo], T_SD, -6.0, THRESHOLD)
+    # -2.45 so that rounding to one decimal never carries a non-osteoporotic patient onto -2.5
+    t[~osteo] = _truncated(rng, mu[~osteo], T_SD, THRESHOLD + 0.05, 3.5)
+    t = np.round(t, 1)
+    other = np.round(np.minimum(t + np.abs(rng.normal(0.0, 0.7, len(t))), 4.5), 1)
+    hip_is_low = rng.random(len(t)) < 0.5
+    hip, spine = np.where(hip_is_low, t, other), np.where(hip_is_low, other, t)
+    sites = rng.random(len(t))  # 12 % hip only, 10 % spine only: the missing site is not lower
+    hip = np.where(sites < 0.10, np.nan, np.where(sites < 0.22, t, hip))
+    spine = np.where(sites < 0.10, t, np.where(sites < 0.22, np.nan, spine))
+    return pd.DataFrame({"tscore": t, "tscore_hip": hip, "tscore_spine": spine})
+
+
+def _bone(rng, t: np.ndarray, male: np.ndarray) -> pd.DataFrame:
+    """Mandibular cortical width (mm) and cortical index (C1-C3) from the latent T-score."""
+    mcw = np.clip(3.7 + 0.45 * t + 0.3 * male + rng.normal(0, 0.5, len(t)), 0.9, 6.5)
+    z = -1.3 * (t + 1.7) + rng.logistic(0, 0.6, len(t))
+    ci = np.where(z < 0.0, "C1", np.where(z < 1.8, "C2", "C3"))
+    return pd.DataFrame({"mcw_mm": np.round(mcw, 3), "cortical_index": ci})
+
+
+def _body(rng, people: pd.DataFrame) -> pd.DataFrame:
+    """Height and weight consistent with sex and BMI (a Japanese elderly population)."""
+    male = (people["sex"] == "M").to_numpy()
+    height = np.round(np.where(male, rng.normal(164, 6.5, len(male)),
+                               rng.normal(151, 6.0, len(male))), 1)
+    weight = np.round(people["bmi"].to_numpy() * (height / 100) ** 2, 1)
+    return pd.DataFrame({"height_cm": height, "weight_kg": weight})
+
+
+def _dates(rng, n: int) -> pd.DataFrame:
+    dxa = np.datetime64("2014-01-06") + rng.integers(0, 6 * 365, n).astype("timedelta64[D]")
+    pano = dxa + rng.integers(-330, 331, n).astype("timedelta64[D]")
+    return pd.DataFrame({"dxa_date": dxa.astype(str), "radiograph_date": pano.astype(str)})
+
+
+def make_tables(n_screened: int, rng: np.random.Generator, width: int, height: int
+                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Clinical table, landmarks and truth for ``n_screened`` patients on ``width x height`` images.
+
+    Returns
+    -------
+    clinical : STUDY.md section 4 columns.
+    landmarks : patient_id, side, x, y (pixels of the scaled image), two rows per patient.
+    truth : patient_id, tscore, label, mcw_mm, cortical_index, border_depth_mm, edentulous
+        (rendering parameters are added by the image generator).
+    """
+    counts = Counts.for_size(n_screened)
+    people = _people(rng, counts)
+    people = people.iloc[rng.permutation(len(people))].reset_index(drop=True)
+    flags = _exclusion_flags(rng, people, counts)
+    tscores = _tscores(rng, people)
+    bone = _bone(rng, tscores["tscore"].to_numpy(), (people["sex"] == "M").to_numpy())
+    body = _body(rng, people)
+    ids = [f"P{i + 1:0{max(4, len(str(n_screened)))}d}" for i in range(len(people))]
+    clinical = pd.DataFrame({"patient_id": ids, "image": [f"images/{i}.tif" for i in ids],
+                             "sex": people["sex"], "age": np.round(people["age"]).astype(int)})
+    clinical = pd.concat([clinical, body, tscores[["tscore_hip", "tscore_spine"]], flags,
+                          _dates(rng, len(people))], axis=1)
+    n = len(ids)
+    lx = width * (0.64 + rng.normal(0, 0.012, n))
+    ly = height * (0.785 + rng.normal(0, 0.010, n))
+    rx = width * (0.36 + rng.normal(0, 0.012, n))
+    ry = ly + height * rng.normal(0, 0.008, n)
+    landmarks = pd.DataFrame({"patient_id": ids * 2, "side": ["left"] * n + ["right"] * n,
+                              "x": np.round(np.r_[lx, rx], 1), "y": np.round(np.r_[ly, ry], 1)})
+    landmarks = landmarks.sort_values(["patient_id", "side"], kind="stable").reset_index(drop=True)
+    age = clinical["age"].to_numpy()
+    truth = pd.DataFrame({"patient_id": ids, "tscore": tscores["tscore"], "label": people["label"],
+                          **bone, "border_depth_mm": np.round(rng.uniform(12, 17, n), 2),
+                          "p_missing_tooth": np.clip(0.05 + 0.012 * (age - 45), 0.03, 0.75),
+                          "edentulous": rng.random(n) < np.clip((age - 65) * 0.012, 0, 0.35)})
+    return clinical, landmarks, truth
