@@ -18,6 +18,7 @@ Examples
 """
 from __future__ import annotations
 
+import json
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -31,7 +32,11 @@ from .. import atomic
 from .clinical import make_tables
 from .radiograph import FULL_HEIGHT, FULL_PX_MM, FULL_WIDTH, Anatomy, render
 
-__all__ = ["generate", "render_patient", "image_size"]
+__all__ = ["generate", "ensure", "is_synthetic", "render_patient", "image_size"]
+
+#: Bumped whenever the generator's output changes for the same seed.
+GENERATOR_VERSION = 1
+MARKER = "synthetic.json"
 
 
 def image_size(scale: float) -> tuple[int, int]:
@@ -100,4 +105,37 @@ def generate(out: str | Path, n_screened: int = 902, scale: float = 1.0, seed: i
         clinical.to_csv(tmp / "clinical.csv", index=False)
         landmarks.to_csv(tmp / "landmarks.csv", index=False)
         truth.to_csv(tmp / "truth.csv", index=False)
+        spec = {"generator_version": GENERATOR_VERSION, "n_screened": n_screened, "scale": scale,
+                "seed": seed, "images": images}
+        (tmp / MARKER).write_text(json.dumps(spec, indent=2, sort_keys=True) + "\n")
     return out
+
+
+def is_synthetic(data_dir: str | Path) -> bool:
+    """Whether ``data_dir`` holds a synthetic cohort (with its ground truth)."""
+    return (Path(data_dir) / MARKER).is_file() and (Path(data_dir) / "truth.csv").is_file()
+
+
+def ensure(cfg) -> Path:
+    """The data folder of a notebook configuration, generating the synthetic cohort if needed.
+
+    With ``cfg.data_dir`` set, that folder is used as it is (it must exist). Empty, the synthetic
+    cohort is generated under ``data/<study>/`` unless it is already there with the same
+    parameters; with other parameters it is an error rather than a silent mix.
+    """
+    path = cfg.data_path
+    if cfg.data_dir:
+        if not path.is_dir():
+            raise FileNotFoundError(f"data_dir {path} does not exist")
+        return path
+    want = {"generator_version": GENERATOR_VERSION, "n_screened": cfg.n_screened,
+            "scale": cfg.image_scale, "seed": cfg.seed, "images": True}
+    marker = path / MARKER
+    if marker.is_file():
+        have = json.loads(marker.read_text())
+        if have != want:
+            raise ValueError(f"{path} holds a synthetic cohort made with {have}, not {want}: "
+                             "delete that folder or use another study name")
+        return path
+    generate(path, cfg.n_screened, cfg.image_scale, cfg.seed)
+    return path

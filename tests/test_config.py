@@ -1,0 +1,66 @@
+"""Notebook parameters: the tagged cell, the frozen dataclass and the profiles agree."""
+from __future__ import annotations
+
+import ast
+import dataclasses
+import json
+
+import pytest
+import yaml
+
+from osteolib import config, paths
+
+NOTEBOOKS = sorted(paths.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def parameters_cell(nb_path):
+    nb = json.loads(nb_path.read_text())
+    cells = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(cells) == 1, f"{nb_path.name}: exactly one cell tagged 'parameters'"
+    src = "".join(cells[0]["source"])
+    values = {}
+    for line in src.splitlines():
+        node = ast.parse(line).body[0]
+        assert isinstance(node, ast.Assign), f"{nb_path.name}: one assignment per line"
+        assert "#" in line, f"{nb_path.name}: every parameter has a comment: {line}"
+        values[node.targets[0].id] = ast.literal_eval(node.value)
+    return values
+
+
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_parameters_cell_matches_dataclass_and_demo_profile(nb_path):
+    values = parameters_cell(nb_path)
+    cls = config.Params.registry[nb_path.stem]
+    fields = {f.name: f.default for f in dataclasses.fields(cls)}
+    assert values == fields, "the notebook's defaults are the dataclass defaults"
+    demo = config.load_profile("demo")
+    assert {k: demo[k] for k in values} == values, "the notebook's defaults run the demo study"
+
+
+def test_every_profile_is_valid_for_every_notebook():
+    for profile in sorted(paths.PARAMS.glob("*.yaml")):
+        values = config.load_profile(profile)
+        for cls in config.Params.registry.values():
+            cls.from_namespace(values)
+
+
+def test_unknown_and_mistyped_parameters():
+    with pytest.raises(config.ParameterError, match="unknown parameter 'n_fold' .did you mean 'n_folds'"):
+        config.CohortParams.from_namespace({"n_fold": 3})
+    with pytest.raises(config.ParameterError, match="'n_folds' must be int"):
+        config.CohortParams.from_namespace({"n_folds": "5"})
+    with pytest.raises(config.ParameterError, match="roi_side"):
+        config.RoiParams.from_namespace({"roi_side": "middle"})
+    with pytest.raises(config.ParameterError, match="plain folder name"):
+        config.CohortParams.from_namespace({"study": "../elsewhere"})
+    # a name of another notebook is accepted (profiles are shared); IPython's own names are ignored
+    cfg = config.CohortParams.from_namespace({"roi_width": 80, "In": [], "Out": {}, "_": 1, "seed": 4})
+    assert cfg.seed == 4
+    with pytest.raises(Exception):
+        cfg.seed = 5  # frozen
+
+
+def test_profile_with_unknown_key(tmp_path):
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump({"study": "x", "n_screend": 3}))
+    with pytest.raises(config.ParameterError, match="n_screend"):
+        config.load_profile(tmp_path / "bad.yaml")

@@ -1,0 +1,79 @@
+"""The notebooks themselves, executed by papermill on a tiny synthetic study (the smoke profile),
+from the repository root and from notebooks/, as a user runs them."""
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+
+import pandas as pd
+import papermill as pm
+import pytest
+
+from osteolib import config, paths
+
+pytestmark = pytest.mark.slow
+
+
+def execute(name: str, out, cwd, **parameters):
+    """papermill with one retry when the kernel fails to start (parallel kernels can collide on ports)."""
+    for attempt in range(2):
+        try:
+            return pm.execute_notebook(str(paths.NOTEBOOKS / name), str(out), parameters=parameters,
+                                       cwd=str(cwd), progress_bar=False, kernel_name="python3")
+        except (RuntimeError, TimeoutError) as e:
+            if attempt or "kernel" not in str(e).lower():
+                raise
+
+
+@pytest.fixture(scope="module")
+def study():
+    name = f"pytest-{uuid.uuid4().hex[:8]}"
+    yield name
+    shutil.rmtree(paths.study_dir(name), ignore_errors=True)
+    shutil.rmtree(paths.synthetic_data_dir(name), ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def smoke():
+    return config.load_profile("smoke")
+
+
+def test_01_and_02_from_the_root(study, smoke, tmp_path_factory):
+    out = tmp_path_factory.mktemp("nb")
+    params = {**smoke, "study": study}
+    execute("01_cohort.ipynb", out / "01.ipynb", paths.ROOT, **params)
+    execute("02_roi.ipynb", out / "02.ipynb", paths.ROOT, **params)
+    s = paths.study_dir(study)
+    flow = pd.read_csv(s / "cohort" / "flow.csv")
+    cohort = pd.read_csv(s / "cohort" / "cohort.csv")
+    assert flow["n_after"].iloc[-1] == len(cohort) == 101
+    assert (s / "cohort" / "table3.csv").is_file()
+    splits = pd.read_csv(s / "splits.csv")
+    assert splits["repeat"].nunique() == smoke["n_repeats"]
+    rois = pd.read_csv(s / "rois" / "rois.csv")
+    assert len(rois) == len(cohort) and ((rois.x1 - rois.x0) == 64).all() and ((rois.y1 - rois.y0) == 40).all()
+    for fig in ("roi_contact_sheet.png", "synthetic_examples.png"):
+        assert (s / "figures" / fig).stat().st_size > 10_000
+    manifest = json.loads((s / "cohort" / "manifest_01_cohort.json").read_text())
+    assert manifest["parameters"]["study"] == study and manifest["inputs"]["clinical.csv"]["sha256"]
+    assert "torch" in manifest["environment"]["versions"]
+    executed = json.loads((out / "01.ipynb").read_text())
+    assert any("injected-parameters" in c["metadata"].get("tags", []) for c in executed["cells"])
+
+
+def test_from_the_notebooks_folder_gives_the_same_files(study, smoke, tmp_path_factory):
+    s = paths.study_dir(study)
+    before = {p: p.read_bytes() for p in [s / "splits.csv", s / "cohort" / "cohort.csv", s / "rois" / "rois.csv"]}
+    out = tmp_path_factory.mktemp("nb2")
+    params = {**smoke, "study": study}
+    execute("01_cohort.ipynb", out / "01.ipynb", paths.NOTEBOOKS, **params)
+    execute("02_roi.ipynb", out / "02.ipynb", paths.NOTEBOOKS, **params)
+    for p, content in before.items():
+        assert p.read_bytes() == content, f"{p.name} differs between runs from the root and from notebooks/"
+
+
+def test_unknown_parameter_stops_the_notebook(tmp_path):
+    with pytest.raises(pm.PapermillExecutionError, match="unknown parameter 'n_fold'"):
+        execute("01_cohort.ipynb", tmp_path / "bad.ipynb", paths.ROOT, study="never-written", n_fold=3)
+    assert not paths.study_dir("never-written").exists()

@@ -1,0 +1,77 @@
+"""Repeated stratified folds with the inner 8:1 train/validation split."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from osteolib import splits
+
+
+@pytest.fixture(scope="module")
+def patients():
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({"patient_id": [f"P{i:04d}" for i in range(778)],
+                         "label": (rng.permutation(778) < 237).astype(int)})
+
+
+@pytest.fixture(scope="module")
+def folds(patients):
+    return splits.make(patients, n_repeats=3, n_folds=5, seed=11)
+
+
+def test_every_patient_tested_once_per_repeat(folds, patients):
+    test = folds[folds.role == "test"]
+    assert (test.groupby(["repeat", "patient_id"]).size() == 1).all()
+    assert test.groupby("repeat")["patient_id"].nunique().eq(len(patients)).all()
+
+
+def test_roles_never_overlap_and_sizes_match_the_paper(folds, patients):
+    per = folds.groupby(["repeat", "fold", "patient_id"]).size()
+    assert (per == 1).all() and len(per) == 3 * 5 * len(patients)
+    n = folds.groupby(["repeat", "fold", "role"]).size().unstack()
+    assert n["test"].between(155, 156).all()           # the paper: test fold about 156 images
+    assert (n["train"] / n["val"]).between(7.5, 8.5).all()  # train:validation = 8:1
+
+
+def test_stratified(folds, patients):
+    s = folds.merge(patients, on="patient_id")
+    prevalence = s.groupby(["repeat", "fold", "role"])["label"].mean()
+    assert (prevalence - patients["label"].mean()).abs().max() < 0.02
+
+
+def test_same_seed_same_splits_other_seed_other_splits(folds, patients):
+    again = splits.make(patients, n_repeats=3, n_folds=5, seed=11)
+    other = splits.make(patients, n_repeats=3, n_folds=5, seed=12)
+    assert again.equals(folds)
+    assert not other.equals(folds)
+    # repeats differ from each other
+    t = folds[folds.role == "test"]
+    assert not t[t.repeat == 0].sort_values("patient_id")["fold"].reset_index(drop=True).equals(
+        t[t.repeat == 1].sort_values("patient_id")["fold"].reset_index(drop=True))
+
+
+def test_check_catches_leakage(folds, patients):
+    leaky = folds.copy()
+    i = leaky.index[(leaky.role == "train")][0]
+    extra = leaky.loc[[i]].assign(role="test")
+    with pytest.raises(ValueError, match="more than one role"):
+        splits.check(pd.concat([leaky, extra]), patients)
+    moved = folds.copy()
+    j = moved.index[(moved.role == "test") & (moved.repeat == 0)][0]
+    moved.loc[j, "role"] = "train"
+    with pytest.raises(ValueError, match="not tested exactly once"):
+        splits.check(moved, patients)
+
+
+def test_saved_once(folds, patients, tmp_path):
+    target = splits.save(folds, tmp_path)
+    stamp = target.stat().st_mtime_ns
+    splits.save(folds, tmp_path)
+    assert target.stat().st_mtime_ns == stamp, "identical splits must not be rewritten"
+    assert splits.read(tmp_path).equals(folds)
+    (tmp_path / "runs" / "resnet18").mkdir(parents=True)
+    other = splits.make(patients, n_repeats=3, n_folds=5, seed=99)
+    with pytest.raises(FileExistsError, match="runs"):
+        splits.save(other, tmp_path)
+    assert splits.read(tmp_path).equals(folds)

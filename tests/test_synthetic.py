@@ -1,0 +1,105 @@
+"""The embedded synthetic cohort (STUDY.md section 3)."""
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import tifffile
+
+from osteolib import cohort
+from osteolib.synthetic import generate, image_size
+from osteolib.synthetic.clinical import Counts
+
+
+def _digest(folder):
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_same_seed_same_bytes_and_jobs_do_not_matter(tmp_path):
+    a = generate(tmp_path / "a", n_screened=30, scale=0.06, seed=7, jobs=1, progress=False)
+    b = generate(tmp_path / "b", n_screened=30, scale=0.06, seed=7, jobs=2, progress=False)
+    c = generate(tmp_path / "c", n_screened=30, scale=0.06, seed=8, jobs=1, progress=False)
+    assert _digest(a) == _digest(b)
+    assert _digest(a) != _digest(c)
+    assert len([k for k in _digest(a) if k.startswith("images/")]) == 30
+
+
+def test_default_cohort_reproduces_the_paper(paper_tables):
+    clinical = cohort.read_clinical(paper_tables, check_images=False)
+    included, flow = cohort.apply_exclusions(clinical)
+    assert len(clinical) == 902
+    assert flow.set_index("step")["n_excluded"].to_dict() == {
+        "screened": 0, "dxa_interval": 0, "antiresorptive": 119, "foreign_body": 3,
+        "mandibular_fracture": 1, "poor_quality": 1}
+    assert len(included) == 778
+    counts = included.groupby(["label", "sex"]).size().to_dict()
+    assert counts == {(1, "F"): 223, (1, "M"): 14, (0, "F"): 346, (0, "M"): 195}
+    # Sukegawa et al. 2022, Table 3: age 76.9 (7.2) / 68.5 (13.7), BMI 21.2 (3.4) / 22.5 (3.7)
+    for label, age, bmi in ((1, (76.9, 7.2), (21.2, 3.4)), (0, (68.5, 13.7), (22.5, 3.7))):
+        g = included[included["label"] == label]
+        assert abs(g["age"].mean() - age[0]) < 0.5 and abs(g["age"].std() - age[1]) < 1.0
+        assert abs(g["bmi"].mean() - bmi[0]) < 0.5 and abs(g["bmi"].std() - bmi[1]) < 1.0
+
+
+def test_tscores_follow_the_model(paper_tables):
+    clinical = cohort.read_clinical(paper_tables, check_images=False)
+    truth = pd.read_csv(paper_tables / "truth.csv")
+    assert (clinical["tscore"].to_numpy() == truth["tscore"].to_numpy()).all()
+    assert (clinical["label"].to_numpy() == truth["label"].to_numpy()).all()
+    # some patients have one site only, never none; the lower site is the latent T
+    assert clinical["tscore_hip"].isna().sum() > 30 and clinical["tscore_spine"].isna().sum() > 30
+    both = clinical.dropna(subset=["tscore_hip", "tscore_spine"])
+    assert (both[["tscore_hip", "tscore_spine"]].min(axis=1) == both["tscore"]).all()
+    # men have higher T-scores within a label; cortical width rises with T (STUDY.md: 0.45 mm per SD)
+    slope = np.polyfit(truth["tscore"], truth["mcw_mm"], 1)[0]
+    assert 0.3 < slope < 0.6
+    ci_mean_t = truth.groupby("cortical_index")["tscore"].mean()
+    assert ci_mean_t["C1"] > ci_mean_t["C2"] > ci_mean_t["C3"]
+    bmi_check = clinical["weight_kg"] / (clinical["height_cm"] / 100) ** 2
+    assert np.allclose(bmi_check, clinical["bmi"])
+
+
+def test_scaled_counts_keep_every_group():
+    counts = Counts.for_size(120)
+    assert sum(counts.exclusions.values()) + sum(counts.groups.values()) == 120
+    assert min(counts.exclusions.values()) >= 1 and min(counts.groups.values()) >= 2
+
+
+def test_images_carry_the_cortex(tiny_data):
+    truth = pd.read_csv(tiny_data / "truth.csv")
+    lm = pd.read_csv(tiny_data / "landmarks.csv")
+    w, h = image_size(truth["scale"].iloc[0])
+    for _, t in truth.head(10).iterrows():
+        img = tifffile.imread(tiny_data / "images" / f"{t['patient_id']}.tif")
+        assert img.shape == (h, w) and img.dtype == np.uint8
+        left = lm[(lm.patient_id == t["patient_id"]) & (lm.side == "left")].iloc[0]
+        x = int(left["x"])
+        col = img[:, x - 3:x + 4].mean(axis=1)
+        border, margin = int(t["border_y"]), int(t["margin_y"])
+        cortex = col[int(margin) + 1:border].mean()
+        below = col[border + 4:border + 12].mean()
+        assert cortex > below + 20, "the cortex must be brighter than the soft tissue below it"
+        # STUDY.md: the lower border lies 12-17 mm below the foramen (+- the border's waviness)
+        depth_mm = (t["border_y"] - left["y"]) * 0.1 / t["scale"]
+        assert 11.0 <= depth_mm <= 18.0
+
+
+def test_existing_folder_is_refused(tmp_path):
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "keep.txt").write_text("mine")
+    with pytest.raises(FileExistsError):
+        generate(tmp_path / "x", n_screened=30, scale=0.05, images=False, progress=False)
+    assert (tmp_path / "x" / "keep.txt").read_text() == "mine"
+
+
+def test_command_line(tmp_path):
+    out = tmp_path / "cli"
+    subprocess.run([sys.executable, "-m", "osteolib.synthetic", "--out", str(out), "--n-screened", "25",
+                    "--scale", "0.05", "--seed", "2", "--no-images"], check=True, capture_output=True)
+    assert {p.name for p in out.iterdir()} == {"clinical.csv", "landmarks.csv", "truth.csv", "synthetic.json"}
+    assert len(pd.read_csv(out / "clinical.csv")) == 25
