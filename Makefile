@@ -8,6 +8,8 @@ STUDY ?= demo
 PROFILE ?= params/$(STUDY).yaml
 OUT := outputs/$(STUDY)/notebooks
 NOTEBOOKS := 01_cohort 02_roi
+BACKBONES ?= resnet18 efficientnet-b0
+PAPERMILL := cd notebooks && ../$(BIN)/papermill --log-output --log-level WARNING
 
 .PHONY: setup study test lab clean-study
 .DEFAULT_GOAL := help
@@ -32,7 +34,10 @@ $(STAMP): pyproject.toml
 study: $(STAMP)
 	mkdir -p $(OUT)
 	set -e; for nb in $(NOTEBOOKS); do \
-	  (cd notebooks && ../$(BIN)/papermill --log-level WARNING $$nb.ipynb ../$(OUT)/$$nb.ipynb -f ../$(PROFILE)); \
+	  ($(PAPERMILL) $$nb.ipynb ../$(OUT)/$$nb.ipynb -f ../$(PROFILE)); \
+	done
+	set -e; for b in $(BACKBONES); do \
+	  ($(PAPERMILL) 03_train.ipynb ../$(OUT)/03_train__$$b.ipynb -f ../$(PROFILE) -p backbone $$b); \
 	done
 	@echo "done: outputs/$(STUDY)/ (executed notebooks in $(OUT)/)"
 

@@ -158,3 +158,76 @@ def load_profile(name_or_path: str | Path) -> dict[str, Any]:
     if unknown:
         raise ParameterError(f"{path}: unknown parameter(s) {sorted(unknown)}")
     return profile
+
+
+def parse_repeats(text: str, n_available: int) -> list[int]:
+    """``"all"``, ``"3"``, ``"0-9"`` or ``"0,2,5-7"`` -> sorted repeat numbers.
+
+    >>> parse_repeats("0,2,5-7", 30)
+    [0, 2, 5, 6, 7]
+    """
+    if text.strip() == "all":
+        return list(range(n_available))
+    out: set[int] = set()
+    for part in text.split(","):
+        m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+        if not m:
+            raise ParameterError(f"repeats {text!r}: expected 'all', '3', '0-9' or '0,2,5-7'")
+        lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
+        if hi < lo:
+            raise ParameterError(f"repeats {text!r}: {lo}-{hi} is empty")
+        out.update(range(lo, hi + 1))
+    return sorted(out)
+
+
+@dataclass(frozen=True)
+class TrainParams(Params):
+    """Parameters of ``03_train.ipynb``. ``lr`` and ``batch_size`` of 0 take the backbone's own
+    values from ``params/<backbone>.yaml``."""
+
+    notebook: ClassVar[str] = "03_train"
+    study: str = "demo"
+    backbone: str = "resnet18"
+    arms: str = "image,ensemble"
+    repeats: str = "0"
+    max_epochs: int = 4
+    patience: int = 2
+    lr: float = 0.0
+    batch_size: int = 0
+    hidden: int = 256
+    pretrained: bool = False
+    weights_dir: str = ""
+    device: str = "auto"
+    seed: int = 0
+
+    def check(self) -> None:
+        from . import models
+        _check_study(self.study)
+        models.spec(self.backbone)
+        for arm in self.arm_list:
+            if arm not in models.ARMS:
+                raise ParameterError(f"unknown arm {arm!r} in arms; valid: {', '.join(models.ARMS)}")
+        parse_repeats(self.repeats, 10**6)
+        if self.max_epochs < 1 or self.patience < 1 or self.lr < 0 or self.batch_size < 0:
+            raise ParameterError("max_epochs and patience must be >= 1, lr and batch_size >= 0")
+
+    @property
+    def arm_list(self) -> list[str]:
+        return [a.strip() for a in self.arms.split(",") if a.strip()]
+
+    def backbone_defaults(self) -> dict[str, Any]:
+        """``params/<backbone>.yaml``: the backbone's learning rate and batch size."""
+        path = paths.PARAMS / f"{self.backbone}.yaml"
+        values = load_profile(path)
+        if values.get("backbone") != self.backbone:
+            raise ParameterError(f"{path}: backbone must be {self.backbone!r}")
+        return values
+
+    def settings(self):
+        """The :class:`osteolib.training.Settings` these parameters resolve to."""
+        from .training import Settings
+        own = self.backbone_defaults()
+        return Settings(backbone=self.backbone, lr=self.lr or float(own["lr"]),
+                        batch_size=self.batch_size or int(own["batch_size"]), max_epochs=self.max_epochs,
+                        patience=self.patience, hidden=self.hidden, pretrained=self.pretrained,
+                        weights_dir=self.weights_dir, seed=self.seed)

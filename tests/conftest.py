@@ -30,3 +30,35 @@ def paper_tables(tmp_path_factory) -> Path:
 def data_copy(tiny_data, tmp_path) -> Path:
     """A writable copy of the tiny cohort."""
     return Path(shutil.copytree(tiny_data, tmp_path / "data"))
+
+
+@pytest.fixture(scope="session")
+def tiny_study(tiny_data, tmp_path_factory) -> Path:
+    """outputs/<study>/ of the tiny cohort after notebooks 01 and 02: cohort, 2 x 5-fold splits, ROIs."""
+    from osteolib import cohort, roi, splits
+    out = tmp_path_factory.mktemp("study")
+    patients = cohort.build(tiny_data, out)["cohort"]
+    splits.save(splits.make(patients, n_repeats=2, n_folds=5, seed=0), out)
+    roi.crop_study(tiny_data, patients, roi.RoiGeometry(40, 64), out, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def medium_study(tmp_path_factory) -> Path:
+    """A cohort big enough to learn from in a few CPU epochs: 300 screened (259 included)."""
+    from osteolib import cohort, roi, splits
+    data = generate(tmp_path_factory.mktemp("medium") / "data", n_screened=300, scale=SCALE, seed=4,
+                    progress=False)
+    out = tmp_path_factory.mktemp("medium_study")
+    patients = cohort.build(data, out)["cohort"]
+    splits.save(splits.make(patients, n_repeats=1, n_folds=5, seed=0), out)
+    roi.crop_study(data, patients, roi.RoiGeometry(40, 64), out, progress=False)
+    return out
+
+
+def copy_study(src: Path, dst: Path) -> Path:
+    """A writable copy of a study's inputs to training (cohort, splits, ROIs), without runs."""
+    for part in ("cohort", "rois"):
+        shutil.copytree(src / part, dst / part)
+    shutil.copy(src / "splits.csv", dst / "splits.csv")
+    return dst

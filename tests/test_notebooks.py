@@ -73,6 +73,24 @@ def test_from_the_notebooks_folder_gives_the_same_files(study, smoke, tmp_path_f
         assert p.read_bytes() == content, f"{p.name} differs between runs from the root and from notebooks/"
 
 
+def test_03_trains_the_smoke_study_and_resumes(study, smoke, tmp_path_factory):
+    out = tmp_path_factory.mktemp("nb3")
+    params = {**smoke, "study": study, "backbone": "resnet18"}
+    execute("03_train.ipynb", out / "03.ipynb", paths.NOTEBOOKS, **params)
+    runs = paths.study_dir(study) / "runs" / "resnet18"
+    cohort = pd.read_csv(paths.study_dir(study) / "cohort" / "cohort.csv", dtype={"patient_id": str})
+    for arm in ("image", "ensemble"):
+        for r in range(smoke["n_repeats"]):
+            pred = pd.read_csv(runs / arm / f"r{r:02d}" / "predictions.csv", dtype={"patient_id": str})
+            assert sorted(pred["patient_id"]) == sorted(cohort["patient_id"])
+        assert (runs / arm / "r00" / "model_f0.pt").is_file()
+    stamp = (runs / "image" / "r01" / "predictions.csv").stat().st_mtime_ns
+    executed = execute("03_train.ipynb", out / "03b.ipynb", paths.ROOT, **params)  # resume: nothing to do
+    assert (runs / "image" / "r01" / "predictions.csv").stat().st_mtime_ns == stamp
+    text = json.dumps(executed["cells"])
+    assert "done before" in text
+
+
 def test_unknown_parameter_stops_the_notebook(tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match="unknown parameter 'n_fold'"):
         execute("01_cohort.ipynb", tmp_path / "bad.ipynb", paths.ROOT, study="never-written", n_fold=3)

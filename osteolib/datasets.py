@@ -1,0 +1,135 @@
+"""Images and covariates as tensors; the covariate scaler; the paper's augmentation on the device.
+
+The ROIs of a study are small, so they are loaded once into one uint8 tensor of shape
+(n_patients, height, width) on the training device; a batch is an index into it. Augmentation
+and normalisation happen on the device, batch by batch, drawn from an explicit
+:class:`torch.Generator`, so there is no per-image Python work and no DataLoader.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from PIL import Image
+
+from .models import IMAGENET_MEAN, IMAGENET_STD
+
+
+def load_rois(study_dir: str | Path, patient_ids, device: str | torch.device = "cpu") -> torch.Tensor:
+    """ROIs of ``patient_ids`` (in that order) as a (n, height, width) uint8 tensor on ``device``."""
+    rois_dir = Path(study_dir) / "rois"
+    arrays = []
+    for pid in patient_ids:
+        file = rois_dir / f"{pid}.png"
+        if not file.is_file():
+            raise FileNotFoundError(f"{file} not found: run notebooks/02_roi.ipynb for this study")
+        arrays.append(np.asarray(Image.open(file).convert("L")))
+    shapes = {a.shape for a in arrays}
+    if len(shapes) != 1:
+        raise ValueError(f"ROIs in {rois_dir} differ in size: {sorted(shapes)}")
+    return torch.from_numpy(np.stack(arrays)).to(device)
+
+
+@dataclass(frozen=True)
+class CovariateScaler:
+    """Mean normalisation of age and BMI, one-hot sex: the 4-value covariate vector.
+
+    ``x' = (x - mean) / (max - min)`` with mean, min and max of the training part of a fold only.
+    Columns of the vector: age, bmi, sex_F, sex_M.
+
+    Examples
+    --------
+    >>> train = pd.DataFrame({"age": [60, 80], "bmi": [20.0, 24.0], "sex": ["F", "M"]})
+    >>> s = CovariateScaler.fit(train)
+    >>> s.transform(pd.DataFrame({"age": [70], "bmi": [26.0], "sex": ["M"]})).tolist()
+    [[0.0, 1.0, 0.0, 1.0]]
+    """
+
+    age_mean: float
+    age_range: float
+    bmi_mean: float
+    bmi_range: float
+
+    COLUMNS = ("age", "bmi", "sex_F", "sex_M")
+
+    @classmethod
+    def fit(cls, train: pd.DataFrame) -> "CovariateScaler":
+        def rng(x: pd.Series) -> float:
+            r = float(x.max() - x.min())
+            return r if r > 0 else 1.0
+        return cls(float(train["age"].mean()), rng(train["age"]), float(train["bmi"].mean()), rng(train["bmi"]))
+
+    def transform(self, df: pd.DataFrame) -> torch.Tensor:
+        """(n, 4) float32 tensor."""
+        sex = df["sex"].to_numpy()
+        x = np.stack([(df["age"].to_numpy(float) - self.age_mean) / self.age_range,
+                      (df["bmi"].to_numpy(float) - self.bmi_mean) / self.bmi_range,
+                      (sex == "F").astype(float), (sex == "M").astype(float)], axis=1)
+        return torch.from_numpy(x.astype(np.float32))
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """The paper's training augmentation; each transform applied to a sample with probability ``p``.
+
+    rotation uniform in [-degrees, +degrees]; vertical and horizontal flip; brightness and contrast
+    factors uniform in [1 - x, 1 + x].
+    """
+
+    p: float = 0.5
+    degrees: float = 25.0
+    brightness: float = 0.05
+    contrast: float = 0.05
+
+    def __call__(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """Augment a (batch, 1, height, width) float batch in [0, 1]; returns a new tensor.
+
+        Samples that draw no transform come back bit-identical.
+        """
+        b, _, h, w = x.shape
+        dev = x.device
+        u = lambda: torch.rand(b, generator=gen, device=dev)
+        on_rot, angle = u() < self.p, (u() * 2 - 1) * math.radians(self.degrees)
+        on_v, on_h = u() < self.p, u() < self.p
+        on_b, fb = u() < self.p, 1 + (u() * 2 - 1) * self.brightness
+        on_c, fc = u() < self.p, 1 + (u() * 2 - 1) * self.contrast
+        view = lambda m: m.view(b, 1, 1, 1)
+        out = torch.where(view(on_v), x.flip(-2), x)
+        out = torch.where(view(on_h), out.flip(-1), out)
+        rot = torch.nonzero(on_rot).flatten()
+        if len(rot):
+            cos, sin = torch.cos(angle[rot]), torch.sin(angle[rot])
+            # rotation about the centre in pixel space, in affine_grid's normalised coordinates
+            theta = torch.zeros(len(rot), 2, 3, device=dev, dtype=x.dtype)
+            theta[:, 0, 0], theta[:, 0, 1] = cos, -sin * h / w
+            theta[:, 1, 0], theta[:, 1, 1] = sin * w / h, cos
+            grid = torch.nn.functional.affine_grid(theta, [len(rot), 1, h, w], align_corners=False)
+            out = out.index_copy(0, rot, torch.nn.functional.grid_sample(
+                out[rot], grid, mode="bilinear", padding_mode="zeros", align_corners=False))
+        out = torch.where(view(on_b), out * view(fb).to(x.dtype), out)
+        mean = out.mean(dim=(1, 2, 3), keepdim=True)
+        out = torch.where(view(on_c), (out - mean) * view(fc).to(x.dtype) + mean, out)
+        return out.clamp(0, 1)
+
+
+def to_input(images: torch.Tensor, dtype: torch.dtype = torch.float32,
+             augment: Augmentation | None = None, gen: torch.Generator | None = None,
+             channels_last: bool = False) -> torch.Tensor:
+    """uint8 (batch, h, w) ROIs -> normalised (batch, 3, h, w) network input.
+
+    Gray is repeated to 3 channels and normalised with the ImageNet mean and SD.
+    """
+    x = images.unsqueeze(1).to(torch.float32).div_(255.0)
+    if augment is not None:
+        x = augment(x, gen)
+    mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1)
+    x = ((x.expand(-1, 3, -1, -1) - mean) / std).to(dtype)
+    return x.contiguous(memory_format=torch.channels_last) if channels_last else x.contiguous()

@@ -1,0 +1,58 @@
+"""Classification metrics from out-of-fold predictions.
+
+Positive class: osteoporosis; a patient is called positive when its predicted probability of
+osteoporosis is >= 0.5. The AUC is computed from the probabilities, never from the hard calls.
+All metrics come from scikit-learn except specificity, which scikit-learn has no function for
+(it is the recall of the negative class, computed as such).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics as skm
+
+THRESHOLD = 0.5
+#: Metric names in the order of the paper's tables.
+NAMES = ("accuracy", "auc", "precision", "recall", "specificity", "f1")
+
+
+def classification(y_true, p_osteoporosis, threshold: float = THRESHOLD) -> dict[str, float]:
+    """Accuracy, ROC AUC, precision, recall (sensitivity), specificity and F1.
+
+    Parameters
+    ----------
+    y_true : 0/1 labels (1: osteoporosis).
+    p_osteoporosis : predicted probability of osteoporosis, same length.
+
+    Examples
+    --------
+    >>> m = classification([0, 0, 1, 1], [0.1, 0.6, 0.4, 0.9])
+    >>> m["accuracy"], m["auc"], m["specificity"]
+    (0.5, 0.75, 0.5)
+    """
+    y = np.asarray(y_true).astype(int)
+    p = np.asarray(p_osteoporosis, dtype=float)
+    if y.shape != p.shape or y.ndim != 1:
+        raise ValueError("y_true and p_osteoporosis must be 1-D and of equal length")
+    call = (p >= threshold).astype(int)
+    both = len(np.unique(y)) == 2
+    return {"accuracy": skm.accuracy_score(y, call),
+            "auc": skm.roc_auc_score(y, p) if both else float("nan"),
+            "precision": skm.precision_score(y, call, zero_division=0.0),
+            "recall": skm.recall_score(y, call, zero_division=0.0),
+            "specificity": skm.recall_score(y, call, pos_label=0, zero_division=0.0),
+            "f1": skm.f1_score(y, call, zero_division=0.0)}
+
+
+def per_fold(predictions: pd.DataFrame) -> pd.DataFrame:
+    """One row per (repeat, fold) of ``predictions`` (columns repeat, fold, y_true, p_osteoporosis)."""
+    rows = [{"repeat": r, "fold": f, **classification(g["y_true"], g["p_osteoporosis"])}
+            for (r, f), g in predictions.groupby(["repeat", "fold"])]
+    return pd.DataFrame(rows)
+
+
+def per_repeat(predictions: pd.DataFrame) -> pd.DataFrame:
+    """One row per repeat, over that repeat's out-of-fold predictions of all patients."""
+    rows = [{"repeat": r, **classification(g["y_true"], g["p_osteoporosis"])}
+            for r, g in predictions.groupby("repeat")]
+    return pd.DataFrame(rows)

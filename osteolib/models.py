@@ -1,0 +1,216 @@
+"""The backbone registry and the two heads of the study.
+
+Each backbone is registered once with what the rest of the project needs to know about it: the
+library and constructor, the size of its pooled features, the layer Grad-CAM explains, its input
+normalisation and the ImageNet weights its library publishes. An unknown name is an error that
+lists the valid ones (as ``timm.create_model`` and ``torchvision.models.get_model`` do).
+
+Heads (STUDY.md section 1): the *image* arm maps the pooled CNN features through a fully
+connected hidden layer with ReLU to 2 classes; the *ensemble* arm concatenates the 4-value
+covariate vector (age, BMI, sex one-hot) to the pooled features before the same layers.
+
+Examples
+--------
+>>> net = build("resnet18", "ensemble", input_size=(50, 80), seed=0)
+>>> import torch
+>>> net(torch.zeros(2, 3, 50, 80), torch.zeros(2, 4)).shape
+torch.Size([2, 2])
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import nn
+
+ARMS = ("image", "ensemble")
+N_COVARIATES = 4
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class BackboneSpec:
+    """What the project knows about one backbone."""
+
+    name: str
+    library: str            # "torchvision" or "efficientnet-pytorch"
+    features: int           # size of the pooled feature vector
+    cam_layer: str          # attribute path inside OsteoNet, for Grad-CAM
+    weights_url: str        # the ImageNet weights its library publishes (file name carries the hash)
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
+
+    @property
+    def weights_file(self) -> str:
+        return self.weights_url.rsplit("/", 1)[-1]
+
+    @property
+    def weights_hash(self) -> str:
+        """The SHA-256 prefix in the published file name (torch.hub's convention)."""
+        return re.search(r"-([a-f0-9]{8,})\.", self.weights_file).group(1)
+
+
+_TV = "https://download.pytorch.org/models/"
+_EN = "https://github.com/lukemelas/EfficientNet-PyTorch/releases/download/1.0/"
+REGISTRY: dict[str, BackboneSpec] = {s.name: s for s in (
+    BackboneSpec("resnet18", "torchvision", 512, "backbone.layer4", _TV + "resnet18-f37072fd.pth"),
+    BackboneSpec("resnet50", "torchvision", 2048, "backbone.layer4", _TV + "resnet50-0676ba61.pth"),
+    BackboneSpec("resnet152", "torchvision", 2048, "backbone.layer4", _TV + "resnet152-394f9c45.pth"),
+    BackboneSpec("efficientnet-b0", "efficientnet-pytorch", 1280, "backbone._conv_head", _EN + "efficientnet-b0-355c32eb.pth"),
+    BackboneSpec("efficientnet-b3", "efficientnet-pytorch", 1536, "backbone._conv_head", _EN + "efficientnet-b3-5fb5a3c3.pth"),
+    BackboneSpec("efficientnet-b7", "efficientnet-pytorch", 2560, "backbone._conv_head", _EN + "efficientnet-b7-dcc49843.pth"),
+)}
+
+
+def spec(name: str) -> BackboneSpec:
+    """The registered backbone ``name``; KeyError listing the valid names otherwise."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"unknown backbone {name!r}; valid: {', '.join(REGISTRY)}") from None
+
+
+class _EfficientNetFeatures(nn.Module):
+    """efficientnet-pytorch without its classifier: image -> final feature map."""
+
+    def __init__(self, name: str, input_size: tuple[int, int]):
+        super().__init__()
+        from efficientnet_pytorch import EfficientNet
+        # image_size fixes the static 'same' padding for this input size (else it pads for 224 x 224)
+        net = EfficientNet.from_name(name, image_size=tuple(input_size))
+        net.set_swish(memory_efficient=False)  # faster; the memory-efficient form matters only for huge batches
+        self._conv_stem, self._bn0, self._blocks = net._conv_stem, net._bn0, net._blocks
+        self._conv_head, self._bn1, self._swish = net._conv_head, net._bn1, net._swish
+        self._drop_connect_rate = net._global_params.drop_connect_rate
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self._swish(self._bn0(self._conv_stem(x)))
+        for i, block in enumerate(self._blocks):
+            rate = self._drop_connect_rate * i / len(self._blocks) if self._drop_connect_rate else None
+            x = block(x, drop_connect_rate=rate)
+        return self._swish(self._bn1(self._conv_head(x)))
+
+
+class _TorchvisionFeatures(nn.Module):
+    """A torchvision ResNet without its pooling and classifier: image -> final feature map."""
+
+    def __init__(self, name: str):
+        super().__init__()
+        import torchvision
+        net = torchvision.models.get_model(name, weights=None)
+        self.conv1, self.bn1, self.relu, self.maxpool = net.conv1, net.bn1, net.relu, net.maxpool
+        self.layer1, self.layer2, self.layer3, self.layer4 = net.layer1, net.layer2, net.layer3, net.layer4
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        return self.layer4(self.layer3(self.layer2(self.layer1(x))))
+
+
+class OsteoNet(nn.Module):
+    """Backbone -> global average pooling -> [concat covariates] -> FC + ReLU -> FC(2).
+
+    Parameters
+    ----------
+    backbone : a registered name.
+    arm : ``"image"`` or ``"ensemble"`` (the latter takes a (batch, 4) covariate tensor).
+    input_size : (height, width) of the ROI, needed by EfficientNet's static padding.
+    hidden : units of the hidden fully connected layer.
+    """
+
+    def __init__(self, backbone: str, arm: str, input_size: tuple[int, int], hidden: int = 256):
+        super().__init__()
+        if arm not in ARMS:
+            raise ValueError(f"unknown arm {arm!r}; valid: {', '.join(ARMS)}")
+        self.spec, self.arm, self.input_size = spec(backbone), arm, tuple(input_size)
+        self.backbone = (_TorchvisionFeatures(backbone) if self.spec.library == "torchvision"
+                         else _EfficientNetFeatures(backbone, self.input_size))
+        n_in = self.spec.features + (N_COVARIATES if arm == "ensemble" else 0)
+        self.head = nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, 2))
+
+    def forward(self, x: torch.Tensor, covariates: torch.Tensor | None = None) -> torch.Tensor:
+        z = torch.flatten(nn.functional.adaptive_avg_pool2d(self.backbone(x), 1), 1)
+        if self.arm == "ensemble":
+            if covariates is None:
+                raise ValueError("the ensemble arm needs the covariates")
+            z = torch.cat([z, covariates.to(z.dtype)], dim=1)
+        return self.head(z)
+
+
+def build(backbone: str, arm: str, input_size: tuple[int, int], seed: int, hidden: int = 256,
+          pretrained: bool = False, weights_dir: str | Path | None = None,
+          download: bool = True) -> OsteoNet:
+    """A freshly initialised network; the initial weights depend on ``seed`` only.
+
+    With ``pretrained`` the backbone gets the ImageNet weights its library publishes
+    (see :func:`load_imagenet`); the head is always initialised from ``seed``.
+    """
+    with torch.random.fork_rng(devices=[]):  # seeded init without disturbing the caller's RNG
+        torch.manual_seed(seed)
+        net = OsteoNet(backbone, arm, input_size, hidden)
+    if pretrained:
+        load_imagenet(net, weights_dir, download)
+    return net
+
+
+def weight_candidates(s: BackboneSpec, weights_dir: str | Path | None) -> list[Path]:
+    """Where the ImageNet weights file is looked for, in order."""
+    out = [Path(weights_dir) / s.weights_file] if weights_dir else []
+    return out + [Path(torch.hub.get_dir()) / "checkpoints" / s.weights_file]
+
+
+def _verified(path: Path, s: BackboneSpec) -> Path:
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if not digest.startswith(s.weights_hash):
+        raise ValueError(f"{path}: SHA-256 {digest[:12]}... does not match the published "
+                         f"{s.weights_hash} of {s.weights_file}: the file is corrupt or not the published one")
+    return path
+
+
+def load_imagenet(net: OsteoNet, weights_dir: str | Path | None = None, download: bool = True) -> OsteoNet:
+    """Load the published ImageNet weights into ``net.backbone`` (hash checked, no unpickling).
+
+    Looks in ``weights_dir``, then in the standard torch cache (``torch.hub.get_dir()/checkpoints``);
+    if absent and ``download``, fetches the file into the cache. Raises FileNotFoundError saying
+    where to put which file when it can be neither found nor downloaded.
+    """
+    s = net.spec
+    found = next((p for p in weight_candidates(s, weights_dir) if p.is_file()), None)
+    if found is None and download:
+        try:
+            torch.hub.load_state_dict_from_url(s.weights_url, check_hash=True, progress=False,
+                                               map_location="cpu", weights_only=True)
+            found = weight_candidates(s, None)[0]
+        except Exception as e:  # no network, proxy, ...
+            reason = f" (download failed: {type(e).__name__})"
+        else:
+            reason = ""
+    else:
+        reason = "" if found else " (download disabled)"
+    if found is None:
+        places = " or ".join(str(p.parent) for p in weight_candidates(s, weights_dir))
+        raise FileNotFoundError(f"ImageNet weights for {s.name} not found{reason}: download {s.weights_url} "
+                                f"and put {s.weights_file} in {places}")
+    state = torch.load(_verified(found, s), map_location="cpu", weights_only=True)
+    _load_backbone_state(net, state)
+    return net
+
+
+def _load_backbone_state(net: OsteoNet, state: dict[str, torch.Tensor]) -> None:
+    classifier = ("fc.", "_fc.")
+    state = {k: v for k, v in state.items() if not k.startswith(classifier)}
+    missing, unexpected = net.backbone.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ValueError(f"weights do not fit {net.spec.name}: missing {missing[:3]}, unexpected {unexpected[:3]}")
+
+
+def cam_layer(net: OsteoNet) -> nn.Module:
+    """The module Grad-CAM explains (the last convolutional stage)."""
+    module: nn.Module = net
+    for part in net.spec.cam_layer.split("."):
+        module = getattr(module, part)
+    return module

@@ -1,0 +1,278 @@
+"""Training: one fold with early stopping, and the repeat loop that resumes.
+
+One fold (:func:`fit_fold`): SGD (momentum 0.9, weight decay 0) on the training part, the
+validation part after every epoch, early stopping after ``patience`` epochs without a lower
+validation loss, the best-validation weights restored, then the test fold predicted. The test
+fold is never looked at before that final prediction.
+
+One repeat (:func:`run`): every fold of every requested arm on the same splits, with the same
+initial backbone weights, batch order and augmentation for both arms (seeds derived from the
+master seed, the repeat and the fold). After each repeat and arm, ``runs/<backbone>/<arm>/r<NN>/``
+(``predictions.csv``, ``history.csv``, ``metrics.json``) appears whole; a rerun skips the
+repeats that are there, so an interrupted run loses at most the repeat it was in.
+
+On CUDA the forward pass runs in bfloat16 autocast with channels_last memory; on the CPU in
+float32, deterministically (the same seed gives the same numbers).
+"""
+from __future__ import annotations
+
+import copy
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.metrics import roc_auc_score
+from torch import nn
+from tqdm import tqdm
+
+from . import atomic, metrics, models, repro
+from .datasets import Augmentation, CovariateScaler, load_rois, to_input
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that shapes a trained model (recorded with every run)."""
+
+    backbone: str
+    lr: float
+    batch_size: int = 32
+    max_epochs: int = 100
+    patience: int = 20
+    hidden: int = 256
+    pretrained: bool = False
+    weights_dir: str = ""
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    seed: int = 0
+    augmentation: dict = field(default_factory=lambda: asdict(Augmentation()))
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """``auto``: the first CUDA device when there is one, else the CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+class EarlyStopping:
+    """Track the best validation loss; stop after ``patience`` epochs without improvement.
+
+    Keeps a copy of the best weights (on their device) and restores them on request.
+    """
+
+    def __init__(self, patience: int):
+        self.patience, self.best, self.best_epoch, self.wait, self.state = patience, float("inf"), -1, 0, None
+
+    def step(self, epoch: int, val_loss: float, model: nn.Module) -> bool:
+        """Record an epoch; True when training should stop."""
+        if val_loss < self.best:
+            self.best, self.best_epoch, self.wait = val_loss, epoch, 0
+            self.state = copy.deepcopy(model.state_dict())
+        else:
+            self.wait += 1
+        return self.wait >= self.patience
+
+    def restore(self, model: nn.Module) -> nn.Module:
+        if self.state is not None:
+            model.load_state_dict(self.state)
+        return model
+
+
+@dataclass
+class Fold:
+    """Tensors of one fold, all on the training device."""
+
+    images: torch.Tensor             # (n, h, w) uint8, every patient of the study
+    labels: torch.Tensor             # (n,) int64
+    covariates: torch.Tensor | None  # (n, 4) float32 scaled on this fold's training part, or None
+    train: torch.Tensor              # indices
+    val: torch.Tensor
+    test: torch.Tensor
+
+
+class _Runner:
+    """Forward passes with the device's precision policy."""
+
+    def __init__(self, net: nn.Module, device: torch.device):
+        self.cuda = device.type == "cuda"
+        self.net = net.to(device, memory_format=torch.channels_last) if self.cuda else net.to(device)
+
+    def logits(self, fold: Fold, idx: torch.Tensor, augment=None, gen=None) -> torch.Tensor:
+        x = to_input(fold.images[idx], augment=augment, gen=gen, channels_last=self.cuda)
+        cov = fold.covariates[idx] if fold.covariates is not None else None
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.cuda):
+            return self.net(x, cov).float()
+
+    @torch.no_grad()
+    def evaluate(self, fold: Fold, idx: torch.Tensor, batch: int) -> tuple[float, np.ndarray]:
+        """Mean cross-entropy and P(osteoporosis) over ``idx`` (every sample, no drop_last)."""
+        self.net.eval()
+        out = torch.cat([self.logits(fold, idx[i:i + batch]) for i in range(0, len(idx), batch)])
+        loss = nn.functional.cross_entropy(out, fold.labels[idx]).item()
+        return loss, torch.softmax(out, 1)[:, 1].cpu().numpy()
+
+
+def fit_fold(net: nn.Module, fold: Fold, s: Settings, gen: torch.Generator,
+             device: torch.device, label: str = "") -> tuple[pd.DataFrame, np.ndarray, EarlyStopping]:
+    """Train one fold; returns the per-epoch history, the test fold's P(osteoporosis) and the stopper."""
+    run = _Runner(net, device)
+    opt = torch.optim.SGD(run.net.parameters(), lr=s.lr, momentum=s.momentum, weight_decay=s.weight_decay)
+    augment = Augmentation(**s.augmentation)
+    stopper, rows = EarlyStopping(s.patience), []
+    y_val = fold.labels[fold.val].cpu().numpy()
+    bar = tqdm(range(s.max_epochs), desc=f"{label} epochs", leave=False, file=sys.stdout, mininterval=1.0,
+               dynamic_ncols=False, ncols=100)
+    for epoch in bar:
+        t0 = time.perf_counter()
+        run.net.train()
+        order = fold.train[torch.randperm(len(fold.train), generator=gen, device=gen.device).to(fold.train.device)]
+        # the last batch is dropped only when it would hold a single sample (BatchNorm needs two)
+        n_batches = max(1, len(order) // s.batch_size + (len(order) % s.batch_size > 1))
+        total, seen = 0.0, 0
+        for b in range(n_batches):
+            idx = order[b * s.batch_size:(b + 1) * s.batch_size]
+            loss = nn.functional.cross_entropy(run.logits(fold, idx, augment, gen), fold.labels[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total, seen = total + loss.item() * len(idx), seen + len(idx)
+        val_loss, p_val = run.evaluate(fold, fold.val, 4 * s.batch_size)
+        auc = roc_auc_score(y_val, p_val) if len(np.unique(y_val)) == 2 else float("nan")
+        rows.append({"epoch": epoch, "train_loss": total / seen,
+                     "val_loss": val_loss, "val_auc": auc, "seconds": time.perf_counter() - t0})
+        bar.set_postfix(val_loss=f"{val_loss:.3f}", best=f"{min(stopper.best, val_loss):.3f}")
+        if stopper.step(epoch, val_loss, run.net):
+            break
+    bar.close()
+    stopper.restore(run.net)
+    _, p_test = run.evaluate(fold, fold.test, 4 * s.batch_size)
+    return pd.DataFrame(rows), p_test, stopper
+
+
+class Study:
+    """The cohort, the splits and the ROIs of one study, loaded once (ROIs on ``device``)."""
+
+    def __init__(self, study_dir: str | Path, device: torch.device):
+        from . import cohort as cohort_mod, splits as splits_mod
+        self.dir = Path(study_dir)
+        self.cohort = cohort_mod.read_cohort(self.dir)
+        self.splits = splits_mod.read(self.dir)
+        splits_mod.check(self.splits, self.cohort)
+        self.device = device
+        self.images = load_rois(self.dir, self.cohort["patient_id"], device)
+        self.labels = torch.tensor(self.cohort["label"].to_numpy(), dtype=torch.int64, device=device)
+        self.index = pd.Series(np.arange(len(self.cohort)), index=self.cohort["patient_id"])
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        return tuple(self.images.shape[1:])
+
+    @property
+    def n_repeats(self) -> int:
+        return int(self.splits["repeat"].max()) + 1
+
+    def fold(self, repeat: int, k: int, arm: str) -> tuple[Fold, CovariateScaler]:
+        part = self.splits[(self.splits["repeat"] == repeat) & (self.splits["fold"] == k)]
+        idx = {role: torch.tensor(self.index[g["patient_id"]].to_numpy(), device=self.device)
+               for role, g in part.groupby("role")}
+        scaler = CovariateScaler.fit(self.cohort.iloc[idx["train"].cpu().numpy()])
+        cov = scaler.transform(self.cohort).to(self.device) if arm == "ensemble" else None
+        return Fold(self.images, self.labels, cov, idx["train"], idx["val"], idx["test"]), scaler
+
+
+def run_dir(study_dir: str | Path, backbone: str, arm: str, repeat: int) -> Path:
+    return Path(study_dir) / "runs" / backbone / arm / f"r{repeat:02d}"
+
+
+def run(study: Study, s: Settings, arms: list[str], repeats: list[int]) -> pd.DataFrame:
+    """Train ``repeats`` x folds for each arm; skip repeats already on disk. Returns a summary."""
+    for arm in arms:
+        if arm not in models.ARMS:
+            raise ValueError(f"unknown arm {arm!r}; valid: {', '.join(models.ARMS)}")
+    bad = [r for r in repeats if not 0 <= r < study.n_repeats]
+    if bad:
+        raise ValueError(f"repeats {bad} are not in splits.csv (repeats 0-{study.n_repeats - 1})")
+    summary = []
+    for repeat in tqdm(repeats, desc=f"{s.backbone} repeats", file=sys.stdout, ncols=100):
+        for arm in arms:
+            out = run_dir(study.dir, s.backbone, arm, repeat)
+            if out.exists():
+                _check_settings(out, s)
+                summary.append({"repeat": repeat, "arm": arm, "status": "done before",
+                                **json.loads((out / "metrics.json").read_text())["repeat_metrics"]})
+                continue
+            m = _run_repeat(study, s, arm, repeat, out)
+            summary.append({"repeat": repeat, "arm": arm, "status": "trained", **m})
+    return pd.DataFrame(summary)
+
+
+def _check_settings(out: Path, s: Settings) -> None:
+    have = json.loads((out / "metrics.json").read_text())["settings"]
+    if have != json.loads(json.dumps(asdict(s))):
+        diff = {k: (have.get(k), v) for k, v in asdict(s).items() if have.get(k) != v}
+        raise ValueError(f"{out} was trained with other settings {diff} (was, now): use another study "
+                         "name, or delete that backbone's runs to retrain")
+
+
+def _run_repeat(study: Study, s: Settings, arm: str, repeat: int, out: Path) -> dict:
+    preds, hist, folds, keep = [], [], [], None
+    for k in range(int(study.splits["fold"].max()) + 1):
+        t0 = time.perf_counter()
+        fold, scaler = study.fold(repeat, k, arm)
+        net = models.build(s.backbone, arm, study.input_size, seed=repro.child_seed(s.seed, repeat, k),
+                           hidden=s.hidden, pretrained=s.pretrained, weights_dir=s.weights_dir or None)
+        gen = torch.Generator(device=study.device).manual_seed(repro.child_seed(s.seed, repeat, k, 1))
+        history, p_test, stopper = fit_fold(net, fold, s, gen, study.device, f"r{repeat:02d} f{k} {arm}")
+        test = study.cohort.iloc[fold.test.cpu().numpy()]
+        preds.append(pd.DataFrame({"repeat": repeat, "fold": k, "patient_id": test["patient_id"].to_numpy(),
+                                   "y_true": test["label"].to_numpy(), "p_osteoporosis": p_test}))
+        hist.append(history.assign(fold=k))
+        folds.append({"fold": k, "best_epoch": stopper.best_epoch, "epochs": len(history),
+                      "best_val_loss": stopper.best, "seconds": time.perf_counter() - t0,
+                      **metrics.classification(preds[-1]["y_true"], p_test)})
+        tqdm.write(f"r{repeat:02d} f{k} {s.backbone}/{arm}: {len(history)} epochs, best val loss "
+                   f"{stopper.best:.3f} at epoch {stopper.best_epoch}, test AUC {folds[-1]['auc']:.3f}, "
+                   f"{folds[-1]['seconds']:.0f} s", file=sys.stdout)
+        if repeat == 0 and k == 0:
+            keep = (net.state_dict(), scaler)
+    predictions = pd.concat(preds).sort_values(["fold", "patient_id"]).reset_index(drop=True)
+    history = pd.concat(hist)[["fold", "epoch", "train_loss", "val_loss", "val_auc", "seconds"]]
+    repeat_metrics = metrics.classification(predictions["y_true"], predictions["p_osteoporosis"])
+    with atomic.atomic_dir(out) as tmp:
+        predictions.to_csv(tmp / "predictions.csv", index=False, float_format="%.6f")
+        history.to_csv(tmp / "history.csv", index=False, float_format="%.6f")
+        atomic.write_json({"backbone": s.backbone, "arm": arm, "repeat": repeat, "settings": asdict(s),
+                           "repeat_metrics": repeat_metrics, "folds": folds,
+                           "device": str(study.device), "environment": repro.environment_report()},
+                          tmp / "metrics.json")
+        if keep is not None:
+            save_checkpoint(tmp, keep[0], s, arm, study.input_size, keep[1])
+    return repeat_metrics
+
+
+def save_checkpoint(folder: Path, state: dict, s: Settings, arm: str, input_size, scaler: CovariateScaler) -> None:
+    """``model_f0.pt`` (a plain state dict) and ``model_f0.json`` (what is needed to use it)."""
+    torch.save({k: v.detach().cpu() for k, v in state.items()}, folder / "model_f0.pt")
+    spec = models.spec(s.backbone)
+    atomic.write_json({"backbone": s.backbone, "arm": arm, "input_size": list(input_size), "hidden": s.hidden,
+                       "normalisation": {"mean": spec.mean, "std": spec.std, "gray_to_rgb": "repeat"},
+                       "covariates": {"columns": list(CovariateScaler.COLUMNS), **scaler.as_dict()},
+                       "threshold": metrics.THRESHOLD, "repeat": 0, "fold": 0,
+                       "sha256": repro.sha256(folder / "model_f0.pt"), "settings": asdict(s)},
+                      folder / "model_f0.json")
+
+
+def load_checkpoint(folder: str | Path) -> tuple[models.OsteoNet, dict]:
+    """The kept model of a run folder (``runs/<backbone>/<arm>/r00``) and its sidecar; never unpickles."""
+    folder = Path(folder)
+    card = json.loads((folder / "model_f0.json").read_text())
+    if repro.sha256(folder / "model_f0.pt") != card["sha256"]:
+        raise ValueError(f"{folder / 'model_f0.pt'} does not match the hash in its sidecar")
+    net = models.build(card["backbone"], card["arm"], tuple(card["input_size"]), seed=0, hidden=card["hidden"])
+    net.load_state_dict(torch.load(folder / "model_f0.pt", map_location="cpu", weights_only=True))
+    return net.eval(), card
