@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pingouin as pg
 from scipy import stats
 
 from . import atomic
@@ -173,6 +172,8 @@ def cohort_table(cohort: pd.DataFrame) -> pd.DataFrame:
     DataFrame with columns characteristic, osteoporosis, non_osteoporosis, p_value (formatted),
     p (float), test.
     """
+    import pingouin as pg  # imported here: the rest of the module (and training) does not need it
+
     n_all = len(cohort)
     groups = {1: cohort[cohort["label"] == 1], 0: cohort[cohort["label"] == 0]}
     _, p_sex, _, _ = stats.chi2_contingency(pd.crosstab(cohort["sex"], cohort["label"]), correction=False)

@@ -192,7 +192,7 @@ class TrainParams(Params):
     repeats: str = "0"
     max_epochs: int = 4
     patience: int = 2
-    lr: float = 0.0
+    lr: float = 0.03
     batch_size: int = 0
     hidden: int = 256
     pretrained: bool = False

@@ -8,6 +8,7 @@ and normalisation happen on the device, batch by batch, drawn from an explicit
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -103,20 +104,28 @@ class Augmentation:
         view = lambda m: m.view(b, 1, 1, 1)
         out = torch.where(view(on_v), x.flip(-2), x)
         out = torch.where(view(on_h), out.flip(-1), out)
-        rot = torch.nonzero(on_rot).flatten()
-        if len(rot):
-            cos, sin = torch.cos(angle[rot]), torch.sin(angle[rot])
-            # rotation about the centre in pixel space, in affine_grid's normalised coordinates
-            theta = torch.zeros(len(rot), 2, 3, device=dev, dtype=x.dtype)
-            theta[:, 0, 0], theta[:, 0, 1] = cos, -sin * h / w
-            theta[:, 1, 0], theta[:, 1, 1] = sin * w / h, cos
-            grid = torch.nn.functional.affine_grid(theta, [len(rot), 1, h, w], align_corners=False)
-            out = out.index_copy(0, rot, torch.nn.functional.grid_sample(
-                out[rot], grid, mode="bilinear", padding_mode="zeros", align_corners=False))
+        # every sample goes through the sampler (no data-dependent indexing, so no GPU sync); the
+        # unrotated ones are then taken back unchanged
+        cos, sin = torch.cos(angle), torch.sin(angle)
+        # rotation about the centre in pixel space, in affine_grid's normalised coordinates
+        theta = torch.zeros(b, 2, 3, device=dev, dtype=x.dtype)
+        theta[:, 0, 0], theta[:, 0, 1] = cos, -sin * h / w
+        theta[:, 1, 0], theta[:, 1, 1] = sin * w / h, cos
+        grid = torch.nn.functional.affine_grid(theta, [b, 1, h, w], align_corners=False)
+        rotated = torch.nn.functional.grid_sample(out, grid, mode="bilinear", padding_mode="zeros",
+                                                  align_corners=False)
+        out = torch.where(view(on_rot), rotated, out)
         out = torch.where(view(on_b), out * view(fb).to(x.dtype), out)
         mean = out.mean(dim=(1, 2, 3), keepdim=True)
         out = torch.where(view(on_c), (out - mean) * view(fc).to(x.dtype) + mean, out)
         return out.clamp(0, 1)
+
+
+@lru_cache(maxsize=8)
+def _imagenet(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """ImageNet mean and SD as (1, 3, 1, 1) tensors, made once per device (no copy per batch)."""
+    return (torch.tensor(IMAGENET_MEAN, device=device).view(1, 3, 1, 1),
+            torch.tensor(IMAGENET_STD, device=device).view(1, 3, 1, 1))
 
 
 def to_input(images: torch.Tensor, dtype: torch.dtype = torch.float32,
@@ -129,7 +138,6 @@ def to_input(images: torch.Tensor, dtype: torch.dtype = torch.float32,
     x = images.unsqueeze(1).to(torch.float32).div_(255.0)
     if augment is not None:
         x = augment(x, gen)
-    mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1)
+    mean, std = _imagenet(x.device)
     x = ((x.expand(-1, 3, -1, -1) - mean) / std).to(dtype)
     return x.contiguous(memory_format=torch.channels_last) if channels_last else x.contiguous()

@@ -100,6 +100,8 @@ class _Runner:
 
     def __init__(self, net: nn.Module, device: torch.device):
         self.cuda = device.type == "cuda"
+        if self.cuda:
+            torch.backends.cudnn.benchmark = True  # batch shapes are fixed: let cuDNN pick its kernels
         self.net = net.to(device, memory_format=torch.channels_last) if self.cuda else net.to(device)
 
     def logits(self, fold: Fold, idx: torch.Tensor, augment=None, gen=None) -> torch.Tensor:
@@ -117,6 +119,26 @@ class _Runner:
         return loss, torch.softmax(out, 1)[:, 1].cpu().numpy()
 
 
+def train_epoch(run: "_Runner", fold: Fold, opt: torch.optim.Optimizer, batch_size: int,
+                augment: Augmentation, gen: torch.Generator) -> float:
+    """One pass over the training part in a seeded random order; returns the mean training loss."""
+    run.net.train()
+    order = fold.train[torch.randperm(len(fold.train), generator=gen, device=gen.device).to(fold.train.device)]
+    # the last batch is dropped only when it would hold a single sample (BatchNorm needs two)
+    n_batches = max(1, len(order) // batch_size + (len(order) % batch_size > 1))
+    total = torch.zeros((), device=order.device)
+    seen = 0
+    for b in range(n_batches):
+        idx = order[b * batch_size:(b + 1) * batch_size]
+        loss = nn.functional.cross_entropy(run.logits(fold, idx, augment, gen), fold.labels[idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        total += loss.detach() * len(idx)  # no .item() here: it would synchronise the GPU every step
+        seen += len(idx)
+    return float(total) / seen
+
+
 def fit_fold(net: nn.Module, fold: Fold, s: Settings, gen: torch.Generator,
              device: torch.device, label: str = "") -> tuple[pd.DataFrame, np.ndarray, EarlyStopping]:
     """Train one fold; returns the per-epoch history, the test fold's P(osteoporosis) and the stopper."""
@@ -129,21 +151,10 @@ def fit_fold(net: nn.Module, fold: Fold, s: Settings, gen: torch.Generator,
                dynamic_ncols=False, ncols=100)
     for epoch in bar:
         t0 = time.perf_counter()
-        run.net.train()
-        order = fold.train[torch.randperm(len(fold.train), generator=gen, device=gen.device).to(fold.train.device)]
-        # the last batch is dropped only when it would hold a single sample (BatchNorm needs two)
-        n_batches = max(1, len(order) // s.batch_size + (len(order) % s.batch_size > 1))
-        total, seen = 0.0, 0
-        for b in range(n_batches):
-            idx = order[b * s.batch_size:(b + 1) * s.batch_size]
-            loss = nn.functional.cross_entropy(run.logits(fold, idx, augment, gen), fold.labels[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total, seen = total + loss.item() * len(idx), seen + len(idx)
+        train_loss = train_epoch(run, fold, opt, s.batch_size, augment, gen)
         val_loss, p_val = run.evaluate(fold, fold.val, 4 * s.batch_size)
         auc = roc_auc_score(y_val, p_val) if len(np.unique(y_val)) == 2 else float("nan")
-        rows.append({"epoch": epoch, "train_loss": total / seen,
+        rows.append({"epoch": epoch, "train_loss": train_loss,
                      "val_loss": val_loss, "val_auc": auc, "seconds": time.perf_counter() - t0})
         bar.set_postfix(val_loss=f"{val_loss:.3f}", best=f"{min(stopper.best, val_loss):.3f}")
         if stopper.step(epoch, val_loss, run.net):

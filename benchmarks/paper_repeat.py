@@ -1,0 +1,63 @@
+"""One repeat of the paper profile for one backbone, both arms, outside the notebooks.
+
+Used where papermill is not installed (e.g. a bare GPU machine): synthetic cohort at full size
+(2964 x 1464 px), cohort and splits as notebook 01, 250 x 400 px ROIs as notebook 02, then
+repeat 0 of 03 with the paper's training settings (100 epochs, patience 20, SGD, batch 32).
+
+    python benchmarks/paper_repeat.py --work /tmp/paper --backbone resnet18 [--no-pretrained]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from osteolib import cohort, roi, splits, synthetic, training
+from osteolib.config import TrainParams, load_profile
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--work", required=True)
+    p.add_argument("--backbone", default="resnet18")
+    p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument("--max-epochs", type=int, default=None)
+    p.add_argument("--report", default=None, help="write the JSON report here (default: stdout)")
+    p.add_argument("--no-pretrained", action="store_true", help="untrained weights (no ImageNet file here)")
+    a = p.parse_args()
+    work = Path(a.work)
+    prof = load_profile("paper")
+    t0 = time.perf_counter()
+    data = work / "data"
+    if not data.exists():
+        synthetic.generate(data, prof["n_screened"], a.scale, prof["seed"])
+    t_data = time.perf_counter() - t0
+    study = work / "study"
+    patients = cohort.build(data, study)["cohort"]
+    splits.save(splits.make(patients, prof["n_repeats"], prof["n_folds"], prof["seed"]), study)
+    geometry = roi.RoiGeometry(prof["roi_height"], prof["roi_width"]).scaled(a.scale) if a.scale != 1 else \
+        roi.RoiGeometry(prof["roi_height"], prof["roi_width"])
+    roi.crop_study(data, patients, geometry, study)
+    t_prep = time.perf_counter() - t0 - t_data
+    params = TrainParams.from_namespace({**prof, "backbone": a.backbone, "repeats": "0",
+                                         "pretrained": not a.no_pretrained and prof["pretrained"],
+                                         **({"max_epochs": a.max_epochs} if a.max_epochs else {})})
+    s = params.settings()
+    t1 = time.perf_counter()
+    data_t = training.Study(study, training.resolve_device("auto"))
+    summary = training.run(data_t, s, params.arm_list, [0])
+    t_train = time.perf_counter() - t1
+    report = {"settings": s.__dict__, "seconds": {"generate": t_data, "cohort_splits_rois": t_prep, "train": t_train},
+              "summary": summary.to_dict("records")}
+    for arm in params.arm_list:
+        m = json.loads((training.run_dir(study, a.backbone, arm, 0) / "metrics.json").read_text())
+        report[arm] = {"folds": m["folds"], "device": m["device"]}
+    text = json.dumps(report, indent=1, default=str)
+    Path(a.report).write_text(text) if a.report else print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,215 @@
+"""Benchmark of one training epoch: the project's loop against two references, in the same run.
+
+``python -m osteolib.bench [--backbones resnet18 efficientnet-b0 resnet152] [--size 250 400]``
+
+On random ROIs and one fold of the paper's size (553 training + 225 validation/test images), per
+backbone, it times:
+
+* **naive**: the loop most published code uses: PNG files through a torch ``DataLoader`` (workers),
+  torchvision CPU transforms for the same augmentation, float32, batch 32;
+* **project**: :func:`osteolib.training.train_epoch` plus the validation pass, as ``fit_fold`` runs
+  them: ROIs resident on the device as uint8, augmentation on the device, bf16 and channels_last on
+  CUDA, batch 32;
+* **bare**: the bare training step, bf16 and channels_last on CUDA (float32 on the CPU), batch 128,
+  on one resident random batch: no data work at all (an upper bound for the training part).
+
+Each is warmed up for one epoch (cuDNN autotuning) before it is timed. With ``--parallel K`` it
+also runs K project epochs at once in K processes on the same device, to see whether training
+several folds at once fills a GPU that one small model leaves idle. Results: a CSV and a markdown
+table. This is a benchmark, not a test: it asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from PIL import Image
+from torch import nn
+
+from . import atomic, models
+from .datasets import Augmentation
+from .training import Fold, _Runner, resolve_device, train_epoch
+
+N_TRAIN, N_EVAL = 553, 225
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _data(size: tuple[int, int], seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, (N_TRAIN + N_EVAL, *size), dtype=np.uint8)
+    return images, (rng.random(N_TRAIN + N_EVAL) < 0.3).astype(np.int64)
+
+
+def project_epoch(backbone: str, images: np.ndarray, labels: np.ndarray, device: torch.device,
+                  epochs: int = 2) -> dict[str, float]:
+    """Seconds per epoch of the project's loop (train part and validation part), after a warm-up."""
+    net = models.build(backbone, "ensemble", images.shape[1:], seed=0)
+    run = _Runner(net, device)
+    n = len(images)
+    fold = Fold(torch.from_numpy(images).to(device), torch.from_numpy(labels).to(device),
+                torch.zeros(n, 4, device=device), torch.arange(N_TRAIN, device=device),
+                torch.arange(N_TRAIN, n, device=device), torch.arange(N_TRAIN, n, device=device))
+    opt = torch.optim.SGD(run.net.parameters(), lr=0.001, momentum=0.9)
+    gen = torch.Generator(device=device).manual_seed(0)
+    times = []
+    for _ in range(epochs + 1):
+        _sync(device)
+        t0 = time.perf_counter()
+        train_epoch(run, fold, opt, 32, Augmentation(), gen)
+        _sync(device)
+        t1 = time.perf_counter()
+        run.evaluate(fold, fold.val, 128)
+        _sync(device)
+        times.append((t1 - t0, time.perf_counter() - t1))
+    train, val = np.median(np.array(times[1:]), axis=0)
+    return {"project_train_s": train, "project_eval_s": val, "project_epoch_s": train + val}
+
+
+class _PngDataset(torch.utils.data.Dataset):
+    def __init__(self, files, labels, transform):
+        self.files, self.labels, self.transform = files, labels, transform
+
+    def __len__(self):
+        return len(self.files)
+
+    def __getitem__(self, i):
+        return self.transform(Image.open(self.files[i]).convert("L")), int(self.labels[i])
+
+
+def naive_epoch(backbone: str, images: np.ndarray, labels: np.ndarray, device: torch.device,
+                workers: int, epochs: int = 2) -> dict[str, float]:
+    """Seconds per epoch of the typical loop: PNG files, DataLoader, torchvision CPU transforms, fp32."""
+    from torchvision import transforms as T
+    folder = Path(tempfile.mkdtemp(prefix="osteolib-bench-"))
+    files = []
+    for i, a in enumerate(images):
+        files.append(folder / f"{i}.png")
+        Image.fromarray(a).save(files[-1])
+    norm = [T.ToTensor(), T.Lambda(lambda x: x.expand(3, -1, -1)),
+            T.Normalize(models.IMAGENET_MEAN, models.IMAGENET_STD)]
+    aug = T.Compose([T.RandomApply([T.RandomRotation(25)], p=0.5), T.RandomVerticalFlip(0.5),
+                     T.RandomHorizontalFlip(0.5), T.RandomApply([T.ColorJitter(brightness=0.05)], p=0.5),
+                     T.RandomApply([T.ColorJitter(contrast=0.05)], p=0.5), *norm])
+    kw = dict(batch_size=32, num_workers=workers, pin_memory=device.type == "cuda",
+              persistent_workers=workers > 0)
+    train = torch.utils.data.DataLoader(_PngDataset(files[:N_TRAIN], labels[:N_TRAIN], aug), shuffle=True, **kw)
+    val = torch.utils.data.DataLoader(_PngDataset(files[N_TRAIN:], labels[N_TRAIN:], T.Compose(norm)), **kw)
+    net = models.build(backbone, "image", images.shape[1:], seed=0).to(device)
+    opt = torch.optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
+    times = []
+    for _ in range(epochs + 1):
+        _sync(device)
+        t0 = time.perf_counter()
+        net.train()
+        for x, y in train:
+            loss = nn.functional.cross_entropy(net(x.to(device)), y.to(device))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        net.eval()
+        with torch.no_grad():
+            for x, y in val:
+                net(x.to(device)).cpu()
+        _sync(device)
+        times.append(time.perf_counter() - t0)
+    for f in files:
+        f.unlink()
+    folder.rmdir()
+    return {"naive_epoch_s": float(np.median(times[1:]))}
+
+
+def bare_step(backbone: str, size: tuple[int, int], device: torch.device, steps: int = 10) -> dict[str, float]:
+    """Images per second of the bare training step (batch 128, no data work)."""
+    cuda = device.type == "cuda"
+    net = models.build(backbone, "image", size, seed=0).to(device)
+    if cuda:
+        net = net.to(memory_format=torch.channels_last)
+    opt = torch.optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
+    x = torch.randn(128, 3, *size, device=device)
+    x = x.contiguous(memory_format=torch.channels_last) if cuda else x
+    y = torch.randint(0, 2, (128,), device=device)
+
+    def step():
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
+            loss = nn.functional.cross_entropy(net(x).float(), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    for _ in range(3):
+        step()
+    _sync(device)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    _sync(device)
+    ips = 128 * steps / (time.perf_counter() - t0)
+    return {"bare_img_per_s": ips, "bare_train_s": N_TRAIN / ips}
+
+
+def parallel(backbone: str, size: tuple[int, int], k: int, device: str) -> dict[str, float]:
+    """K project epochs at once in K processes: aggregate training images per second."""
+    cmd = [sys.executable, "-m", "osteolib.bench", "--worker", "--backbones", backbone,
+           "--size", str(size[0]), str(size[1]), "--device", device]
+    t0 = time.perf_counter()
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(k)]
+    outs = [float(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+    return {f"parallel{k}_train_img_per_s": k * N_TRAIN / float(np.mean(outs)),
+            f"parallel{k}_wall_s": time.perf_counter() - t0}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m osteolib.bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--backbones", nargs="+", default=["resnet18", "efficientnet-b0", "resnet152"])
+    p.add_argument("--size", nargs=2, type=int, default=[250, 400], metavar=("H", "W"))
+    p.add_argument("--device", default="auto")
+    p.add_argument("--workers", type=int, default=None, help="DataLoader workers of the naive loop "
+                   "(default: 4 on a GPU, as in the reference, else 0)")
+    p.add_argument("--epochs", type=int, default=2, help="timed epochs after the warm-up")
+    p.add_argument("--parallel", type=int, default=0, help="also run K project epochs at once (K processes)")
+    p.add_argument("--skip-naive", action="store_true")
+    p.add_argument("--out", default="outputs/bench/bench.csv")
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    a = p.parse_args(argv)
+    device, size = resolve_device(a.device), tuple(a.size)
+    images, labels = _data(size)
+    if a.worker:  # one process of --parallel: print its median training seconds per epoch
+        print(project_epoch(a.backbones[0], images, labels, device, a.epochs)["project_train_s"])
+        return 0
+    workers = a.workers if a.workers is not None else (4 if device.type == "cuda" else 0)
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({os.cpu_count()} cores)"
+    rows = []
+    for b in a.backbones:
+        row = {"backbone": b, "device": name, "input": f"{size[0]}x{size[1]}", "torch": torch.__version__}
+        row.update(project_epoch(b, images, labels, device, a.epochs))
+        row.update(bare_step(b, size, device))
+        if not a.skip_naive:
+            row.update(naive_epoch(b, images, labels, device, workers, a.epochs))
+            row["speedup_vs_naive"] = row["naive_epoch_s"] / row["project_epoch_s"]
+        row["train_ratio_vs_bare"] = row["project_train_s"] / row["bare_train_s"]
+        if a.parallel > 1:
+            row.update(parallel(b, size, a.parallel, a.device))
+            row["project_train_img_per_s"] = N_TRAIN / row["project_train_s"]
+        rows.append(row)
+        print(pd.DataFrame([row]).round(3).to_string(index=False), flush=True)
+    table = pd.DataFrame(rows)
+    out = Path(a.out)
+    atomic.write_csv(table.round(4), out)
+    atomic.write_text(table.round(3).to_markdown(index=False) + "\n", out.with_suffix(".md"))
+    print(table.round(3).to_markdown(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
