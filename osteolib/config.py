@@ -198,6 +198,7 @@ class TrainParams(Params):
     pretrained: bool = False
     weights_dir: str = ""
     device: str = "auto"
+    folds_at_once: int = 1
     seed: int = 0
 
     def check(self) -> None:
@@ -208,8 +209,8 @@ class TrainParams(Params):
             if arm not in models.ARMS:
                 raise ParameterError(f"unknown arm {arm!r} in arms; valid: {', '.join(models.ARMS)}")
         parse_repeats(self.repeats, 10**6)
-        if self.max_epochs < 1 or self.patience < 1 or self.lr < 0 or self.batch_size < 0:
-            raise ParameterError("max_epochs and patience must be >= 1, lr and batch_size >= 0")
+        if self.max_epochs < 1 or self.patience < 1 or self.lr < 0 or self.batch_size < 0 or self.folds_at_once < 1:
+            raise ParameterError("max_epochs, patience and folds_at_once must be >= 1, lr and batch_size >= 0")
 
     @property
     def arm_list(self) -> list[str]:

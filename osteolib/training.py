@@ -140,7 +140,8 @@ def train_epoch(run: "_Runner", fold: Fold, opt: torch.optim.Optimizer, batch_si
 
 
 def fit_fold(net: nn.Module, fold: Fold, s: Settings, gen: torch.Generator,
-             device: torch.device, label: str = "") -> tuple[pd.DataFrame, np.ndarray, EarlyStopping]:
+             device: torch.device, label: str = "", progress: bool = True
+             ) -> tuple[pd.DataFrame, np.ndarray, EarlyStopping]:
     """Train one fold; returns the per-epoch history, the test fold's P(osteoporosis) and the stopper."""
     run = _Runner(net, device)
     opt = torch.optim.SGD(run.net.parameters(), lr=s.lr, momentum=s.momentum, weight_decay=s.weight_decay)
@@ -148,7 +149,7 @@ def fit_fold(net: nn.Module, fold: Fold, s: Settings, gen: torch.Generator,
     stopper, rows = EarlyStopping(s.patience), []
     y_val = fold.labels[fold.val].cpu().numpy()
     bar = tqdm(range(s.max_epochs), desc=f"{label} epochs", leave=False, file=sys.stdout, mininterval=1.0,
-               dynamic_ncols=False, ncols=100)
+               dynamic_ncols=False, ncols=100, disable=not progress)
     for epoch in bar:
         t0 = time.perf_counter()
         train_loss = train_epoch(run, fold, opt, s.batch_size, augment, gen)
@@ -200,25 +201,36 @@ def run_dir(study_dir: str | Path, backbone: str, arm: str, repeat: int) -> Path
     return Path(study_dir) / "runs" / backbone / arm / f"r{repeat:02d}"
 
 
-def run(study: Study, s: Settings, arms: list[str], repeats: list[int]) -> pd.DataFrame:
-    """Train ``repeats`` x folds for each arm; skip repeats already on disk. Returns a summary."""
+def run(study: Study, s: Settings, arms: list[str], repeats: list[int], folds_at_once: int = 1) -> pd.DataFrame:
+    """Train ``repeats`` x folds for each arm; skip repeats already on disk. Returns a summary.
+
+    ``folds_at_once`` > 1 trains that many folds at the same time in worker processes sharing the
+    device: one small model leaves a large GPU mostly idle, several fill it. Every fold has its own
+    seeds, so the results do not depend on it (on the CPU the workers use the parent's thread count,
+    since summation order changes the numbers; there it gives no speed, only on a GPU).
+    """
     for arm in arms:
         if arm not in models.ARMS:
             raise ValueError(f"unknown arm {arm!r}; valid: {', '.join(models.ARMS)}")
     bad = [r for r in repeats if not 0 <= r < study.n_repeats]
     if bad:
         raise ValueError(f"repeats {bad} are not in splits.csv (repeats 0-{study.n_repeats - 1})")
+    pool = _pool(study, folds_at_once) if folds_at_once > 1 else None
     summary = []
-    for repeat in tqdm(repeats, desc=f"{s.backbone} repeats", file=sys.stdout, ncols=100):
-        for arm in arms:
-            out = run_dir(study.dir, s.backbone, arm, repeat)
-            if out.exists():
-                _check_settings(out, s)
-                summary.append({"repeat": repeat, "arm": arm, "status": "done before",
-                                **json.loads((out / "metrics.json").read_text())["repeat_metrics"]})
-                continue
-            m = _run_repeat(study, s, arm, repeat, out)
-            summary.append({"repeat": repeat, "arm": arm, "status": "trained", **m})
+    try:
+        for repeat in tqdm(repeats, desc=f"{s.backbone} repeats", file=sys.stdout, ncols=100):
+            for arm in arms:
+                out = run_dir(study.dir, s.backbone, arm, repeat)
+                if out.exists():
+                    _check_settings(out, s)
+                    summary.append({"repeat": repeat, "arm": arm, "status": "done before",
+                                    **json.loads((out / "metrics.json").read_text())["repeat_metrics"]})
+                    continue
+                m = _run_repeat(study, s, arm, repeat, out, pool)
+                summary.append({"repeat": repeat, "arm": arm, "status": "trained", **m})
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return pd.DataFrame(summary)
 
 
@@ -230,27 +242,59 @@ def _check_settings(out: Path, s: Settings) -> None:
                          "name, or delete that backbone's runs to retrain")
 
 
-def _run_repeat(study: Study, s: Settings, arm: str, repeat: int, out: Path) -> dict:
+def _fit_one(study: Study, s: Settings, arm: str, repeat: int, k: int, progress: bool = True) -> dict:
+    """Train fold ``k`` of ``repeat``; everything the repeat's files need, on the CPU."""
+    t0 = time.perf_counter()
+    fold, scaler = study.fold(repeat, k, arm)
+    net = models.build(s.backbone, arm, study.input_size, seed=repro.child_seed(s.seed, repeat, k),
+                       hidden=s.hidden, pretrained=s.pretrained, weights_dir=s.weights_dir or None)
+    gen = torch.Generator(device=study.device).manual_seed(repro.child_seed(s.seed, repeat, k, 1))
+    history, p_test, stopper = fit_fold(net, fold, s, gen, study.device, f"r{repeat:02d} f{k} {arm}", progress)
+    keep = repeat == 0 and k == 0
+    return {"k": k, "history": history, "p_test": p_test, "test": fold.test.cpu().numpy(), "scaler": scaler,
+            "best_epoch": stopper.best_epoch, "best": stopper.best, "seconds": time.perf_counter() - t0,
+            "state": {n: v.detach().cpu() for n, v in net.state_dict().items()} if keep else None}
+
+
+_WORKER: dict = {}
+
+
+def _worker_init(study_dir: str, device: str, threads: int) -> None:
+    torch.set_num_threads(threads)
+    _WORKER["study"] = Study(study_dir, torch.device(device))
+
+
+def _worker_fit(job: tuple) -> dict:
+    return _fit_one(_WORKER["study"], *job, progress=False)
+
+
+def _pool(study: Study, n: int):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    # the parent's thread count: CPU results depend on it (summation order), so keep them identical
+    threads = torch.get_num_threads()
+    return ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init,
+                               initargs=(str(study.dir), str(study.device), threads))
+
+
+def _run_repeat(study: Study, s: Settings, arm: str, repeat: int, out: Path, pool=None) -> dict:
+    ks = range(int(study.splits["fold"].max()) + 1)
+    jobs = [(s, arm, repeat, k) for k in ks]
+    results = pool.map(_worker_fit, jobs) if pool is not None else (_fit_one(study, *j) for j in jobs)
     preds, hist, folds, keep = [], [], [], None
-    for k in range(int(study.splits["fold"].max()) + 1):
-        t0 = time.perf_counter()
-        fold, scaler = study.fold(repeat, k, arm)
-        net = models.build(s.backbone, arm, study.input_size, seed=repro.child_seed(s.seed, repeat, k),
-                           hidden=s.hidden, pretrained=s.pretrained, weights_dir=s.weights_dir or None)
-        gen = torch.Generator(device=study.device).manual_seed(repro.child_seed(s.seed, repeat, k, 1))
-        history, p_test, stopper = fit_fold(net, fold, s, gen, study.device, f"r{repeat:02d} f{k} {arm}")
-        test = study.cohort.iloc[fold.test.cpu().numpy()]
-        preds.append(pd.DataFrame({"repeat": repeat, "fold": k, "patient_id": test["patient_id"].to_numpy(),
-                                   "y_true": test["label"].to_numpy(), "p_osteoporosis": p_test}))
-        hist.append(history.assign(fold=k))
-        folds.append({"fold": k, "best_epoch": stopper.best_epoch, "epochs": len(history),
-                      "best_val_loss": stopper.best, "seconds": time.perf_counter() - t0,
-                      **metrics.classification(preds[-1]["y_true"], p_test)})
-        tqdm.write(f"r{repeat:02d} f{k} {s.backbone}/{arm}: {len(history)} epochs, best val loss "
-                   f"{stopper.best:.3f} at epoch {stopper.best_epoch}, test AUC {folds[-1]['auc']:.3f}, "
-                   f"{folds[-1]['seconds']:.0f} s", file=sys.stdout)
-        if repeat == 0 and k == 0:
-            keep = (net.state_dict(), scaler)
+    for r in results:
+        test = study.cohort.iloc[r["test"]]
+        preds.append(pd.DataFrame({"repeat": repeat, "fold": r["k"], "patient_id": test["patient_id"].to_numpy(),
+                                   "y_true": test["label"].to_numpy(), "p_osteoporosis": r["p_test"]}))
+        hist.append(r["history"].assign(fold=r["k"]))
+        folds.append({"fold": r["k"], "best_epoch": r["best_epoch"], "epochs": len(r["history"]),
+                      "best_val_loss": r["best"], "seconds": r["seconds"],
+                      **metrics.classification(preds[-1]["y_true"], r["p_test"])})
+        tqdm.write(f"r{repeat:02d} f{r['k']} {s.backbone}/{arm}: {len(r['history'])} epochs, best val loss "
+                   f"{r['best']:.3f} at epoch {r['best_epoch']}, test AUC {folds[-1]['auc']:.3f}, "
+                   f"{r['seconds']:.0f} s", file=sys.stdout)
+        if r["state"] is not None:
+            keep = (r["state"], r["scaler"])
     predictions = pd.concat(preds).sort_values(["fold", "patient_id"]).reset_index(drop=True)
     history = pd.concat(hist)[["fold", "epoch", "train_loss", "val_loss", "val_auc", "seconds"]]
     repeat_metrics = metrics.classification(predictions["y_true"], predictions["p_osteoporosis"])

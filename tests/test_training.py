@@ -152,3 +152,14 @@ def test_changed_settings_are_refused_not_mixed(tiny_study, tmp_path):
         training.run(training.Study(a, CPU), _quick(seed=1), ["image"], [0])
     with pytest.raises(ValueError, match="not in splits.csv"):
         training.run(training.Study(a, CPU), _quick(), ["image"], [5])
+
+
+def test_folds_at_once_give_the_same_results(tiny_study, tmp_path):
+    a = copy_study(tiny_study, tmp_path / "a")
+    b = copy_study(tiny_study, tmp_path / "b")
+    training.run(training.Study(a, CPU), _quick(), ["ensemble"], [0])
+    training.run(training.Study(b, CPU), _quick(), ["ensemble"], [0], folds_at_once=2)
+    pa, pb = (pd.read_csv(training.run_dir(x, "resnet18", "ensemble", 0) / "predictions.csv") for x in (a, b))
+    assert pa[["fold", "patient_id"]].equals(pb[["fold", "patient_id"]])
+    assert np.allclose(pa["p_osteoporosis"], pb["p_osteoporosis"], atol=1e-6)
+    assert (training.run_dir(b, "resnet18", "ensemble", 0) / "model_f0.pt").is_file()

@@ -35,7 +35,7 @@ from .radiograph import FULL_HEIGHT, FULL_PX_MM, FULL_WIDTH, Anatomy, render
 __all__ = ["generate", "ensure", "is_synthetic", "render_patient", "image_size"]
 
 #: Bumped whenever the generator's output changes for the same seed.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 MARKER = "synthetic.json"
 
 
@@ -50,7 +50,7 @@ def _anatomy(row: pd.Series, scale: float) -> Anatomy:
                    left_foramen=(row["left_x"], row["left_y"]),
                    right_foramen=(row["right_x"], row["right_y"]),
                    border_depth_mm=row["border_depth_mm"], mcw_mm=row["mcw_mm"],
-                   cortical_index=row["cortical_index"], tscore=row["tscore"],
+                   cortical_index=row["cortical_index"], texture_t=row["texture_t"],
                    p_missing_tooth=row["p_missing_tooth"], edentulous=bool(row["edentulous"]))
 
 

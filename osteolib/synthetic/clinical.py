@@ -26,6 +26,8 @@ PAPER_BMI = {1: (21.2, 3.4), 0: (22.5, 3.7)}
 #: Latent T-score model: mean at age 70, woman, BMI 22, and its slopes (STUDY.md section 3).
 T_BASE, T_AGE, T_MALE, T_BMI, T_SD = -1.9, -0.047, 1.7, 0.12, 1.1
 THRESHOLD = -2.5
+#: Noise of the T-score the trabecular texture shows, so that texture alone does not give the label away.
+TEXTURE_SD = 1.2
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,8 @@ def make_tables(n_screened: int, rng: np.random.Generator, width: int, height: i
     age = clinical["age"].to_numpy()
     truth = pd.DataFrame({"patient_id": ids, "tscore": tscores["tscore"], "label": people["label"],
                           **bone, "border_depth_mm": np.round(rng.uniform(12, 17, n), 2),
+                          # trabecular pattern follows T only loosely (as in reality): SD 1.2 of noise
+                          "texture_t": np.round(tscores["tscore"] + rng.normal(0, TEXTURE_SD, n), 2),
                           "p_missing_tooth": np.clip(0.05 + 0.012 * (age - 45), 0.03, 0.75),
                           "edentulous": rng.random(n) < np.clip((age - 65) * 0.012, 0, 0.35)})
     return clinical, landmarks, truth

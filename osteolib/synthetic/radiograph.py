@@ -46,7 +46,7 @@ class Anatomy:
     border_depth_mm: float
     mcw_mm: float
     cortical_index: str
-    tscore: float
+    texture_t: float        # the T-score the trabecular texture shows (T plus biological noise)
     p_missing_tooth: float
     edentulous: bool
 
@@ -149,11 +149,11 @@ def _trabecular(rng, a: Anatomy, rows: slice) -> np.ndarray:
     h, w = rows.stop - rows.start, a.width
     f = 2 if a.px_mm < 0.25 else 1
     noise = rng.standard_normal((max(4, h // f), max(4, w // f))).astype(np.float32)
-    spacing = np.clip(0.6 - 0.15 * a.tscore, 0.45, 1.6) * mm / f     # marrow space, px
+    spacing = np.clip(0.6 - 0.15 * a.texture_t, 0.45, 1.6) * mm / f     # marrow space, px
     band = ndimage.gaussian_filter(noise, 0.35 * spacing) - ndimage.gaussian_filter(noise, 0.9 * spacing)
     band /= band.std() + 1e-6
     # bright struts where the band-pass noise is high; fewer of them as the T-score falls
-    strut = _sig(3.0 * (band - np.clip(-0.1 - 0.12 * a.tscore, -0.3, 0.6)))
+    strut = _sig(3.0 * (band - np.clip(-0.1 - 0.12 * a.texture_t, -0.3, 0.6)))
     img = Image.fromarray(strut.astype(np.float32), mode="F").resize((w, h), Image.BILINEAR)
     return np.array(img, dtype=np.float32)
 
