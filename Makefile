@@ -39,6 +39,7 @@ study: $(STAMP)
 	set -e; for b in $(BACKBONES); do \
 	  ($(PAPERMILL) 03_train.ipynb ../$(OUT)/03_train__$$b.ipynb -f ../$(PROFILE) -p backbone $$b); \
 	done
+	$(PAPERMILL) 04_stats.ipynb ../$(OUT)/04_stats.ipynb -f ../$(PROFILE)
 	@echo "done: outputs/$(STUDY)/ (executed notebooks in $(OUT)/)"
 
 test: $(STAMP)

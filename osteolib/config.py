@@ -232,3 +232,18 @@ class TrainParams(Params):
                         batch_size=self.batch_size or int(own["batch_size"]), max_epochs=self.max_epochs,
                         patience=self.patience, hidden=self.hidden, pretrained=self.pretrained,
                         weights_dir=self.weights_dir, seed=self.seed)
+
+
+@dataclass(frozen=True)
+class StatsParams(Params):
+    """Parameters of ``04_stats.ipynb``."""
+
+    notebook: ClassVar[str] = "04_stats"
+    study: str = "demo"
+    n_boot: int = 2000
+    seed: int = 0
+
+    def check(self) -> None:
+        _check_study(self.study)
+        if self.n_boot < 100:
+            raise ParameterError("n_boot must be at least 100")

@@ -99,3 +99,107 @@ def contact_sheet(study_dir: str | Path, cohort: pd.DataFrame, n: int = 40, out:
     if out is not None:
         save(fig, out)
     return fig
+
+
+# --- statistics figures (notebook 04) ------------------------------------------------------------
+FPR_GRID = np.linspace(0, 1, 101)
+ARM_COLOURS = {"image": "#1f77b4", "ensemble": "#d62728", "covariates": "#7f7f7f", "osta": "#bcbd22"}
+
+
+def mean_roc(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Mean ROC over repeats: TPR interpolated on a fixed FPR grid per repeat (columns fpr, mean, sd)."""
+    from sklearn.metrics import roc_curve
+    curves = []
+    for _, g in predictions.groupby("repeat"):
+        fpr, tpr, _ = roc_curve(g["y_true"], g["p_osteoporosis"])
+        curves.append(np.interp(FPR_GRID, fpr, tpr))
+    c = np.array(curves)
+    return pd.DataFrame({"fpr": FPR_GRID, "mean": c.mean(0), "sd": c.std(0, ddof=1) if len(c) > 1 else 0 * c[0]})
+
+
+def _roc_axes(ax, title: str) -> None:
+    ax.plot([0, 1], [0, 1], ls=":", c="0.6", lw=1)
+    ax.set(xlim=(0, 1), ylim=(0, 1.01), xlabel="1 - specificity", ylabel="sensitivity", title=title, aspect="equal")
+    ax.legend(loc="lower right", fontsize=8)
+
+
+def roc_backbone(predictions: pd.DataFrame, baseline: pd.DataFrame, backbone: str,
+                 auc: pd.DataFrame, out=None) -> plt.Figure:
+    """``auc``: the summary table of :func:`osteolib.stats.summary` (its mean AUCs label the curves)."""
+    """Both arms and the covariate baseline of one backbone: mean ROC over repeats with a +-1 SD band."""
+    fig, ax = plt.subplots(figsize=(5, 5), layout="constrained")
+    parts = [(a, predictions[(predictions.backbone == backbone) & (predictions.arm == a)]) for a in ("image", "ensemble")]
+    parts.append(("covariates", baseline[baseline.arm == "covariates"]))
+    for arm, g in parts:
+        if g.empty:
+            continue
+        m = mean_roc(g)
+        a = auc[(auc.metric == "auc") & auc.backbone.isin([backbone, "baseline"]) & (auc.arm == arm)]["mean"]
+        ax.plot(m["fpr"], m["mean"], c=ARM_COLOURS[arm], label=f"{arm} (AUC {a.iloc[0]:.3f})")
+        ax.fill_between(m["fpr"], (m["mean"] - m["sd"]).clip(0), (m["mean"] + m["sd"]).clip(0, 1),
+                        color=ARM_COLOURS[arm], alpha=0.15, lw=0)
+    _roc_axes(ax, f"{backbone}: mean ROC over repeats (band: +-1 SD)")
+    if out is not None:
+        save(fig, out, (".png", ".svg"))
+    return fig
+
+
+def roc_all(predictions: pd.DataFrame, out=None) -> plt.Figure:
+    """The paper's supplementary figure: mean ROC of every model, one panel per arm."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 5), layout="constrained")
+    for ax, arm in zip(axes, ("image", "ensemble")):
+        for b, g in predictions[predictions.arm == arm].groupby("backbone"):
+            m = mean_roc(g)
+            ax.plot(m["fpr"], m["mean"], label=b)
+        _roc_axes(ax, f"{arm} models")
+    if out is not None:
+        save(fig, out, (".png", ".svg"))
+    return fig
+
+
+def metric_distributions(per_repeat: pd.DataFrame, out=None) -> plt.Figure:
+    """Per-repeat values of every metric, per backbone and arm (box plots with the repeats as dots)."""
+    import seaborn as sns
+    from .metrics import NAMES
+    long = per_repeat.melt(id_vars=["backbone", "arm", "repeat"], value_vars=list(NAMES), var_name="metric")
+    g = sns.catplot(data=long, x="backbone", y="value", hue="arm", col="metric", col_wrap=3, kind="box",
+                    palette=ARM_COLOURS, height=3.2, aspect=1.3, sharey=False, fliersize=0)
+    g.map_dataframe(sns.stripplot, x="backbone", y="value", hue="arm", dodge=True, palette=ARM_COLOURS,
+                    size=3, alpha=0.6, legend=False)
+    for ax in g.axes.flat:
+        ax.tick_params(axis="x", rotation=30)
+    g.figure.suptitle("Per-repeat metrics (each dot one CV repeat)", y=1.02)
+    if out is not None:
+        save(g.figure, out, (".png", ".svg"))
+    return g.figure
+
+
+def forest(comparisons: pd.DataFrame, out=None) -> plt.Figure:
+    """Hedges' g (ensemble - image) with its 95 % CI, per backbone and metric."""
+    c = comparisons[comparisons.test == "t-test (paper)"].dropna(subset=["hedges_g"])
+    fig, ax = plt.subplots(figsize=(6, 0.3 * max(len(c), 4) + 1), layout="constrained")
+    y = np.arange(len(c))[::-1]
+    ax.errorbar(c["hedges_g"], y, xerr=[c["hedges_g"] - c["g_ci_low"], c["g_ci_high"] - c["hedges_g"]],
+                fmt="o", c="k", ms=4, capsize=2)
+    ax.axvline(0, c="0.5", ls=":")
+    ax.set_yticks(y, [f"{b} · {m}" for b, m in zip(c["backbone"], c["metric"])], fontsize=8)
+    ax.set(xlabel="Hedges' g, ensemble - image (95% CI)", title="Effect sizes over CV repeats")
+    if not len(c):
+        ax.text(0.5, 0.5, "needs at least 2 repeats per arm", ha="center", transform=ax.transAxes)
+    if out is not None:
+        save(fig, out, (".png", ".svg"))
+    return fig
+
+
+def stats_figures(predictions: pd.DataFrame, baseline: pd.DataFrame, tables: dict, figures_dir) -> list[Path]:
+    """Every figure of notebook 04 into ``figures_dir`` (PNG and SVG); returns the PNG paths."""
+    d = Path(figures_dir)
+    out = []
+    for b in sorted(predictions["backbone"].unique()):
+        roc_backbone(predictions, baseline, b, tables["summary"], out=d / f"roc_{b}.png")
+        out.append(d / f"roc_{b}.png")
+    roc_all(predictions, out=d / "roc_all_models.png")
+    metric_distributions(tables["metrics_per_repeat"], out=d / "metrics_per_repeat.png")
+    forest(tables["comparisons"], out=d / "forest_hedges_g.png")
+    plt.close("all")
+    return out + [d / "roc_all_models.png", d / "metrics_per_repeat.png", d / "forest_hedges_g.png"]

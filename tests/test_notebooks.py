@@ -91,6 +91,42 @@ def test_03_trains_the_smoke_study_and_resumes(study, smoke, tmp_path_factory):
     assert "done before" in text
 
 
+def _fabricate(study_dir, backbone, repeats=2, seed=0):
+    """Predictions of a made-up backbone run in the layout notebook 03 writes."""
+    import numpy as np
+    cohort = pd.read_csv(study_dir / "cohort" / "cohort.csv", dtype={"patient_id": str})
+    splits = pd.read_csv(study_dir / "splits.csv", dtype={"patient_id": str})
+    rng = np.random.default_rng(seed)
+    for arm in ("image", "ensemble"):
+        for r in range(repeats):
+            t = splits[(splits["repeat"] == r) & (splits.role == "test")].merge(cohort[["patient_id", "label"]])
+            p = 1 / (1 + np.exp(-(t["label"] * 2 - 1) - rng.normal(0, 1.5, len(t))))
+            out = study_dir / "runs" / backbone / arm / f"r{r:02d}"
+            out.mkdir(parents=True)
+            pd.DataFrame({"repeat": r, "fold": t["fold"], "patient_id": t["patient_id"], "y_true": t["label"],
+                          "p_osteoporosis": p.round(6)}).to_csv(out / "predictions.csv", index=False)
+
+
+def test_04_writes_the_tables_and_figures(study, smoke, tmp_path_factory):
+    s = paths.study_dir(study)
+    _fabricate(s, "efficientnet-b0")
+    out = tmp_path_factory.mktemp("nb4")
+    execute("04_stats.ipynb", out / "04.ipynb", paths.NOTEBOOKS, study=study, n_boot=200)
+    for name in ("metrics_per_repeat", "table_resnet", "table_efficientnet", "comparisons", "baselines", "summary"):
+        assert (s / "stats" / f"{name}.csv").is_file()
+    table = pd.read_csv(s / "stats" / "table_efficientnet.csv")
+    assert table["model"].tolist()[:4] == ["Image", "Ensemble", "p-value", "Hedges' g"]
+    for fig in ("roc_resnet18", "roc_efficientnet-b0", "roc_all_models", "metrics_per_repeat", "forest_hedges_g"):
+        assert (s / "figures" / f"{fig}.png").stat().st_size > 5_000 and (s / "figures" / f"{fig}.svg").is_file()
+    executed = json.dumps(json.loads((out / "04.ipynb").read_text())["cells"])
+    assert "resnet50" in executed, "backbones without runs are listed"
+    # a partial predictions file stops the notebook with its name
+    bad = s / "runs" / "efficientnet-b0" / "image" / "r01" / "predictions.csv"
+    pd.read_csv(bad).iloc[:-3].to_csv(bad, index=False)
+    with pytest.raises(pm.PapermillExecutionError, match="efficientnet-b0/image/r01/predictions.csv.*partial"):
+        execute("04_stats.ipynb", out / "04b.ipynb", paths.ROOT, study=study, n_boot=200)
+
+
 def test_unknown_parameter_stops_the_notebook(tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match="unknown parameter 'n_fold'"):
         execute("01_cohort.ipynb", tmp_path / "bad.ipynb", paths.ROOT, study="never-written", n_fold=3)

@@ -1,0 +1,83 @@
+"""Reading the training outputs of a study: which models exist, and their validated predictions.
+
+A study's ``runs/<backbone>/<arm>/r<NN>/predictions.csv`` files are the central artifact: every
+metric, table and figure is recomputed from them. A file that is corrupt or partial (a missing
+column, a patient missing or predicted twice, a probability outside [0, 1], a label that disagrees
+with the cohort) is an error naming it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import models
+from .errors import InputError
+
+COLUMNS = ("repeat", "fold", "patient_id", "y_true", "p_osteoporosis")
+
+
+def available(study_dir: str | Path) -> pd.DataFrame:
+    """One row per (backbone, arm) with finished repeats: backbone, arm, repeats (list)."""
+    rows = []
+    for b in models.REGISTRY:
+        for arm in models.ARMS:
+            d = Path(study_dir) / "runs" / b / arm
+            reps = sorted(int(p.name[1:]) for p in d.glob("r[0-9][0-9]") if p.is_dir()) if d.is_dir() else []
+            if reps:
+                rows.append({"backbone": b, "arm": arm, "repeats": reps})
+    return pd.DataFrame(rows, columns=["backbone", "arm", "repeats"])
+
+
+def missing_backbones(study_dir: str | Path) -> list[str]:
+    """Registered backbones without any finished repeat (listed, not an error)."""
+    have = set(available(study_dir)["backbone"])
+    return [b for b in models.REGISTRY if b not in have]
+
+
+def read_predictions(file: str | Path, cohort: pd.DataFrame, repeat: int) -> pd.DataFrame:
+    """One repeat's predictions, validated against the cohort."""
+    file = Path(file)
+    try:
+        df = pd.read_csv(file, dtype={"patient_id": str})
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise InputError(file, f"cannot be read as a table ({type(e).__name__})") from e
+    for col in COLUMNS:
+        if col not in df.columns:
+            raise InputError(file, "missing column", column=col)
+    p = pd.to_numeric(df["p_osteoporosis"], errors="coerce")
+    bad = p.isna() | (p < 0) | (p > 1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(file, f"{df['p_osteoporosis'].iloc[i]!r} is not a probability", row=i + 2,
+                         column="p_osteoporosis")
+    if (df["repeat"] != repeat).any():
+        raise InputError(file, f"holds repeats other than {repeat}", column="repeat")
+    dup = df["patient_id"].duplicated()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        raise InputError(file, f"patient {df['patient_id'].iloc[i]!r} predicted twice", row=i + 2, column="patient_id")
+    missing = sorted(set(cohort["patient_id"]) - set(df["patient_id"]))
+    if missing:
+        raise InputError(file, f"partial: {len(missing)} patients of the cohort are not predicted "
+                               f"(e.g. {missing[0]!r})", column="patient_id")
+    labels = cohort.set_index("patient_id")["label"]
+    wrong = df["patient_id"].map(labels) != df["y_true"]
+    if wrong.any():
+        i = int(np.flatnonzero(wrong)[0])
+        raise InputError(file, f"y_true disagrees with the cohort's label for {df['patient_id'].iloc[i]!r}",
+                         row=i + 2, column="y_true")
+    return df.assign(p_osteoporosis=p)
+
+
+def load(study_dir: str | Path, cohort: pd.DataFrame) -> pd.DataFrame:
+    """All finished predictions of a study, with columns backbone and arm added."""
+    parts = []
+    for _, m in available(study_dir).iterrows():
+        for r in m["repeats"]:
+            f = Path(study_dir) / "runs" / m["backbone"] / m["arm"] / f"r{r:02d}" / "predictions.csv"
+            parts.append(read_predictions(f, cohort, r).assign(backbone=m["backbone"], arm=m["arm"]))
+    if not parts:
+        raise FileNotFoundError(f"no predictions under {Path(study_dir) / 'runs'}: run notebooks/03_train.ipynb first")
+    return pd.concat(parts, ignore_index=True)
