@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg") if matplotlib.get_backend().lower() == "agg" else None
 import matplotlib.patches as mpatches
 import matplotlib.pyplot as plt
 import numpy as np
