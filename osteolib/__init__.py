@@ -14,6 +14,14 @@ splits         repeated stratified folds with inner validation split, saved once
 images         reading radiographs (TIFF, PNG, JPEG; 8/16 bit; colour) as 8-bit gray
 roi            crop geometry (pure) and cropping a data folder
 plots          every figure
+models         the backbone registry and the two heads (image, ensemble)
+datasets       ROIs as one uint8 tensor on the device, the covariate scaler, on-device augmentation
+training       one fold with early stopping; the repeat loop that resumes; folds at once
+metrics        accuracy, ROC AUC, precision, recall, specificity, F1 per fold and per repeat
+runs           which models a study has, and their validated predictions
+baselines      logistic regression on the covariates and the OSTA index, on the same splits
+stats          the paper's comparison, CIs, corrected tests, DeLong, bootstrap, the paper's tables
+bench          the epoch benchmark (``python -m osteolib.bench``)
 =============  ===========================================================================
 """
 __version__ = "0.1.0"

@@ -44,15 +44,18 @@ def classification(y_true, p_osteoporosis, threshold: float = THRESHOLD) -> dict
             "f1": skm.f1_score(y, call, zero_division=0.0)}
 
 
-def per_fold(predictions: pd.DataFrame) -> pd.DataFrame:
-    """One row per (repeat, fold) of ``predictions`` (columns repeat, fold, y_true, p_osteoporosis)."""
-    rows = [{"repeat": r, "fold": f, **classification(g["y_true"], g["p_osteoporosis"])}
-            for (r, f), g in predictions.groupby(["repeat", "fold"])]
+def _table(predictions: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    rows = [{**dict(zip(by, key)), **classification(g["y_true"], g["p_osteoporosis"])}
+            for key, g in predictions.groupby(by)]
     return pd.DataFrame(rows)
 
 
-def per_repeat(predictions: pd.DataFrame) -> pd.DataFrame:
-    """One row per repeat, over that repeat's out-of-fold predictions of all patients."""
-    rows = [{"repeat": r, **classification(g["y_true"], g["p_osteoporosis"])}
-            for r, g in predictions.groupby("repeat")]
-    return pd.DataFrame(rows)
+def per_fold(predictions: pd.DataFrame, keys: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One row per (``keys``..., repeat, fold) of ``predictions`` (columns repeat, fold, y_true,
+    p_osteoporosis, and the ``keys``, e.g. backbone and arm)."""
+    return _table(predictions, [*keys, "repeat", "fold"])
+
+
+def per_repeat(predictions: pd.DataFrame, keys: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One row per (``keys``..., repeat), over that repeat's out-of-fold predictions of all patients."""
+    return _table(predictions, [*keys, "repeat"])

@@ -1,15 +1,14 @@
 """Reproducibility: seeds, the environment report, git state, file hashes and the run manifest.
 
 One master seed drives everything; child seeds are derived with :class:`numpy.random.SeedSequence`
-so that each repeat, fold or patient has its own independent, recorded stream. This module holds
-the one helper that touches global random state (:func:`seed_everything`).
+so that each repeat, fold or patient has its own independent, recorded stream; library code passes
+generators explicitly and never seeds global random state.
 """
 from __future__ import annotations
 
 import hashlib
 import importlib.metadata
 import platform
-import random
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -33,17 +32,6 @@ def child_seed(master: int, *path: int) -> int:
     True
     """
     return int(np.random.SeedSequence([int(master), *map(int, path)]).generate_state(1)[0])
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch global generators (for third-party code that uses them)."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a dependency, but keep this importable
-        return
-    torch.manual_seed(seed)
 
 
 def sha256(path: str | Path, chunk: int = 1 << 20) -> str:

@@ -146,17 +146,7 @@ FAMILIES = {"resnet": ("resnet18", "resnet50", "resnet152"),
 INTERVAL = "95% CI of the mean over repeats (t distribution)"
 
 
-def per_repeat(predictions: pd.DataFrame) -> pd.DataFrame:
-    """Metrics per (backbone, arm, repeat) over each repeat's out-of-fold predictions."""
-    rows = [{"backbone": b, "arm": a, "repeat": r, **metrics.classification(g["y_true"], g["p_osteoporosis"])}
-            for (b, a, r), g in predictions.groupby(["backbone", "arm", "repeat"])]
-    return pd.DataFrame(rows)
-
-
-def per_fold(predictions: pd.DataFrame) -> pd.DataFrame:
-    rows = [{"backbone": b, "arm": a, "repeat": r, "fold": f, **metrics.classification(g["y_true"], g["p_osteoporosis"])}
-            for (b, a, r, f), g in predictions.groupby(["backbone", "arm", "repeat", "fold"])]
-    return pd.DataFrame(rows)
+MODEL = ("backbone", "arm")
 
 
 def summary(repeats: pd.DataFrame) -> pd.DataFrame:
@@ -181,7 +171,7 @@ def comparisons(predictions: pd.DataFrame, splits: pd.DataFrame) -> pd.DataFrame
     fold sizes; ``DeLong`` (AUC only): DeLong's test within each repeat, summarised by the median
     z and p over repeats and the share of repeats with p < 0.05.
     """
-    reps, folds = per_repeat(predictions), per_fold(predictions)
+    reps, folds = metrics.per_repeat(predictions, MODEL), metrics.per_fold(predictions, MODEL)
     n_train, n_test = fold_sizes(splits)
     rows = []
     for b, g in reps.groupby("backbone"):
@@ -262,13 +252,13 @@ def paper_table(summ: pd.DataFrame, comp: pd.DataFrame, family: str) -> pd.DataF
 def study(predictions: pd.DataFrame, baseline_predictions: pd.DataFrame, splits: pd.DataFrame,
           n_boot: int = 2000, seed: int = 0) -> dict[str, pd.DataFrame]:
     """Every table of notebook 04 from the predictions (models and baselines)."""
-    reps = per_repeat(predictions)
+    reps = metrics.per_repeat(predictions, MODEL)
     summ = summary(reps)
     comp = comparisons(predictions, splits)
     base = baseline_predictions.assign(backbone="baseline")
-    base_reps = per_repeat(base)
+    base_reps = metrics.per_repeat(base, MODEL)
     return {"metrics_per_repeat": pd.concat([reps, base_reps], ignore_index=True),
-            "metrics_per_fold": per_fold(pd.concat([predictions, base], ignore_index=True)),
+            "metrics_per_fold": metrics.per_fold(pd.concat([predictions, base], ignore_index=True), MODEL),
             "summary": pd.concat([summ, summary(base_reps)], ignore_index=True),
             "comparisons": comp,
             "baselines": summary(base_reps).drop(columns="backbone"),
