@@ -204,7 +204,8 @@ class TrainParams(Params):
     def check(self) -> None:
         from . import models
         _check_study(self.study)
-        models.spec(self.backbone)
+        if self.backbone not in models.REGISTRY:
+            raise ParameterError(f"unknown backbone {self.backbone!r}; valid: {', '.join(models.REGISTRY)}")
         for arm in self.arm_list:
             if arm not in models.ARMS:
                 raise ParameterError(f"unknown arm {arm!r} in arms; valid: {', '.join(models.ARMS)}")

@@ -66,3 +66,25 @@ def test_profile_with_unknown_key(tmp_path):
     (tmp_path / "bad.yaml").write_text(yaml.safe_dump({"study": "x", "n_screend": 3}))
     with pytest.raises(config.ParameterError, match="n_screend"):
         config.load_profile(tmp_path / "bad.yaml")
+
+
+def test_backbone_profile_resolves_its_own_learning_rate():
+    """`papermill 03_train.ipynb out.ipynb -f ../params/resnet152.yaml` with the notebook's other defaults."""
+    defaults = {f.name: f.default for f in dataclasses.fields(config.TrainParams)}
+    cfg = config.TrainParams.from_namespace({**defaults, **config.load_profile("resnet152")})
+    s = cfg.settings()
+    assert (s.backbone, s.lr, s.batch_size) == ("resnet152", 0.001, 32)
+    paper = config.TrainParams.from_namespace({**config.load_profile("paper"), "backbone": "efficientnet-b7"})
+    s = paper.settings()
+    assert (s.lr, s.max_epochs, s.patience, s.pretrained) == (0.001, 100, 20, True)
+    assert config.TrainParams.from_namespace({"backbone": "resnet152"}).settings().lr == 0.03  # demo default
+
+
+def test_repeats_parsing():
+    assert config.parse_repeats("all", 3) == [0, 1, 2]
+    assert config.parse_repeats("0-2, 5", 30) == [0, 1, 2, 5]
+    for bad in ("3-1", "x", "1-"):
+        with pytest.raises(config.ParameterError):
+            config.parse_repeats(bad, 30)
+    with pytest.raises(config.ParameterError, match="unknown backbone|valid"):
+        config.TrainParams.from_namespace({"backbone": "resnet19"})
