@@ -9,7 +9,7 @@ PROFILE ?= params/$(STUDY).yaml
 OUT := outputs/$(STUDY)/notebooks
 NOTEBOOKS := 01_cohort 02_roi
 BACKBONES ?= resnet18 efficientnet-b0
-PAPERMILL := cd notebooks && ../$(BIN)/papermill --log-output --log-level WARNING
+PAPERMILL := cd notebooks && ../$(BIN)/papermill --log-output --log-level INFO
 
 .PHONY: setup study test lab clean-study
 .DEFAULT_GOAL := help
