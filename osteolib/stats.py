@@ -225,6 +225,12 @@ def bootstrap_table(predictions: pd.DataFrame, n_boot: int = 2000, seed: int = 0
     return pd.DataFrame(rows)
 
 
+def _mean_sd(row: pd.Series) -> str:
+    """'mean (SD)'; with a single repeat there is no SD: 'mean (n/a)'."""
+    sd = f"{row['sd']:.3f}" if np.isfinite(row["sd"]) else "n/a"
+    return f"{row['mean']:.3f} ({sd})"
+
+
 def paper_table(summ: pd.DataFrame, comp: pd.DataFrame, family: str) -> pd.DataFrame:
     """The layout of the paper's Tables 1 (ResNet) and 2 (EfficientNet): per backbone the image
     and ensemble models as mean (SD) over repeats, then the t-test p-value and Hedges' g."""
@@ -236,14 +242,16 @@ def paper_table(summ: pd.DataFrame, comp: pd.DataFrame, family: str) -> pd.DataF
         for arm, label in (("image", "Image"), ("ensemble", "Ensemble")):
             a = s[s.arm == arm].set_index("metric")
             if not a.empty:
-                rows.append({"backbone": b, "model": label,
-                             **{m: f"{a.loc[m, 'mean']:.3f} ({a.loc[m, 'sd']:.3f})" for m in metrics.NAMES}})
+                rows.append({"backbone": b, "model": label, **{m: _mean_sd(a.loc[m]) for m in metrics.NAMES}})
         c = comp[(comp.backbone == b) & (comp.test == "t-test (paper)")].set_index("metric")
         if not c.empty:
             from .cohort import format_p
-            rows.append({"backbone": b, "model": "p-value", **{m: format_p(c.loc[m, "p_value"]) for m in metrics.NAMES}})
-            rows.append({"backbone": b, "model": "Hedges' g", **{m: f"{c.loc[m, 'hedges_g']:.2f}" for m in metrics.NAMES}})
-    note = ("mean (SD) over CV repeats; p: independent two-sample t-test over repeats (the paper's test; see "
+            rows.append({"backbone": b, "model": "p-value",
+                         **{m: format_p(c.loc[m, "p_value"]) or "n/a" for m in metrics.NAMES}})
+            rows.append({"backbone": b, "model": "Hedges' g",
+                         **{m: f"{c.loc[m, 'hedges_g']:.2f}" if np.isfinite(c.loc[m, "hedges_g"]) else "n/a"
+                            for m in metrics.NAMES}})
+    note = ("mean (SD) over CV repeats (n/a: one repeat only, no SD or test); p: independent two-sample t-test over repeats (the paper's test; see "
             "comparisons.csv for tests that respect the overlap of CV training sets); g: Hedges' g, ensemble - image")
     rows.append({"backbone": "note", "model": note})
     return pd.DataFrame(rows, columns=["backbone", "model", *metrics.NAMES])
