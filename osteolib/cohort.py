@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from . import atomic
-from .errors import InputError
+from .errors import InputError, first_bad_row
 
 #: Columns of clinical.csv, in order.
 CLINICAL_COLUMNS = ("patient_id", "image", "sex", "age", "height_cm", "weight_kg", "tscore_hip",
@@ -38,23 +38,16 @@ def _numbers(df: pd.DataFrame, col: str, file: Path, allow_empty: bool = False) 
     raw = df[col].str.strip()
     values = pd.to_numeric(raw, errors="coerce")
     bad = values.isna() & ~(allow_empty & (raw == ""))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        what = "is empty" if raw.iloc[i] == "" else f"{raw.iloc[i]!r} is not a number"
-        raise InputError(file, what, row=i + 2, column=col)
+    first_bad_row(bad, file, col, lambda i: "is empty" if raw.iloc[i] == "" else f"{raw.iloc[i]!r} is not a number")
     lo, hi = _RANGES[col]
     out = ~values.isna() & ((values < lo) | (values > hi))
-    if out.any():
-        i = int(np.flatnonzero(out)[0])
-        raise InputError(file, f"{values.iloc[i]:g} is outside [{lo}, {hi}]", row=i + 2, column=col)
+    first_bad_row(out, file, col, lambda i: f"{values.iloc[i]:g} is outside [{lo}, {hi}]")
     return values
 
 
 def _dates(df: pd.DataFrame, col: str, file: Path) -> pd.Series:
     values = pd.to_datetime(df[col].str.strip(), format="%Y-%m-%d", errors="coerce")
-    if values.isna().any():
-        i = int(np.flatnonzero(values.isna())[0])
-        raise InputError(file, f"{df[col].iloc[i]!r} is not an ISO date (YYYY-MM-DD)", row=i + 2, column=col)
+    first_bad_row(values.isna(), file, col, lambda i: f"{df[col].iloc[i]!r} is not an ISO date (YYYY-MM-DD)")
     return values
 
 
@@ -83,35 +76,22 @@ def read_clinical(data_dir: str | Path, check_images: bool = True) -> pd.DataFra
     if df.empty:
         raise InputError(file, "no patient rows")
     ids = df["patient_id"].str.strip()
-    if (ids == "").any():
-        raise InputError(file, "empty patient_id", row=int(np.flatnonzero(ids == "")[0]) + 2, column="patient_id")
-    dup = ids.duplicated()
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        first = int(np.flatnonzero(ids == ids.iloc[i])[0])
-        raise InputError(file, f"duplicate patient {ids.iloc[i]!r} (first seen in row {first + 2})",
-                         row=i + 2, column="patient_id")
+    first_bad_row(ids == "", file, "patient_id", lambda i: "empty patient_id")
+    first_bad_row(ids.duplicated(), file, "patient_id", lambda i: f"duplicate patient {ids.iloc[i]!r} "
+                  f"(first seen in row {int(np.flatnonzero(ids == ids.iloc[i])[0]) + 2})")
     out = pd.DataFrame({"patient_id": ids, "image": df["image"].str.strip()})
     sex = df["sex"].str.strip()
-    bad = ~sex.isin(["F", "M"])
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InputError(file, f"unknown sex code {sex.iloc[i]!r} (expected F or M)", row=i + 2, column="sex")
+    first_bad_row(~sex.isin(["F", "M"]), file, "sex", lambda i: f"unknown sex code {sex.iloc[i]!r} (expected F or M)")
     out["sex"] = sex
     for col in ("age", "height_cm", "weight_kg"):
         out[col] = _numbers(df, col, file)
     for col in ("tscore_hip", "tscore_spine"):
         out[col] = _numbers(df, col, file, allow_empty=True)
     both = out["tscore_hip"].isna() & out["tscore_spine"].isna()
-    if both.any():
-        raise InputError(file, "neither a hip nor a spine T-score", row=int(np.flatnonzero(both)[0]) + 2,
-                         column="tscore_hip")
+    first_bad_row(both, file, "tscore_hip", lambda i: "neither a hip nor a spine T-score")
     for col in EXCLUSIONS:
         flag = df[col].str.strip()
-        bad = ~flag.isin(["0", "1"])
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise InputError(file, f"{flag.iloc[i]!r} is not 0 or 1", row=i + 2, column=col)
+        first_bad_row(~flag.isin(["0", "1"]), file, col, lambda i: f"{flag.iloc[i]!r} is not 0 or 1")
         out[col] = flag.astype(int)
     for col in ("dxa_date", "radiograph_date"):
         out[col] = _dates(df, col, file)

@@ -30,3 +30,20 @@ class InputError(ValueError):
         if column is not None:
             where.append(f"column {column!r}")
         super().__init__(f"{', '.join(where)}: {message}")
+
+
+def first_bad_row(bad, file: str | Path, column: str | None, message) -> None:
+    """Raise :class:`InputError` at the first True of ``bad`` (one flag per data row).
+
+    ``message(i)`` builds the text from the 0-based row index ``i``; the error names the row as a
+    spreadsheet shows it (``i + 2``: the header is row 1).
+
+    >>> first_bad_row([False, True], "x.csv", "age", lambda i: f"row index {i}")
+    Traceback (most recent call last):
+    ...
+    osteolib.errors.InputError: x.csv, row 3, column 'age': row index 1
+    """
+    flags = [bool(b) for b in bad]
+    if any(flags):
+        i = flags.index(True)
+        raise InputError(file, message(i), row=i + 2, column=column)

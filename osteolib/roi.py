@@ -17,7 +17,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from . import atomic, images, repro
-from .errors import InputError
+from .errors import InputError, first_bad_row
 
 LANDMARK_COLUMNS = ("patient_id", "side", "x", "y")
 
@@ -67,22 +67,15 @@ def read_landmarks(data_dir: str | Path, patient_ids, side: str) -> pd.DataFrame
         if col not in df.columns:
             raise InputError(file, f"missing column (expected {', '.join(LANDMARK_COLUMNS)})", column=col)
     df["row"] = np.arange(len(df)) + 2
-    bad = ~df["side"].str.strip().isin(["left", "right"])
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InputError(file, f"unknown side {df['side'].iloc[i]!r} (expected left or right)", row=i + 2, column="side")
+    first_bad_row(~df["side"].str.strip().isin(["left", "right"]), file, "side",
+                  lambda i: f"unknown side {df['side'].iloc[i]!r} (expected left or right)")
     for col in ("x", "y"):
         values = pd.to_numeric(df[col].str.strip(), errors="coerce")
-        if values.isna().any():
-            i = int(np.flatnonzero(values.isna())[0])
-            raise InputError(file, f"{df[col].iloc[i]!r} is not a number", row=i + 2, column=col)
+        first_bad_row(values.isna(), file, col, lambda i: f"{df[col].iloc[i]!r} is not a number")
         df[col] = values
     df["patient_id"], df["side"] = df["patient_id"].str.strip(), df["side"].str.strip()
-    dup = df.duplicated(["patient_id", "side"])
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        raise InputError(file, f"second {df['side'].iloc[i]} landmark for patient {df['patient_id'].iloc[i]!r}",
-                         row=i + 2, column="patient_id")
+    first_bad_row(df.duplicated(["patient_id", "side"]), file, "patient_id",
+                  lambda i: f"second {df['side'].iloc[i]} landmark for patient {df['patient_id'].iloc[i]!r}")
     mine = df[df["side"] == side].set_index("patient_id")
     missing = [p for p in patient_ids if p not in mine.index]
     if missing:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from . import models
-from .errors import InputError
+from .errors import InputError, first_bad_row
 
 COLUMNS = ("repeat", "fold", "patient_id", "y_true", "p_osteoporosis")
 
@@ -47,27 +46,19 @@ def read_predictions(file: str | Path, cohort: pd.DataFrame, repeat: int) -> pd.
         if col not in df.columns:
             raise InputError(file, "missing column", column=col)
     p = pd.to_numeric(df["p_osteoporosis"], errors="coerce")
-    bad = p.isna() | (p < 0) | (p > 1)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InputError(file, f"{df['p_osteoporosis'].iloc[i]!r} is not a probability", row=i + 2,
-                         column="p_osteoporosis")
+    first_bad_row(p.isna() | (p < 0) | (p > 1), file, "p_osteoporosis",
+                  lambda i: f"{df['p_osteoporosis'].iloc[i]!r} is not a probability")
     if (df["repeat"] != repeat).any():
         raise InputError(file, f"holds repeats other than {repeat}", column="repeat")
-    dup = df["patient_id"].duplicated()
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        raise InputError(file, f"patient {df['patient_id'].iloc[i]!r} predicted twice", row=i + 2, column="patient_id")
+    first_bad_row(df["patient_id"].duplicated(), file, "patient_id",
+                  lambda i: f"patient {df['patient_id'].iloc[i]!r} predicted twice")
     missing = sorted(set(cohort["patient_id"]) - set(df["patient_id"]))
     if missing:
         raise InputError(file, f"partial: {len(missing)} patients of the cohort are not predicted "
                                f"(e.g. {missing[0]!r})", column="patient_id")
     labels = cohort.set_index("patient_id")["label"]
-    wrong = df["patient_id"].map(labels) != df["y_true"]
-    if wrong.any():
-        i = int(np.flatnonzero(wrong)[0])
-        raise InputError(file, f"y_true disagrees with the cohort's label for {df['patient_id'].iloc[i]!r}",
-                         row=i + 2, column="y_true")
+    first_bad_row(df["patient_id"].map(labels) != df["y_true"], file, "y_true",
+                  lambda i: f"y_true disagrees with the cohort's label for {df['patient_id'].iloc[i]!r}")
     return df.assign(p_osteoporosis=p)
 
 
