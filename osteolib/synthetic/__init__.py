@@ -14,7 +14,7 @@ Examples
 >>> import tempfile
 >>> out = generate(tempfile.mkdtemp(), n_screened=40, scale=0.05, seed=1, progress=False)
 >>> sorted(p.name for p in out.iterdir())
-['clinical.csv', 'images', 'landmarks.csv', 'truth.csv']
+['clinical.csv', 'images', 'landmarks.csv', 'synthetic.json', 'truth.csv']
 """
 from __future__ import annotations
 
