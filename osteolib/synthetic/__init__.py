@@ -105,10 +105,14 @@ def generate(out: str | Path, n_screened: int = 902, scale: float = 1.0, seed: i
         clinical.to_csv(tmp / "clinical.csv", index=False)
         landmarks.to_csv(tmp / "landmarks.csv", index=False)
         truth.to_csv(tmp / "truth.csv", index=False)
-        spec = {"generator_version": GENERATOR_VERSION, "n_screened": n_screened, "scale": scale,
-                "seed": seed, "images": images}
-        (tmp / MARKER).write_text(json.dumps(spec, indent=2, sort_keys=True) + "\n")
+        (tmp / MARKER).write_text(json.dumps(_spec(n_screened, scale, seed, images), indent=2, sort_keys=True) + "\n")
     return out
+
+
+def _spec(n_screened: int, scale: float, seed: int, images: bool) -> dict:
+    """What ``synthetic.json`` records: enough to tell whether a folder holds the wanted cohort."""
+    return {"generator_version": GENERATOR_VERSION, "n_screened": n_screened, "scale": scale,
+            "seed": seed, "images": images}
 
 
 def is_synthetic(data_dir: str | Path) -> bool:
@@ -128,8 +132,7 @@ def ensure(cfg) -> Path:
         if not path.is_dir():
             raise FileNotFoundError(f"data_dir {path} does not exist")
         return path
-    want = {"generator_version": GENERATOR_VERSION, "n_screened": cfg.n_screened,
-            "scale": cfg.image_scale, "seed": cfg.seed, "images": True}
+    want = _spec(cfg.n_screened, cfg.image_scale, cfg.seed, True)
     marker = path / MARKER
     if marker.is_file():
         have = json.loads(marker.read_text())
