@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
-from osteolib import datasets, training
+from osteolib import training
 from osteolib.datasets import Augmentation, CovariateScaler, to_input
 from conftest import copy_study
 

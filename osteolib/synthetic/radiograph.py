@@ -270,7 +270,7 @@ def render(a: Anatomy, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, 
     marrow = bone * (1 - cortex)
     dens = 0.22 * bone + 0.30 * cortex + 0.10 * marrow * trab
     # mandibular canal: from the ramus to each foramen, about 9 mm above the border
-    (lx, ly), (rx, ry) = a.left_foramen, a.right_foramen
+    (lx, ly), (_, ry) = a.left_foramen, a.right_foramen
     yc = np.where(np.arange(W) > W / 2, ly, ry) + np.clip(np.abs(np.arange(W) - W / 2) - abs(lx - W / 2), 0, None) * 0.05
     in_canal = (np.abs(np.arange(W) - W / 2) > abs(lx - W / 2) - 2 * mm)[None, :]
     canal = np.exp(-(((Y - yc[None, :]) / (1.6 * mm)) ** 2)) * in_canal
