@@ -89,6 +89,25 @@ def test_images_carry_the_cortex(tiny_data):
         assert 11.0 <= depth_mm <= 18.0
 
 
+def test_cortex_mask_marks_the_cortical_band(tiny_data):
+    """cortex/<id>.png agrees with truth.csv's border and margin rows at the landmark column,
+    and the pixels it marks are brighter than the soft tissue just below them."""
+    from PIL import Image
+    from osteolib.synthetic import cortex_mask
+    truth = pd.read_csv(tiny_data / "truth.csv")
+    lm = pd.read_csv(tiny_data / "landmarks.csv").query("side == 'left'").set_index("patient_id")
+    w, h = image_size(truth["scale"].iloc[0])
+    for _, t in truth.head(10).iterrows():
+        mask = np.asarray(Image.open(cortex_mask(tiny_data, t["patient_id"])))
+        assert mask.shape == (h, w) and mask.dtype == bool
+        rows = np.flatnonzero(mask[:, int(round(lm.loc[t["patient_id"], "x"]))])
+        assert rows.size and abs(rows.min() - t["margin_y"]) <= 1
+        assert abs(rows.max() + 1 - t["border_y"]) <= 1
+        img = tifffile.imread(tiny_data / "images" / f"{t['patient_id']}.tif").astype(float)
+        below = np.roll(mask, 6, axis=0) & ~mask      # the same columns, 6 px further down
+        assert img[mask].mean() > img[below].mean() + 20
+
+
 def test_existing_folder_is_refused(tmp_path):
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "keep.txt").write_text("mine")

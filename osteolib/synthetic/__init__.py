@@ -2,8 +2,9 @@
 
 It writes exactly the input layout of STUDY.md section 4 (``clinical.csv``, ``landmarks.csv``,
 ``images/``) plus ``truth.csv``, the ground truth a real export never has (latent T-score,
-mandibular cortical width, cortical index, lower-border row below the left foramen), so tests
-can check that the pipeline recovers a signal that is known to be there.
+mandibular cortical width, cortical index, lower-border row below the left foramen) and
+``cortex/<patient_id>.png``, a mask of the lower-border cortex in each radiograph, so tests can
+check that the pipeline recovers a signal that is known to be there, and where it lies.
 
 Command line::
 
@@ -14,7 +15,7 @@ Examples
 >>> import tempfile
 >>> out = generate(tempfile.mkdtemp(), n_screened=40, scale=0.05, seed=1, progress=False)
 >>> sorted(p.name for p in out.iterdir())
-['clinical.csv', 'images', 'landmarks.csv', 'synthetic.json', 'truth.csv']
+['clinical.csv', 'cortex', 'images', 'landmarks.csv', 'synthetic.json', 'truth.csv']
 """
 from __future__ import annotations
 
@@ -26,17 +27,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import tifffile
+from PIL import Image
 from tqdm.auto import tqdm
 
 from .. import atomic
 from .clinical import make_tables
 from .radiograph import FULL_HEIGHT, FULL_PX_MM, FULL_WIDTH, Anatomy, render
 
-__all__ = ["generate", "ensure", "is_synthetic", "render_patient", "image_size"]
+__all__ = ["generate", "ensure", "is_synthetic", "render_patient", "image_size", "cortex_mask"]
 
 #: Bumped whenever the generator's output changes for the same seed.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 MARKER = "synthetic.json"
+CORTEX_DIR = "cortex"
+
+
+def cortex_mask(data_dir: str | Path, patient_id: str) -> Path:
+    """Where the cortex mask of a synthetic patient lies (a bool PNG the size of the radiograph)."""
+    return Path(data_dir) / CORTEX_DIR / f"{patient_id}.png"
 
 
 def image_size(scale: float) -> tuple[int, int]:
@@ -54,13 +62,16 @@ def _anatomy(row: pd.Series, scale: float) -> Anatomy:
                    p_missing_tooth=row["p_missing_tooth"], edentulous=bool(row["edentulous"]))
 
 
-def render_patient(job: tuple[dict, float, int, str]) -> dict:
-    """Render and save one radiograph; ``job`` = (truth row, scale, seed, output path)."""
-    row, scale, seed, path = job
-    image, facts = render(_anatomy(pd.Series(row), scale), np.random.default_rng(seed))
+def render_patient(job: tuple[dict, float, int, str, str]) -> dict:
+    """Render and save one radiograph and its cortex mask; ``job`` = (truth row, scale, seed,
+    image path, mask path)."""
+    row, scale, seed, path, mask_path = job
+    image, facts, band = render(_anatomy(pd.Series(row), scale), np.random.default_rng(seed))
     with atomic.atomic_path(path) as tmp:
         tifffile.imwrite(tmp, image, compression="zlib", photometric="minisblack",
                          metadata=None, software="osteolib.synthetic")
+    with atomic.atomic_path(mask_path) as tmp:
+        Image.fromarray(band).save(tmp, format="PNG", optimize=True)
     return facts
 
 
@@ -87,11 +98,12 @@ def generate(out: str | Path, n_screened: int = 902, scale: float = 1.0, seed: i
     with atomic.atomic_dir(out) as tmp:
         if images:
             (tmp / "images").mkdir()
+            (tmp / CORTEX_DIR).mkdir()
             lm = landmarks.pivot(index="patient_id", columns="side", values=["x", "y"])
             lm.columns = [f"{side}_{axis}" for axis, side in lm.columns]
             rows = truth.join(lm, on="patient_id")
             child = [int(s.generate_state(1)[0]) for s in image_seq.spawn(len(rows))]
-            jobs_ = [(r, scale, s, str(tmp / img)) for r, s, img in
+            jobs_ = [(r, scale, s, str(tmp / img), str(cortex_mask(tmp, r["patient_id"]))) for r, s, img in
                      zip(rows.to_dict("records"), child, clinical["image"])]
             workers = jobs or os.cpu_count() or 1
             bar = dict(total=len(jobs_), desc="radiographs", unit="img", disable=not progress)

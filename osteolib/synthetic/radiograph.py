@@ -241,13 +241,15 @@ def _maxilla(rng, a: Anatomy, present: np.ndarray, layout, trab: np.ndarray, top
     return out
 
 
-def render(a: Anatomy, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, float]]:
+def render(a: Anatomy, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, float], np.ndarray]:
     """Render one radiograph.
 
     Returns
     -------
     image : (height, width) uint8.
     truth : rendering facts (border row and cortex margin row below the left foramen, teeth kept).
+    cortex : (height, width) bool, the cortical band of the lower border: pixels whose centre lies
+        between the endosteal margin and the lower border of their column.
     """
     mm = 1.0 / a.px_mm
     H, W = a.height, a.width
@@ -290,8 +292,9 @@ def render(a: Anatomy, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, 
         _draw_tooth(d, rng, xc, w, kind, y_edge, upper, mm)
     img = _detector(rng, d, mm)
     col = int(np.clip(round(lx), 0, W - 1))
+    band = (np.arange(H)[:, None] >= margin[None, :]) & (np.arange(H)[:, None] < yb[None, :])
     return img, {"border_y": float(yb[col]), "margin_y": float(margin[col]),
-                 "teeth_present": int(present.sum())}
+                 "teeth_present": int(present.sum())}, band
 
 
 def _detector(rng, d: np.ndarray, mm: float) -> np.ndarray:
