@@ -248,3 +248,43 @@ class StatsParams(Params):
         _check_study(self.study)
         if self.n_boot < 100:
             raise ParameterError("n_boot must be at least 100")
+
+
+@dataclass(frozen=True)
+class CamParams(Params):
+    """Parameters of ``05_gradcam.ipynb``. ``backbones``: comma-separated, or ``"all"`` for every
+    backbone with a kept model; ``arms``: comma-separated."""
+
+    notebook: ClassVar[str] = "05_gradcam"
+    study: str = "demo"
+    data_dir: str = ""
+    backbones: str = "resnet18,efficientnet-b0"
+    arms: str = "image,ensemble"
+    n_examples: int = 1
+    cam_target: str = "predicted"
+    device: str = "auto"
+
+    def check(self) -> None:
+        from . import cam, models
+        _check_study(self.study)
+        for b in self.backbone_list or []:
+            if b not in models.REGISTRY:
+                raise ParameterError(f"unknown backbone {b!r} in backbones; valid: {', '.join(models.REGISTRY)}")
+        for arm in self.arm_list:
+            if arm not in models.ARMS:
+                raise ParameterError(f"unknown arm {arm!r} in arms; valid: {', '.join(models.ARMS)}")
+        if self.cam_target not in cam.TARGETS:
+            raise ParameterError(f"cam_target must be one of {', '.join(cam.TARGETS)}, got {self.cam_target!r}")
+        if not 1 <= self.n_examples <= 20:
+            raise ParameterError("n_examples (per category) must lie in 1..20")
+
+    @property
+    def backbone_list(self) -> list[str] | None:
+        """None for ``"all"``."""
+        if self.backbones.strip() == "all":
+            return None
+        return [b.strip() for b in self.backbones.split(",") if b.strip()]
+
+    @property
+    def arm_list(self) -> list[str]:
+        return [a.strip() for a in self.arms.split(",") if a.strip()]

@@ -200,3 +200,63 @@ def stats_figures(predictions: pd.DataFrame, baseline: pd.DataFrame, tables: dic
     forest(tables["comparisons"], out=d / "forest_hedges_g.png")
     plt.close("all")
     return out + [d / "roc_all_models.png", d / "metrics_per_repeat.png", d / "forest_hedges_g.png"]
+
+
+def _cam_images(roi: np.ndarray, gradcam: np.ndarray, guided_gradcam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(Grad-CAM overlaid on the ROI, guided Grad-CAM for display), both uint8 RGB / gray,
+    drawn with pytorch-grad-cam's own helpers."""
+    from pytorch_grad_cam.utils.image import deprocess_image, show_cam_on_image
+    rgb = np.repeat((roi.astype(np.float32) / 255.0)[..., None], 3, axis=2)
+    overlay = show_cam_on_image(rgb, gradcam.astype(np.float32), use_rgb=True, image_weight=0.55)
+    return overlay, deprocess_image(guided_gradcam[..., None])[..., 0]
+
+
+def cam_panel(roi: np.ndarray, gradcam: np.ndarray, guided_gradcam: np.ndarray, title: str,
+              out: str | Path | None = None) -> plt.Figure:
+    """ROI | Grad-CAM overlay | guided Grad-CAM, as in the paper's Figure 1."""
+    overlay, guided = _cam_images(roi, gradcam, guided_gradcam)
+    h, w = roi.shape
+    fig, axes = plt.subplots(1, 3, figsize=(3 * 2.6 * w / max(h, w) + 0.4, 2.6 * h / max(h, w) + 0.6),
+                             layout="constrained")
+    for ax, img, name in zip(axes, (roi, overlay, guided), ("ROI", "Grad-CAM", "guided Grad-CAM")):
+        ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255)
+        ax.set_title(name, fontsize=8)
+        ax.set_axis_off()
+    fig.suptitle(title, fontsize=8)
+    if out is not None:
+        save(fig, out)
+    return fig
+
+
+def cam_summary(rows: list[dict], out: str | Path | None = None) -> plt.Figure:
+    """One row per (backbone, patient): ROI, then Grad-CAM and guided Grad-CAM of each arm.
+
+    ``rows``: dicts with ``label`` (row title), ``roi`` and ``arms``: {arm: (gradcam, guided_gradcam, p)}.
+    """
+    arms = [a for a in ("image", "ensemble") if any(a in r["arms"] for r in rows)]
+    ncol = 1 + 2 * len(arms)
+    h, w = rows[0]["roi"].shape
+    fig, axes = plt.subplots(len(rows), ncol, figsize=(ncol * 2.0, len(rows) * 2.0 * h / w + 0.8),
+                             layout="constrained", squeeze=False)
+    for i, r in enumerate(rows):
+        axes[i, 0].imshow(r["roi"], cmap="gray", vmin=0, vmax=255)
+        axes[i, 0].set_ylabel(r["label"], fontsize=6, rotation=0, ha="right", va="center")
+        for j, arm in enumerate(arms):
+            if arm in r["arms"]:
+                cam, gg, p = r["arms"][arm]
+                overlay, guided = _cam_images(r["roi"], cam, gg)
+                axes[i, 1 + 2 * j].imshow(overlay)
+                axes[i, 2 + 2 * j].imshow(guided, cmap="gray", vmin=0, vmax=255)
+                axes[i, 1 + 2 * j].text(1, 1, f"p={p:.2f}", color="white", fontsize=6, va="top")
+        for ax in axes[i]:
+            ax.set_xticks([]), ax.set_yticks([])
+            for side in ax.spines.values():
+                side.set_visible(False)
+    titles = ["ROI"] + [f"{arm}: {kind}" for arm in arms for kind in ("Grad-CAM", "guided Grad-CAM")]
+    for ax, t in zip(axes[0], titles):
+        ax.set_title(t, fontsize=7)
+    fig.suptitle("Where the networks look: Grad-CAM and guided Grad-CAM, image and ensemble arm "
+                 "(repeat 0, fold 0 model; its test patients)", fontsize=8)
+    if out is not None:
+        save(fig, out)
+    return fig

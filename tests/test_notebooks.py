@@ -127,6 +127,26 @@ def test_04_writes_the_tables_and_figures(study, smoke, tmp_path_factory):
         execute("04_stats.ipynb", out / "04b.ipynb", paths.ROOT, study=study, n_boot=200)
 
 
+def test_05_explains_the_kept_models(study, smoke, tmp_path_factory):
+    s = paths.study_dir(study)
+    out = tmp_path_factory.mktemp("nb5")
+    executed = execute("05_gradcam.ipynb", out / "05.ipynb", paths.NOTEBOOKS, **{**smoke, "study": study,
+                       "backbones": "resnet18,efficientnet-b3"})
+    text = json.dumps(executed["cells"])
+    assert "efficientnet-b3" in text and "requested but not trained" in text
+    examples = pd.read_csv(s / "cam" / "examples.csv", dtype={"patient_id": str})
+    assert len(examples) >= 2 and set(examples["backbone"]) == {"resnet18"}
+    for pid in examples["patient_id"]:
+        for arm in ("image", "ensemble"):
+            assert (s / "cam" / f"resnet18_{arm}_{pid}.png").stat().st_size > 5_000
+    assert (s / "cam" / "summary.png").stat().st_size > 20_000
+    loc = pd.read_csv(s / "cam" / "localisation.csv")
+    assert sorted(loc["arm"]) == ["ensemble", "image"] and (loc["n_patients"] >= 15).all()
+    assert loc["cam_in_band"].between(0, 1).all() and loc["band_area"].between(0.01, 0.6).all()
+    manifest = json.loads((s / "cam" / "manifest_05_gradcam.json").read_text())
+    assert manifest["inputs"]["resnet18/image/model_f0.pt"]["sha256"]
+
+
 def test_unknown_parameter_stops_the_notebook(tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match="unknown parameter 'n_fold'"):
         execute("01_cohort.ipynb", tmp_path / "bad.ipynb", paths.ROOT, study="never-written", n_fold=3)

@@ -1,0 +1,157 @@
+"""Grad-CAM and guided backpropagation (osteolib.cam), against pytorch-grad-cam where it applies."""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from osteolib import cam, models
+
+SIZE = (40, 64)
+
+
+def _hooks(net: nn.Module) -> int:
+    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks)
+               for m in net.modules())
+
+
+def _inputs(n=2, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    rois = torch.randint(0, 256, (n, *SIZE), dtype=torch.uint8, generator=g)
+    cov = torch.rand(n, 4, generator=g)
+    return rois, cov
+
+
+@pytest.mark.parametrize("arm", models.ARMS)
+@pytest.mark.parametrize("backbone", list(models.REGISTRY))
+def test_every_backbone_and_arm_gives_a_cam_in_0_1(backbone, arm):
+    net = models.build(backbone, arm, SIZE, seed=1)
+    types_before = [type(m) for m in net.modules()]
+    rois, cov = _inputs()
+    rois_before, cov_before = rois.clone(), cov.clone()
+    with cam.Explainer(net, target="osteoporosis") as ex:
+        e = ex.explain(rois, cov)
+        assert _hooks(net) > 0, "pytorch-grad-cam's hooks are in place while in use"
+    assert e.gradcam.shape == (2, *SIZE) and np.isfinite(e.gradcam).all()
+    assert e.gradcam.min() >= 0 and e.gradcam.max() <= 1
+    assert e.guided.shape == e.guided_gradcam.shape == (2, *SIZE) and np.isfinite(e.guided).all()
+    assert np.abs(e.guided).sum() > 0, "guided backpropagation reaches the input"
+    assert ((e.probability >= 0) & (e.probability <= 1)).all() and (e.target == 1).all()
+    # nothing of the caller's changed: no hooks left, same modules, same tensors, no gradients kept
+    assert _hooks(net) == 0
+    assert [type(m) for m in net.modules()] == types_before
+    assert torch.equal(rois, rois_before) and torch.equal(cov, cov_before) and not rois.requires_grad
+
+
+def test_the_wrapper_sees_what_training_saw():
+    """OneInput(gray / 255) equals the network on training's own input pipeline (datasets.to_input)."""
+    from osteolib.datasets import to_input
+    net = models.build("efficientnet-b0", "ensemble", SIZE, seed=2).eval()
+    rois, cov = _inputs(3)
+    wrapped = cam.OneInput(net)
+    wrapped.covariates = cov
+    with torch.no_grad():
+        a = wrapped((rois.float() / 255).unsqueeze(1))
+        b = net(to_input(rois), cov)
+    torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+
+
+def _silu_net():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 6, 3, padding=1), nn.SiLU(), nn.Conv2d(6, 6, 3, padding=1), nn.SiLU(),
+                         nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(24, 8), nn.SiLU(), nn.Linear(8, 2))
+
+
+def _input_gradient(net, x, target=1):
+    x = x.clone().requires_grad_(True)
+    net(x)[:, target].sum().backward()
+    return x.grad
+
+
+def test_guided_backprop_on_silu_passes_only_positive_gradients():
+    net = _silu_net()
+    guided = cam.guided_copy(net)
+    assert sum(isinstance(m, cam.GuidedActivation) for m in guided.modules()) == 3
+    assert not any(isinstance(m, cam.GuidedActivation) for m in net.modules()), "the original is untouched"
+    seen = []
+    for m in guided.modules():
+        if isinstance(m, cam.GuidedActivation):
+            m.register_full_backward_hook(lambda mod, gin, gout: seen.append((gin[0], gout[0])))
+    x = torch.randn(4, 1, 12, 12, generator=torch.Generator().manual_seed(1))
+    g_guided = _input_gradient(guided, x)
+    g_plain = _input_gradient(net, x)
+    assert len(seen) == 3
+    for gin, gout in seen:
+        assert (gin >= 0).all(), "each activation passes only positive gradients"
+        assert (gout < 0).any(), "there were negative gradients to stop"
+    assert not torch.allclose(g_guided, g_plain, atol=1e-6), "guided differs from the plain input gradient"
+
+
+def test_guided_silu_rule_against_autograd():
+    """backward = max(grad, 0) * max(silu'(x), 0), with silu' taken from autograd (the reference)."""
+    x = torch.linspace(-6, 6, 241, dtype=torch.float64).requires_grad_(True)
+    grad = torch.randn(241, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    (local,) = torch.autograd.grad(nn.functional.silu(x).sum(), x)
+    (ours,) = torch.autograd.grad(cam.GuidedActivation("silu")(x), x, grad)
+    torch.testing.assert_close(ours, grad.clamp(min=0) * local.clamp(min=0))
+    assert (local < 0).any(), "SiLU's derivative is negative below about -1.28: those are cut"
+
+
+@pytest.mark.parametrize("arm", models.ARMS)
+def test_guided_backprop_on_relu_matches_pytorch_grad_cam(arm):
+    from pytorch_grad_cam import GuidedBackpropReLUModel
+    net = models.build("resnet18", arm, SIZE, seed=3).eval()
+    rois, cov = _inputs(1, seed=4)
+    with cam.Explainer(net, target="osteoporosis") as ex:
+        ours = ex.explain(rois, cov).guided[0]
+    reference_model = cam.OneInput(copy.deepcopy(net)).eval()
+    reference_model.covariates = cov
+    theirs = GuidedBackpropReLUModel(reference_model, device="cpu")((rois.float() / 255).unsqueeze(1), 1)
+    assert np.abs(ours).max() > 0
+    np.testing.assert_allclose(ours, theirs[..., 0], rtol=1e-4, atol=1e-7 * np.abs(ours).max())
+
+
+def test_memory_efficient_swish_is_handled_like_swish():
+    from efficientnet_pytorch.utils import MemoryEfficientSwish
+    net = models.build("efficientnet-b0", "image", SIZE, seed=5).eval()
+    efficient = copy.deepcopy(net)
+    for m in efficient.modules():
+        if hasattr(m, "set_swish"):
+            m.set_swish(memory_efficient=True)
+    efficient.backbone._swish = MemoryEfficientSwish()
+    assert any(isinstance(m, MemoryEfficientSwish) for m in efficient.modules())
+    rois, _ = _inputs(2, seed=6)
+    with cam.Explainer(net, "osteoporosis") as a, cam.Explainer(efficient, "osteoporosis") as b:
+        ga, gb = a.explain(rois).guided, b.explain(rois).guided
+    np.testing.assert_allclose(ga, gb, rtol=1e-4, atol=1e-6 * np.abs(ga).max())
+
+
+def test_unsupported_activation_is_an_error():
+    with pytest.raises(ValueError, match="GELU"):
+        cam.guided_copy(nn.Sequential(nn.Linear(2, 2), nn.GELU()))
+
+
+def test_ensemble_arm_needs_covariates():
+    net = models.build("resnet18", "ensemble", SIZE, seed=0)
+    with cam.Explainer(net) as ex, pytest.raises(ValueError, match="covariate"):
+        ex.explain(_inputs()[0])
+
+
+def test_cortex_bands_lie_in_every_roi(tiny_study, tiny_data):
+    import pandas as pd
+    ids = pd.read_csv(tiny_study / "cohort" / "cohort.csv", dtype={"patient_id": str})["patient_id"][:20]
+    bands = cam.cortex_bands(tiny_data, tiny_study, ids)
+    assert bands.shape == (20, *SIZE) and bands.dtype == bool
+    area = bands.mean(axis=(1, 2))
+    assert (area > 0.01).all() and (area < 0.6).all(), "the ROI holds part of the cortex, not only cortex"
+    per = cam.localisation(np.ones((20, *SIZE)), bands, ids)
+    np.testing.assert_allclose(per["cam_in_band"], area)  # a flat CAM: mass share = area share
+    np.testing.assert_allclose(per["enrichment"], 1.0)
+
+
+def test_no_kept_models_says_which_notebook_to_run(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run notebooks/03_train.ipynb"):
+        cam.kept_models(tmp_path)
