@@ -7,15 +7,18 @@ STAMP := $(VENV)/.installed
 STUDY ?= demo
 PROFILE ?= params/$(STUDY).yaml
 OUT := outputs/$(STUDY)/notebooks
-NOTEBOOKS := 01_cohort 02_roi
-BACKBONES ?= resnet18 efficientnet-b0
-PAPERMILL := cd notebooks && ../$(BIN)/papermill --log-output --log-level INFO
+CORES ?= $(shell nproc 2>/dev/null || echo 2)
+GPUS ?= 0
+SNAKEMAKE := $(BIN)/snakemake -s workflow/Snakefile --cores $(CORES) --resources gpu=$(GPUS) \
+	--config profile=$(PROFILE) gpus=$(GPUS) --printshellcmds --show-failed-logs
 
-.PHONY: setup study test lab clean-study
+.PHONY: setup study paper dry-run test lab clean-study
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make study   set up if needed, then run the demo study end to end (outputs/demo/)"
+	@echo "make paper   the published protocol (GPUS=N to share N local GPUs)"
+	@echo "make dry-run the jobs 'make study' would run (STUDY=paper for the paper profile)"
 	@echo "make test    set up if needed, then run the tests"
 	@echo "make lab     JupyterLab on notebooks/ with the project's environment"
 	@echo "make setup   create $(VENV) and install osteolib with everything the notebooks need"
@@ -30,17 +33,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (osteolib)" >/dev/null
 	touch $@
 
-# Runs every notebook in order with papermill; executed copies are the audit trail.
+# The study through the Snakemake workflow (workflow/Snakefile): every notebook run by papermill, executed
+# copies kept in outputs/<study>/notebooks/ as the audit trail. A second run does only what changed.
 study: $(STAMP)
-	mkdir -p $(OUT)
-	set -e; for nb in $(NOTEBOOKS); do \
-	  ($(PAPERMILL) $$nb.ipynb ../$(OUT)/$$nb.ipynb -f ../$(PROFILE)); \
-	done
-	set -e; for b in $(BACKBONES); do \
-	  ($(PAPERMILL) 03_train.ipynb ../$(OUT)/03_train__$$b.ipynb -f ../$(PROFILE) -p backbone $$b); \
-	done
-	$(PAPERMILL) 04_stats.ipynb ../$(OUT)/04_stats.ipynb -f ../$(PROFILE)
-	@echo "done: outputs/$(STUDY)/ (executed notebooks in $(OUT)/)"
+	$(SNAKEMAKE)
+	@echo "done: outputs/$(STUDY)/ (executed notebooks in outputs/$(STUDY)/notebooks/)"
+
+# The published protocol (30 repeats x 6 backbones, pretrained, full-size images): hours on GPUs.
+#   make paper GPUS=4     or on a cluster: see README, "Running the paper profile on a SLURM cluster"
+paper: $(STAMP)
+	$(MAKE) study STUDY=paper
+
+# What the workflow would run, without running it.
+dry-run: $(STAMP)
+	$(SNAKEMAKE) --dry-run --quiet rules
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

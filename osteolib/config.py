@@ -199,6 +199,7 @@ class TrainParams(Params):
     weights_dir: str = ""
     device: str = "auto"
     folds_at_once: int = 1
+    retrain_changed: bool = False
     seed: int = 0
 
     def check(self) -> None:
@@ -288,3 +289,16 @@ class CamParams(Params):
     @property
     def arm_list(self) -> list[str]:
         return [a.strip() for a in self.arms.split(",") if a.strip()]
+
+
+@dataclass(frozen=True)
+class WorkflowParams(Params):
+    """Settings of the Snakemake workflow that no notebook reads: how many repeats one training
+    job runs (a job is the unit that is scheduled, retried and, on a cluster, given a time limit)."""
+
+    notebook: ClassVar[str] = "workflow"
+    repeats_per_job: int = 1
+
+    def check(self) -> None:
+        if self.repeats_per_job < 1:
+            raise ParameterError("repeats_per_job must be >= 1")

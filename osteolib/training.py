@@ -201,8 +201,13 @@ def run_dir(study_dir: str | Path, backbone: str, arm: str, repeat: int) -> Path
     return Path(study_dir) / "runs" / backbone / arm / f"r{repeat:02d}"
 
 
-def run(study: Study, s: Settings, arms: list[str], repeats: list[int], folds_at_once: int = 1) -> pd.DataFrame:
+def run(study: Study, s: Settings, arms: list[str], repeats: list[int], folds_at_once: int = 1,
+        retrain_changed: bool = False) -> pd.DataFrame:
     """Train ``repeats`` x folds for each arm; skip repeats already on disk. Returns a summary.
+
+    A repeat on disk that was trained with other settings stops the run (a study never mixes
+    settings), unless ``retrain_changed``: then it is trained again and replaced (the workflow
+    does this when a changed parameter made it rerun a job).
 
     ``folds_at_once`` > 1 trains that many folds at the same time in worker processes sharing the
     device: one small model leaves a large GPU mostly idle, several fill it. Every fold has its own
@@ -221,6 +226,9 @@ def run(study: Study, s: Settings, arms: list[str], repeats: list[int], folds_at
         for repeat in tqdm(repeats, desc=f"{s.backbone} repeats", file=sys.stdout, ncols=100):
             for arm in arms:
                 out = run_dir(study.dir, s.backbone, arm, repeat)
+                if out.exists() and retrain_changed and not _same_settings(out, s):
+                    tqdm.write(f"{out}: trained with other settings, training it again", file=sys.stdout)
+                    out = _retire(out)
                 if out.exists():
                     _check_settings(out, s)
                     summary.append({"repeat": repeat, "arm": arm, "status": "done before",
@@ -232,6 +240,21 @@ def run(study: Study, s: Settings, arms: list[str], repeats: list[int], folds_at
         if pool is not None:
             pool.shutdown()
     return pd.DataFrame(summary)
+
+
+def _same_settings(out: Path, s: Settings) -> bool:
+    file = out / "metrics.json"
+    return file.is_file() and json.loads(file.read_text())["settings"] == json.loads(json.dumps(asdict(s)))
+
+
+def _retire(out: Path) -> Path:
+    """Remove a stale repeat folder (renamed first, so a crash never leaves half of it)."""
+    import shutil
+    trash = out.with_name(f".{out.name}.stale")
+    shutil.rmtree(trash, ignore_errors=True)
+    out.rename(trash)
+    shutil.rmtree(trash)
+    return out
 
 
 def _check_settings(out: Path, s: Settings) -> None:
