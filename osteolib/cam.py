@@ -344,8 +344,10 @@ def summarise_localisation(per_patient: pd.DataFrame) -> pd.DataFrame:
     from . import stats
     rows = []
     for (b, arm), g in per_patient.groupby(["backbone", "arm"], sort=False):
+        n_all = len(g)
         g = g.dropna(subset=["cam_in_band"])
-        row = {"backbone": b, "arm": arm, "n_patients": len(g)}
+        # a Grad-CAM that is zero everywhere (no positive evidence for the explained class) has no mass to place
+        row = {"backbone": b, "arm": arm, "n_patients": len(g), "n_empty_cam": n_all - len(g)}
         for col in ("cam_in_band", "band_area", "enrichment"):
             d = stats.describe(g[col])
             row.update({col: d["mean"], f"{col}_ci_low": d["ci_low"], f"{col}_ci_high": d["ci_high"]})

@@ -105,7 +105,7 @@ class CohortParams(Params):
     study: str = "demo"
     data_dir: str = ""
     n_screened: int = 902
-    image_scale: float = 0.2
+    image_scale: float = 0.16
     seed: int = 0
     n_repeats: int = 30
     n_folds: int = 5
@@ -127,8 +127,8 @@ class RoiParams(Params):
     notebook: ClassVar[str] = "02_roi"
     study: str = "demo"
     data_dir: str = ""
-    roi_height: int = 50
-    roi_width: int = 80
+    roi_height: int = 40
+    roi_width: int = 64
     roi_dx: int = 0
     roi_dy: int = 0
     roi_side: str = "left"
@@ -183,17 +183,18 @@ def parse_repeats(text: str, n_available: int) -> list[int]:
 @dataclass(frozen=True)
 class TrainParams(Params):
     """Parameters of ``03_train.ipynb``. ``lr`` and ``batch_size`` of 0 take the backbone's own
-    values from ``params/<backbone>.yaml``."""
+    values from ``<backbone_params>/<backbone>.yaml`` (default ``params/``)."""
 
     notebook: ClassVar[str] = "03_train"
     study: str = "demo"
     backbone: str = "resnet18"
     arms: str = "image,ensemble"
-    repeats: str = "0"
-    max_epochs: int = 4
+    repeats: str = "0-1"
+    max_epochs: int = 3
     patience: int = 2
     lr: float = 0.03
     batch_size: int = 0
+    backbone_params: str = ""
     hidden: int = 256
     pretrained: bool = False
     weights_dir: str = ""
@@ -219,8 +220,9 @@ class TrainParams(Params):
         return [a.strip() for a in self.arms.split(",") if a.strip()]
 
     def backbone_defaults(self) -> dict[str, Any]:
-        """``params/<backbone>.yaml``: the backbone's learning rate and batch size."""
-        path = paths.PARAMS / f"{self.backbone}.yaml"
+        """``<backbone_params>/<backbone>.yaml`` (default ``params/``): the backbone's learning rate
+        and batch size."""
+        path = (paths.resolve(self.backbone_params) if self.backbone_params else paths.PARAMS) / f"{self.backbone}.yaml"
         values = load_profile(path)
         if values.get("backbone") != self.backbone:
             raise ParameterError(f"{path}: backbone must be {self.backbone!r}")
