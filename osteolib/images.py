@@ -1,6 +1,7 @@
 """Reading radiographs as 8-bit grayscale arrays.
 
-TIFF (through tifffile), PNG and JPEG (through Pillow), 8 or 16 bit, gray or colour.
+TIFF (through tifffile), PNG and JPEG (through Pillow), 8 or 16 bit, gray or colour, and DICOM
+(through pydicom, see :func:`read_dicom`).
 
 * Colour (RGB/RGBA, or a palette) is converted with the ITU-R BT.601 luma weights
   (0.299 R + 0.587 G + 0.114 B), as Pillow's ``convert("L")`` does.
@@ -20,7 +21,7 @@ from PIL import Image, UnidentifiedImageError
 
 from .errors import InputError
 
-SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
+SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".dcm", ".dicom")
 _DEPTHS = (8, 10, 12, 14, 16)
 _LUMA = np.array([0.299, 0.587, 0.114])
 
@@ -53,6 +54,8 @@ def read_gray(path: str | Path) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "image not found")
+    if path.suffix.lower() in (".dcm", ".dicom"):
+        return read_dicom(path)
     try:
         if path.suffix.lower() in (".tif", ".tiff"):
             a = tifffile.imread(path)
@@ -66,3 +69,50 @@ def read_gray(path: str | Path) -> np.ndarray:
     except (OSError, ValueError, UnidentifiedImageError, tifffile.TiffFileError) as e:
         raise InputError(path, f"cannot be read as an image ({type(e).__name__}: {e})") from e
     return to_uint8(np.asarray(a), path)
+
+
+def read_dicom(path: str | Path) -> np.ndarray:
+    """A DICOM radiograph as it is meant to be displayed, as a (height, width) uint8 array.
+
+    The display pipeline of the standard, through pydicom: the modality LUT (rescale slope and
+    intercept), then the VOI LUT or window (centre/width) when the file has one, mapped linearly from
+    its output range to 0-255; without one, the stored range (``BitsStored``, through the rescale)
+    is mapped to 0-255, the same for every image. MONOCHROME1 (white = low values) is inverted at the end so that bone is bright, as in
+    MONOCHROME2. Colour (RGB, YBR) is converted to RGB, then to luma (BT.601). Only pixel data are
+    read here: no header field (patient name, ID, dates) is returned or logged.
+    """
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+    from pydicom.pixels import apply_modality_lut, apply_voi_lut, convert_color_space
+    path = Path(path)
+    try:
+        ds = pydicom.dcmread(path)
+        a = ds.pixel_array
+    except (InvalidDicomError, OSError, ValueError, AttributeError, KeyError, NotImplementedError, RuntimeError) as e:
+        raise InputError(path, f"cannot be read as a DICOM image ({type(e).__name__}: {e})") from e
+    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
+    if int(ds.get("NumberOfFrames", 1) or 1) > 1:
+        raise InputError(path, "is a multi-frame DICOM; one radiograph per file is expected")
+    if photometric.startswith("YBR"):
+        a = convert_color_space(a, photometric, "RGB")
+    if a.ndim == 3:
+        return to_uint8(np.asarray(a), path)
+    if not photometric.startswith("MONOCHROME"):
+        raise InputError(path, f"photometric interpretation {photometric} is not supported")
+    bits = int(ds.get("BitsStored", a.dtype.itemsize * 8))
+    signed = int(ds.get("PixelRepresentation", 0)) == 1
+    lo, hi = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else (0, 2 ** bits - 1)
+    values = apply_modality_lut(a, ds)
+    if "WindowCenter" in ds or "VOILUTSequence" in ds:
+        # pydicom maps a window onto the stored range [lo, hi]; a VOI LUT onto its own output bits
+        values = apply_voi_lut(values, ds)
+        if "VOILUTSequence" in ds:
+            lut_bits = int(ds.VOILUTSequence[0].LUTDescriptor[2])
+            lo, hi = 0, 2 ** lut_bits - 1
+    else:
+        # no window: the stored range, through the modality rescale (the same mapping for every image)
+        slope, intercept = float(ds.get("RescaleSlope", 1) or 1), float(ds.get("RescaleIntercept", 0) or 0)
+        lo, hi = sorted((lo * slope + intercept, hi * slope + intercept))
+    span = (hi - lo) or 1.0
+    out = np.clip(np.round((np.asarray(values, np.float64) - lo) * (255.0 / span)), 0, 255).astype(np.uint8)
+    return 255 - out if photometric == "MONOCHROME1" else out

@@ -260,3 +260,22 @@ def cam_summary(rows: list[dict], out: str | Path | None = None) -> plt.Figure:
     if out is not None:
         save(fig, out)
     return fig
+
+
+def screening_figure(gray: np.ndarray, box: tuple[int, int, int, int], crop: np.ndarray, gradcam: np.ndarray,
+                     row: dict, card: dict) -> plt.Figure:
+    """One screened patient: the radiograph with the ROI box, and the ROI with its Grad-CAM overlay."""
+    overlay, _ = _cam_images(crop, gradcam, np.zeros_like(gradcam))
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained", width_ratios=[2.2, 1])
+    a.imshow(gray, cmap="gray", vmin=0, vmax=255)
+    x0, y0, x1, y1 = box
+    a.add_patch(mpatches.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec="#ffb000", lw=1.5))
+    a.set_title("radiograph and ROI", fontsize=9)
+    b.imshow(overlay)
+    b.set_title("ROI with Grad-CAM (osteoporosis class)", fontsize=9)
+    for ax in (a, b):
+        ax.set_axis_off()
+    fig.suptitle(f"{row['patient_id']}: P(osteoporosis) = {row['p_osteoporosis']:.3f} -> {row['result']} "
+                 f"(threshold {row['threshold']:g}, {card['backbone']} / {card['arm']} arm)   |   "
+                 f"OSTA {row['osta']:.1f}: {row['osta_result']}", fontsize=9)
+    return fig

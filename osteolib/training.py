@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import json
+from contextlib import contextmanager
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -265,6 +266,15 @@ def _check_settings(out: Path, s: Settings) -> None:
                          "name, or delete that backbone's runs to retrain")
 
 
+@contextmanager
+def seeded_global_rng(seed: int, device: torch.device):
+    """Seed torch's global generators (CPU, and ``device`` if CUDA) for a block; restore them after."""
+    devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
 def _fit_one(study: Study, s: Settings, arm: str, repeat: int, k: int, progress: bool = True) -> dict:
     """Train fold ``k`` of ``repeat``; everything the repeat's files need, on the CPU."""
     t0 = time.perf_counter()
@@ -272,7 +282,9 @@ def _fit_one(study: Study, s: Settings, arm: str, repeat: int, k: int, progress:
     net = models.build(s.backbone, arm, study.input_size, seed=repro.child_seed(s.seed, repeat, k),
                        hidden=s.hidden, pretrained=s.pretrained, weights_dir=s.weights_dir or None)
     gen = torch.Generator(device=study.device).manual_seed(repro.child_seed(s.seed, repeat, k, 1))
-    history, p_test, stopper = fit_fold(net, fold, s, gen, study.device, f"r{repeat:02d} f{k} {arm}", progress)
+    # the global RNG too (EfficientNet's stochastic depth draws from it): seeded per fold, restored after
+    with seeded_global_rng(repro.child_seed(s.seed, repeat, k, 2), study.device):
+        history, p_test, stopper = fit_fold(net, fold, s, gen, study.device, f"r{repeat:02d} f{k} {arm}", progress)
     keep = repeat == 0 and k == 0
     return {"k": k, "history": history, "p_test": p_test, "test": fold.test.cpu().numpy(), "scaler": scaler,
             "best_epoch": stopper.best_epoch, "best": stopper.best, "seconds": time.perf_counter() - t0,

@@ -163,3 +163,17 @@ def test_folds_at_once_give_the_same_results(tiny_study, tmp_path):
     assert pa[["fold", "patient_id"]].equals(pb[["fold", "patient_id"]])
     assert np.allclose(pa["p_osteoporosis"], pb["p_osteoporosis"], atol=1e-6)
     assert (training.run_dir(b, "resnet18", "ensemble", 0) / "model_f0.pt").is_file()
+
+
+def test_efficientnet_is_deterministic_whatever_the_global_rng(tiny_study, tmp_path):
+    """EfficientNet's stochastic depth draws from torch's global RNG: each fold seeds it, so what ran
+    before (another notebook cell, another fold) cannot change the numbers on the CPU."""
+    s = training.Settings(backbone="efficientnet-b0", lr=0.01, batch_size=16, max_epochs=1, patience=1, hidden=16)
+    out = []
+    for i, warmup in enumerate((1, 2)):
+        torch.manual_seed(warmup)
+        torch.rand(warmup * 7)
+        study = copy_study(tiny_study, tmp_path / f"s{i}")
+        training.run(training.Study(study, torch.device("cpu")), s, ["image"], [0])
+        out.append((study / "runs" / "efficientnet-b0" / "image" / "r00" / "predictions.csv").read_bytes())
+    assert out[0] == out[1]

@@ -1,0 +1,94 @@
+"""DICOM input: pixel data through the display pipeline, the same ROI as the equivalent PNG, and
+no identifier from the header in any output."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from osteolib import images, roi
+from osteolib.errors import InputError
+
+PATIENT_NAME = "Doe^Jane^Secret"
+PATIENT_ID = "MRN-99812345"
+
+
+def write_dicom(path, pixels: np.ndarray, photometric: str = "MONOCHROME1", window=None, bits: int = 16):
+    """A minimal DX image written with pydicom, with identifiers in the header."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1.1"  # Digital X-Ray Image Storage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
+    ds.PatientName, ds.PatientID, ds.PatientBirthDate = PATIENT_NAME, PATIENT_ID, "19480211"
+    ds.InstitutionName = "Secret Dental Hospital"
+    ds.Modality = "PX"
+    ds.Rows, ds.Columns = pixels.shape
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, photometric
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, bits, bits - 1, 0
+    if window is not None:
+        ds.WindowCenter, ds.WindowWidth = window
+    ds.PixelData = pixels.astype(np.uint16).tobytes()
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def test_monochrome1_16_bit_reads_as_the_displayed_image(tmp_path):
+    rng = np.random.default_rng(0)
+    p = rng.integers(0, 256, (60, 90), dtype=np.uint8)
+    p[0, 0], p[0, 1] = 0, 255
+    stored = (255 - p.astype(np.uint16)) * 257         # MONOCHROME1: low values are white
+    got = images.read_gray(write_dicom(tmp_path / "x.dcm", stored))
+    np.testing.assert_array_equal(got, p)
+
+
+def test_window_is_applied(tmp_path):
+    stored = np.tile(np.arange(0, 4096, 16, dtype=np.uint16), (4, 1))   # 12-bit ramp
+    got = images.read_gray(write_dicom(tmp_path / "w.dcm", stored, "MONOCHROME2", window=(2048, 1024), bits=12))
+    ramp = got[0]
+    assert ramp[stored[0] < 1536].max() == 0 and ramp[stored[0] > 2560].min() == 255
+    inside = (stored[0] > 1600) & (stored[0] < 2500)
+    assert (np.diff(ramp[inside].astype(int)) >= 0).all() and 0 < ramp[inside].mean() < 255
+
+
+def test_dicom_crops_to_the_same_roi_as_the_png_and_leaks_no_identifier(tiny_data, tmp_path):
+    clinical = pd.read_csv(tiny_data / "clinical.csv", dtype={"patient_id": str})
+    lm = pd.read_csv(tiny_data / "landmarks.csv", dtype={"patient_id": str})
+    pid = clinical["patient_id"].iloc[0]
+    gray = images.read_gray(tiny_data / clinical["image"].iloc[0])
+    # the same radiograph twice: as PNG and as 16-bit MONOCHROME1 DICOM
+    data = tmp_path / "data"
+    (data / "images").mkdir(parents=True)
+    Image.fromarray(gray).save(data / "images" / "png.png")
+    write_dicom(data / "images" / "dcm.dcm", (255 - gray.astype(np.uint16)) * 257)
+    geometry = roi.RoiGeometry(40, 64)
+    left = lm[(lm.patient_id == pid) & (lm.side == "left")]
+    rows = []
+    for name, file in (("png", "images/png.png"), ("dcm", "images/dcm.dcm")):
+        rows.append(clinical.iloc[[0]].assign(patient_id=name, image=file))
+        lm_rows = left.assign(patient_id=name)
+        lm_rows.to_csv(data / "landmarks.csv", index=False, mode="a", header=name == "png")
+    cohort = pd.concat(rows, ignore_index=True)
+    out = tmp_path / "study"
+    table = roi.crop_study(data, cohort, geometry, out, progress=False)
+    a = np.asarray(Image.open(out / "rois" / "png.png"))
+    b = np.asarray(Image.open(out / "rois" / "dcm.png"))
+    np.testing.assert_array_equal(a, b)
+    assert table.set_index("patient_id").loc["dcm", "x0"] == table.set_index("patient_id").loc["png", "x0"]
+    for f in out.rglob("*"):
+        if f.is_file():
+            blob = f.read_bytes()
+            for secret in (PATIENT_NAME, PATIENT_ID, "Secret Dental", "19480211"):
+                assert secret.encode() not in blob, f"{secret} leaked into {f}"
+
+
+def test_broken_dicom_is_an_input_error(tmp_path):
+    bad = tmp_path / "bad.dcm"
+    bad.write_bytes(b"not a dicom file at all")
+    with pytest.raises(InputError, match="bad.dcm.*DICOM"):
+        images.read_gray(bad)

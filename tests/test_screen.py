@@ -1,0 +1,126 @@
+"""Model bundles (osteolib.bundle) and screening new patients (osteolib.screen)."""
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from osteolib import bundle, config, repro, screen, training
+from conftest import copy_study
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_study, tiny_data, tmp_path_factory):
+    """The tiny study with resnet18, ensemble arm, repeat 0 trained (1 epoch) and its bundle."""
+    study = copy_study(tiny_study, tmp_path_factory.mktemp("screen") / "study")
+    repro.write_manifest(study / "rois", "02_roi", config.RoiParams(roi_height=40, roi_width=64).as_dict(), inputs={})
+    s = training.Settings(backbone="resnet18", lr=0.01, batch_size=16, max_epochs=1, patience=1, hidden=16)
+    training.run(training.Study(study, torch.device("cpu")), s, ["ensemble"], [0])
+    out = bundle.write(study, "resnet18", "ensemble", study.parent / "bundle")
+    return study, out
+
+
+def test_bundle_holds_weights_and_card_and_no_pickle(trained):
+    study, out = trained
+    assert sorted(p.name for p in out.iterdir()) == ["card.json", "model.safetensors"]
+    card = json.loads((out / "card.json").read_text())
+    for key in ("backbone", "arm", "input_size", "normalisation", "covariates", "roi", "threshold", "study",
+                "versions", "git", "weights"):
+        assert key in card, key
+    assert card["roi"]["height"] == 40 and card["roi"]["width"] == 64
+    assert card["study"]["cv_metrics"]["n_repeats"] == 1 and 0 <= card["study"]["cv_metrics"]["auc"]["mean"] <= 1
+    assert b"\x80" != (out / "model.safetensors").read_bytes()[:1], "not a pickle stream"
+
+
+def test_loading_never_unpickles(trained, monkeypatch):
+    _, out = trained
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("unpickling while loading a bundle")
+
+    monkeypatch.setattr(pickle, "load", forbidden)
+    monkeypatch.setattr(pickle, "loads", forbidden)
+    monkeypatch.setattr(pickle, "Unpickler", forbidden)
+    monkeypatch.setattr(torch, "load", forbidden)
+    b = bundle.load(out)
+    assert b.net.arm == "ensemble" and not b.net.training
+
+
+def test_tampered_weights_are_refused(trained, tmp_path):
+    _, out = trained
+    copy = shutil.copytree(out, tmp_path / "b")
+    blob = bytearray((copy / "model.safetensors").read_bytes())
+    blob[-10] ^= 0xFF
+    (copy / "model.safetensors").write_bytes(bytes(blob))
+    with pytest.raises(ValueError, match="does not match its card"):
+        bundle.load(copy)
+
+
+def test_screened_probability_equals_the_study_prediction(trained, tiny_data, tmp_path):
+    """Same ROI, same covariates, same model: the same P(osteoporosis) as notebook 03 wrote."""
+    study, out = trained
+    b = bundle.load(out)
+    pred = pd.read_csv(study / "runs" / "resnet18" / "ensemble" / "r00" / "predictions.csv",
+                       dtype={"patient_id": str})
+    fold0 = pred[pred["fold"] == 0].head(4)
+    clinical = pd.read_csv(tiny_data / "clinical.csv", dtype={"patient_id": str}).set_index("patient_id")
+    lm = pd.read_csv(tiny_data / "landmarks.csv", dtype={"patient_id": str}).query("side == 'left'").set_index("patient_id")
+    for _, p in fold0.iterrows():
+        c = clinical.loc[p["patient_id"]]
+        row = screen.screen_patient(b, tiny_data / c["image"], tuple(lm.loc[p["patient_id"], ["x", "y"]]),
+                                    c["age"], c["sex"], c["height_cm"], c["weight_kg"], p["patient_id"], tmp_path)
+        assert row["p_osteoporosis"] == pytest.approx(p["p_osteoporosis"], abs=2e-6)
+        assert row["result"] == ("osteoporosis suspected" if row["p_osteoporosis"] >= 0.5 else "not suspected")
+        assert row["osta"] == pytest.approx(0.2 * (float(c["weight_kg"]) - float(c["age"])))
+        assert (tmp_path / f"{p['patient_id']}.png").stat().st_size > 10_000
+
+
+def test_batch_with_broken_rows_finishes_the_others(trained, tiny_data, tmp_path):
+    _, out = trained
+    b = bundle.load(out)
+    clinical = pd.read_csv(tiny_data / "clinical.csv", dtype=str).head(5)
+    clinical["image"] = [str(tiny_data / i) for i in clinical["image"]]
+    clinical.loc[1, "image"] = str(tmp_path / "nowhere.tif")
+    clinical.loc[3, "sex"] = "X"
+    table = tmp_path / "patients.csv"
+    clinical.to_csv(table, index=False)
+    shutil.copy(tiny_data / "landmarks.csv", tmp_path / "landmarks.csv")
+    result = screen.screen_table(b, table, tmp_path / "out", progress=False)
+    assert len(result) == 5
+    errors = result["error"].fillna("")
+    assert "image not found" in errors[1] and "row 3" in errors[1]
+    assert "sex 'X'" in errors[3] and "row 5" in errors[3]
+    ok = errors == ""
+    assert ok.sum() == 3 and result.loc[ok, "p_osteoporosis"].between(0, 1).all()
+    written = pd.read_csv(tmp_path / "out" / "screening.csv")
+    assert len(written) == 5 and written["error"].notna().sum() == 2
+
+
+def test_command_line_one_patient(trained, tiny_data, tmp_path, capsys):
+    _, out = trained
+    c = pd.read_csv(tiny_data / "clinical.csv", dtype=str).iloc[0]
+    lm = pd.read_csv(tiny_data / "landmarks.csv", dtype=str).query("side == 'left'").set_index("patient_id")
+    x, y = lm.loc[c["patient_id"], ["x", "y"]]
+    rc = screen.main(["--bundle", str(out), "--image", str(tiny_data / c["image"]), "--landmark", f"{x},{y}",
+                      "--age", c["age"], "--sex", c["sex"], "--height-cm", c["height_cm"], "--weight-kg",
+                      c["weight_kg"], "--patient-id", "case1", "--out", str(tmp_path)])
+    assert rc == 0 and "P(osteoporosis) =" in capsys.readouterr().out
+    row = pd.read_csv(tmp_path / "case1.csv").iloc[0]
+    assert 0 <= row["p_osteoporosis"] <= 1 and (tmp_path / "case1.png").is_file()
+
+
+def test_refit_trains_on_every_patient(trained, tmp_path):
+    study, _ = trained
+    out = bundle.write(study, "resnet18", "ensemble", tmp_path / "refit", refit_all=True)
+    card = json.loads((out / "card.json").read_text())
+    n = len(pd.read_csv(study / "cohort" / "cohort.csv"))
+    assert card["source"]["patients"] == n and "refit on all" in card["source"]["model"]
+    b = bundle.load(out)
+    cohort = pd.read_csv(study / "cohort" / "cohort.csv")
+    assert card["covariates"]["age_mean"] == pytest.approx(cohort["age"].mean())
+    assert np.isfinite(next(iter(b.net.state_dict().values())).numpy()).all()
