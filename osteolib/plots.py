@@ -122,8 +122,9 @@ def _roc_axes(ax, title: str) -> None:
 
 def roc_backbone(predictions: pd.DataFrame, baseline: pd.DataFrame, backbone: str,
                  auc: pd.DataFrame, out=None) -> plt.Figure:
-    """``auc``: the summary table of :func:`osteolib.stats.summary` (its mean AUCs label the curves)."""
-    """Both arms and the covariate baseline of one backbone: mean ROC over repeats with a +-1 SD band."""
+    """Both arms and the covariate baseline of one backbone: mean ROC over repeats with a +-1 SD band.
+
+    ``auc``: the summary table of :func:`osteolib.stats.summary` (its mean AUCs label the curves)."""
     fig, ax = plt.subplots(figsize=(5, 5), layout="constrained")
     parts = [(a, predictions[(predictions.backbone == backbone) & (predictions.arm == a)]) for a in ("image", "ensemble")]
     parts.append(("covariates", baseline[baseline.arm == "covariates"]))
@@ -272,7 +273,7 @@ def screening_figure(gray: np.ndarray, box: tuple[int, int, int, int], crop: np.
     a.add_patch(mpatches.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec="#ffb000", lw=1.5))
     a.set_title("radiograph and ROI", fontsize=9)
     b.imshow(overlay)
-    b.set_title("ROI with Grad-CAM (osteoporosis class)", fontsize=9)
+    b.set_title(f"ROI with Grad-CAM of '{row['result']}'", fontsize=9)
     for ax in (a, b):
         ax.set_axis_off()
     fig.suptitle(f"{row['patient_id']}: P(osteoporosis) = {row['p_osteoporosis']:.3f} -> {row['result']} "

@@ -13,7 +13,7 @@ beside it, or ``--landmarks``)::
 
 Per patient: P(osteoporosis), the screening result at the bundle's threshold, the OSTA index
 beside it (0.2 x (weight kg - age); <= -1 suggests risk), and ``<patient_id>.png``: the radiograph
-with the ROI box and the ROI with its Grad-CAM overlay. A batch writes ``screening.csv``; a row
+with the ROI box and the ROI with the Grad-CAM of the class it was assigned to. A batch writes ``screening.csv``; a row
 that cannot be screened (missing image, unknown sex code, landmark outside the image, ...) gets its
 error in the ``error`` column and the others finish. Images may be TIFF, PNG, JPEG or DICOM; from
 DICOM only the pixel data are used, never a header field.
@@ -67,7 +67,7 @@ def screen_patient(b: Bundle, image: str | Path, landmark: tuple[float, float], 
         raise ValueError(f"ROI of {crop.shape} px, but the model takes {tuple(b.card['input_size'])}")
     bmi = weight_kg / (height_cm / 100) ** 2
     cov = b.scaler.transform(pd.DataFrame({"age": [age], "bmi": [bmi], "sex": [sex]}))
-    with cam.Explainer(b.net, target="osteoporosis") as ex:
+    with cam.Explainer(b.net, target="predicted") as ex:  # what drove this patient's result
         e = ex.explain(torch.from_numpy(crop)[None], cov if b.net.arm == "ensemble" else None, guided=False)
     p = float(e.probability[0])
     osta = float(baselines.osta([weight_kg], [age])[0])
