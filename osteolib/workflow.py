@@ -65,7 +65,7 @@ def chunks(profile: dict) -> list[str]:
     >>> chunks({"repeats": "all", "n_repeats": 30, "repeats_per_job": 10})
     ['0-9', '10-19', '20-29']
     >>> chunks({"repeats": "0,1,2,5", "n_repeats": 30, "repeats_per_job": 2})
-    ['0-1', '2', '5']
+    ['0-1', '2,5']
     """
     reps = config.parse_repeats(str(profile.get("repeats", "all")), int(profile["n_repeats"]))
     bad = [r for r in reps if r >= int(profile["n_repeats"])]

@@ -124,3 +124,24 @@ def test_refit_trains_on_every_patient(trained, tmp_path):
     cohort = pd.read_csv(study / "cohort" / "cohort.csv")
     assert card["covariates"]["age_mean"] == pytest.approx(cohort["age"].mean())
     assert np.isfinite(next(iter(b.net.state_dict().values())).numpy()).all()
+
+
+def test_screening_a_dicom_writes_no_header_identifier(trained, tiny_data, tmp_path):
+    """The same patient as PNG-equivalent DICOM (MONOCHROME1, 16 bit): same probability, and no
+    identifier from the DICOM header in the CSV or the figure."""
+    from osteolib import images
+    from test_dicom import PATIENT_ID, PATIENT_NAME, write_dicom
+    _, out = trained
+    b = bundle.load(out)
+    c = pd.read_csv(tiny_data / "clinical.csv", dtype=str).iloc[0]
+    lm = pd.read_csv(tiny_data / "landmarks.csv", dtype=str).query("side == 'left'").set_index("patient_id")
+    xy = tuple(float(v) for v in lm.loc[c["patient_id"], ["x", "y"]])
+    gray = images.read_gray(tiny_data / c["image"])
+    dcm = write_dicom(tmp_path / "pano.dcm", (255 - gray.astype(np.uint16)) * 257)
+    args = (xy, c["age"], c["sex"], c["height_cm"], c["weight_kg"], "case-7")
+    from_tif = screen.screen_patient(b, tiny_data / c["image"], *args, out=None)
+    from_dcm = screen.screen_patient(b, dcm, *args, out=tmp_path / "out")
+    assert from_dcm["p_osteoporosis"] == pytest.approx(from_tif["p_osteoporosis"], abs=1e-7)
+    for f in (tmp_path / "out").iterdir():
+        for secret in (PATIENT_NAME, PATIENT_ID, "Jane^Secret"):
+            assert secret.encode() not in f.read_bytes()
