@@ -6,7 +6,6 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STUDY ?= demo
 PROFILE ?= params/$(STUDY).yaml
-OUT := outputs/$(STUDY)/notebooks
 CORES ?= $(shell nproc 2>/dev/null || echo 2)
 GPUS ?= 0
 SNAKEMAKE := $(BIN)/snakemake -s workflow/Snakefile --cores $(CORES) --resources gpu=$(GPUS) \

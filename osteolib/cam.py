@@ -160,6 +160,8 @@ class Explainer:
         self.net = net.eval()
         self.device = next(net.parameters()).device
         self._guided = OneInput(guided_copy(net)).eval()   # copied before any hook is registered
+        for p in self._guided.parameters():   # only the input's gradient is wanted from the copy
+            p.requires_grad_(False)
         self._model = OneInput(net)
         self._cam = GradCAM(model=self._model, target_layers=[models.cam_layer(net)])
 
@@ -204,6 +206,7 @@ class Explainer:
             logits = self._model(gray)
         target = self._targets(logits)
         cams = self._cam(input_tensor=gray.clone(), targets=[ClassifierOutputTarget(int(t)) for t in target])
+        self.net.zero_grad(set_to_none=True)  # the CAM library's backward pass leaves parameter gradients
         cams = np.nan_to_num(cams.astype(np.float32), nan=0.0)
         g = np.zeros_like(cams)
         if guided:

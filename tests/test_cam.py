@@ -44,6 +44,7 @@ def test_every_backbone_and_arm_gives_a_cam_in_0_1(backbone, arm):
     assert _hooks(net) == 0
     assert [type(m) for m in net.modules()] == types_before
     assert torch.equal(rois, rois_before) and torch.equal(cov, cov_before) and not rois.requires_grad
+    assert all(p.grad is None for p in net.parameters()), "no parameter gradients left behind"
 
 
 def test_the_wrapper_sees_what_training_saw():
