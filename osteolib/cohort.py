@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from . import atomic
-from .errors import InputError, first_bad_row
+from .errors import InputError, first_bad_row, read_text_csv
 
 #: Columns of clinical.csv, in order.
 CLINICAL_COLUMNS = ("patient_id", "image", "sex", "age", "height_cm", "weight_kg", "tscore_hip",
@@ -67,12 +67,7 @@ def read_clinical(data_dir: str | Path, check_images: bool = True) -> pd.DataFra
     """
     data_dir = Path(data_dir)
     file = data_dir / "clinical.csv"
-    if not file.is_file():
-        raise InputError(file, "file not found")
-    df = pd.read_csv(file, dtype=str, keep_default_na=False)
-    for col in CLINICAL_COLUMNS:
-        if col not in df.columns:
-            raise InputError(file, f"missing column (expected {', '.join(CLINICAL_COLUMNS)})", column=col)
+    df = read_text_csv(file, CLINICAL_COLUMNS)
     if df.empty:
         raise InputError(file, "no patient rows")
     ids = df["patient_id"].str.strip()

@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class InputError(ValueError):
@@ -47,3 +51,19 @@ def first_bad_row(bad, file: str | Path, column: str | None, message) -> None:
     if any(flags):
         i = flags.index(True)
         raise InputError(file, message(i), row=i + 2, column=column)
+
+
+def read_text_csv(file: str | Path, columns, what: str = "file not found") -> "pd.DataFrame":
+    """A CSV read as text (no type guessing, empty cells stay ""), after checking that it exists and
+    has ``columns``; :class:`InputError` naming the file (and the missing column) otherwise. Rows are
+    validated by the caller, e.g. with :func:`first_bad_row`.
+    """
+    import pandas as pd
+    file = Path(file)
+    if not file.is_file():
+        raise InputError(file, what)
+    df = pd.read_csv(file, dtype=str, keep_default_na=False)
+    for col in columns:
+        if col not in df.columns:
+            raise InputError(file, f"missing column (expected {', '.join(columns)})", column=col)
+    return df

@@ -17,7 +17,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from . import atomic, images, repro
-from .errors import InputError, first_bad_row
+from .errors import InputError, first_bad_row, read_text_csv
 
 LANDMARK_COLUMNS = ("patient_id", "side", "x", "y")
 
@@ -60,12 +60,7 @@ class RoiGeometry:
 def read_landmarks(data_dir: str | Path, patient_ids, side: str) -> pd.DataFrame:
     """Landmarks of ``side`` for ``patient_ids``: patient_id, x, y, row (spreadsheet row in the file)."""
     file = Path(data_dir) / "landmarks.csv"
-    if not file.is_file():
-        raise InputError(file, "file not found")
-    df = pd.read_csv(file, dtype=str, keep_default_na=False)
-    for col in LANDMARK_COLUMNS:
-        if col not in df.columns:
-            raise InputError(file, f"missing column (expected {', '.join(LANDMARK_COLUMNS)})", column=col)
+    df = read_text_csv(file, LANDMARK_COLUMNS)
     df["row"] = np.arange(len(df)) + 2
     first_bad_row(~df["side"].str.strip().isin(["left", "right"]), file, "side",
                   lambda i: f"unknown side {df['side'].iloc[i]!r} (expected left or right)")

@@ -30,7 +30,7 @@ import torch
 
 from . import atomic, baselines, cam, images, roi
 from .bundle import Bundle, load
-from .errors import InputError
+from .errors import InputError, read_text_csv
 
 COLUMNS = ["patient_id", "p_osteoporosis", "result", "threshold", "osta", "osta_result", "bmi",
            "x0", "y0", "x1", "y1", "figure", "error"]
@@ -91,21 +91,10 @@ def read_table(table: str | Path, landmarks: str | Path | None = None) -> tuple[
     """The batch table with each patient's landmark of the bundle's side joined (as text; rows are
     validated one by one while screening). A missing file or column stops; a bad row does not."""
     table = Path(table)
-    if not table.is_file():
-        raise InputError(table, "file not found")
-    df = pd.read_csv(table, dtype=str, keep_default_na=False)
-    for col in NEEDED:
-        if col not in df.columns:
-            raise InputError(table, f"missing column (expected {', '.join(NEEDED)})", column=col)
+    df = read_text_csv(table, NEEDED)
     df["row"] = np.arange(len(df)) + 2
     lm_file = Path(landmarks) if landmarks else table.parent / "landmarks.csv"
-    if not lm_file.is_file():
-        raise InputError(lm_file, "file not found (give --landmarks)")
-    lm = pd.read_csv(lm_file, dtype=str, keep_default_na=False)
-    for col in roi.LANDMARK_COLUMNS:
-        if col not in lm.columns:
-            raise InputError(lm_file, f"missing column (expected {', '.join(roi.LANDMARK_COLUMNS)})", column=col)
-    return df, lm
+    return df, read_text_csv(lm_file, roi.LANDMARK_COLUMNS, "file not found (give --landmarks)")
 
 
 def screen_table(b: Bundle, table: str | Path, out: str | Path, landmarks: str | Path | None = None,
