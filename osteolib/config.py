@@ -92,6 +92,18 @@ class Params:
         return paths.data_dir(self.study, self.data_dir)  # type: ignore[attr-defined]
 
 
+def _names(text: str) -> list[str]:
+    """``"a, b,"`` -> ``["a", "b"]``: a comma-separated parameter as a list."""
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _check_arms(arms: list[str]) -> None:
+    from . import models
+    for arm in arms:
+        if arm not in models.ARMS:
+            raise ParameterError(f"unknown arm {arm!r} in arms; valid: {', '.join(models.ARMS)}")
+
+
 def _check_study(study: str) -> None:
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", study):
         raise ParameterError(f"study {study!r} must be a plain folder name (letters, digits, _ . -)")
@@ -208,16 +220,14 @@ class TrainParams(Params):
         _check_study(self.study)
         if self.backbone not in models.REGISTRY:
             raise ParameterError(f"unknown backbone {self.backbone!r}; valid: {', '.join(models.REGISTRY)}")
-        for arm in self.arm_list:
-            if arm not in models.ARMS:
-                raise ParameterError(f"unknown arm {arm!r} in arms; valid: {', '.join(models.ARMS)}")
+        _check_arms(self.arm_list)
         parse_repeats(self.repeats, 10**6)
         if self.max_epochs < 1 or self.patience < 1 or self.lr < 0 or self.batch_size < 0 or self.folds_at_once < 1:
             raise ParameterError("max_epochs, patience and folds_at_once must be >= 1, lr and batch_size >= 0")
 
     @property
     def arm_list(self) -> list[str]:
-        return [a.strip() for a in self.arms.split(",") if a.strip()]
+        return _names(self.arms)
 
     def backbone_defaults(self) -> dict[str, Any]:
         """``<backbone_params>/<backbone>.yaml`` (default ``params/``): the backbone's learning rate
@@ -273,9 +283,7 @@ class CamParams(Params):
         for b in self.backbone_list or []:
             if b not in models.REGISTRY:
                 raise ParameterError(f"unknown backbone {b!r} in backbones; valid: {', '.join(models.REGISTRY)}")
-        for arm in self.arm_list:
-            if arm not in models.ARMS:
-                raise ParameterError(f"unknown arm {arm!r} in arms; valid: {', '.join(models.ARMS)}")
+        _check_arms(self.arm_list)
         if self.cam_target not in cam.TARGETS:
             raise ParameterError(f"cam_target must be one of {', '.join(cam.TARGETS)}, got {self.cam_target!r}")
         if not 1 <= self.n_examples <= 20:
@@ -286,11 +294,11 @@ class CamParams(Params):
         """None for ``"all"``."""
         if self.backbones.strip() == "all":
             return None
-        return [b.strip() for b in self.backbones.split(",") if b.strip()]
+        return _names(self.backbones)
 
     @property
     def arm_list(self) -> list[str]:
-        return [a.strip() for a in self.arms.split(",") if a.strip()]
+        return _names(self.arms)
 
 
 @dataclass(frozen=True)
