@@ -144,9 +144,17 @@ class RoiParams(Params):
     roi_dx: int = 0
     roi_dy: int = 0
     roi_side: str = "left"
+    roi_source: str = "landmarks"
+    roi_detector: str = ""
+    min_confidence: float = 0.5
 
     def check(self) -> None:
         _check_study(self.study)
+        if self.roi_source not in ("landmarks", "auto"):
+            raise ParameterError(f"roi_source must be 'landmarks' or 'auto', got {self.roi_source!r}")
+        if self.roi_source == "auto" and not self.roi_detector:
+            raise ParameterError("roi_source='auto' needs roi_detector: a folder written by "
+                                 "`python -m osteolib.placement train`")
         if self.roi_height < 8 or self.roi_width < 8:
             raise ParameterError("roi_height and roi_width must be at least 8 pixels")
         if self.roi_side not in ("left", "right"):

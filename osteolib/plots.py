@@ -280,3 +280,28 @@ def screening_figure(gray: np.ndarray, box: tuple[int, int, int, int], crop: np.
                  f"(threshold {row['threshold']:g}, {card['backbone']} / {card['arm']} arm)   |   "
                  f"OSTA {row['osta']:.1f}: {row['osta_result']}", fontsize=9)
     return fig
+
+
+def worst_placements(data_dir: str | Path, table: pd.DataFrame, n: int = 6, out=None) -> plt.Figure:
+    """The ``n`` largest placement errors: the radiograph around the foramen with the clinician's
+    landmark (+, green) and the detector's (x, orange). ``table``: patient_id, x, y, true_x, true_y,
+    error_full_px (image pixels; the error in pixels of the full-size radiograph)."""
+    data_dir = Path(data_dir)
+    clinical = pd.read_csv(data_dir / "clinical.csv", dtype={"patient_id": str}).set_index("patient_id")
+    worst = table.dropna(subset=["error_full_px"]).nlargest(n, "error_full_px")
+    fig, axes = plt.subplots(1, max(1, len(worst)), figsize=(3.0 * max(1, len(worst)), 3.0), layout="constrained",
+                             squeeze=False)
+    for ax, (_, r) in zip(axes[0], worst.iterrows()):
+        img = images.read_gray(data_dir / clinical.loc[r["patient_id"], "image"])
+        half = max(20, int(0.08 * img.shape[1]))
+        cx, cy = int(r["true_x"]), int(r["true_y"])
+        x0, y0 = max(0, cx - half), max(0, cy - half)
+        ax.imshow(img[y0:cy + half, x0:cx + half], cmap="gray", vmin=0, vmax=255)
+        ax.plot([r["true_x"] - x0], [r["true_y"] - y0], "+", color="#30d030", ms=12, mew=2)
+        ax.plot([r["x"] - x0], [r["y"] - y0], "x", color="#ff8c00", ms=10, mew=2)
+        ax.set_title(f"{r['patient_id']}: {r['error_full_px']:.0f} px (full size)", fontsize=8)
+        ax.set_axis_off()
+    fig.suptitle("Worst automatic placements: clinician's landmark (+) and detector (x)", fontsize=9)
+    if out is not None:
+        save(fig, out)
+    return fig

@@ -105,14 +105,16 @@ def _one(data_dir: Path, rois_dir: Path, geometry: RoiGeometry, rec: dict) -> di
 
 
 def crop_study(data_dir: str | Path, cohort: pd.DataFrame, geometry: RoiGeometry,
-               study_dir: str | Path, jobs: int = 4, progress: bool = True) -> pd.DataFrame:
+               study_dir: str | Path, jobs: int = 4, progress: bool = True,
+               landmarks: pd.DataFrame | None = None) -> pd.DataFrame:
     """Crop every cohort patient's ROI into ``<study_dir>/rois/`` and write ``rois/rois.csv``.
 
     The folder is built under a temporary name and replaces ``rois/`` only when every patient
     succeeded, so a bad image leaves the previous ROIs (or none) in place, never a mixture.
     """
     data_dir, study_dir = Path(data_dir), Path(study_dir)
-    lm = read_landmarks(data_dir, cohort["patient_id"].tolist(), geometry.side)
+    # landmarks: the data's own, or placed by the detector (osteolib.placement.auto_landmarks)
+    lm = read_landmarks(data_dir, cohort["patient_id"].tolist(), geometry.side) if landmarks is None else landmarks
     recs = lm.merge(cohort[["patient_id", "image"]], on="patient_id").to_dict("records")
     with atomic.atomic_dir(study_dir / "rois") as tmp:
         with ThreadPoolExecutor(jobs) as pool:  # PNG/TIFF codecs release the GIL

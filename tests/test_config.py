@@ -53,6 +53,10 @@ def test_unknown_and_mistyped_parameters():
         config.CohortParams.from_namespace({"n_folds": "5"})
     with pytest.raises(config.ParameterError, match="roi_side"):
         config.RoiParams.from_namespace({"roi_side": "middle"})
+    with pytest.raises(config.ParameterError, match="needs roi_detector"):
+        config.RoiParams.from_namespace({"roi_source": "auto"})
+    with pytest.raises(config.ParameterError, match="roi_source"):
+        config.RoiParams.from_namespace({"roi_source": "magic"})
     with pytest.raises(config.ParameterError, match="plain folder name"):
         config.CohortParams.from_namespace({"study": "../elsewhere"})
     # a name of another notebook is accepted (profiles are shared); IPython's own names are ignored

@@ -122,3 +122,13 @@ def test_command_line(tmp_path):
                     "--scale", "0.05", "--seed", "2", "--no-images"], check=True, capture_output=True)
     assert {p.name for p in out.iterdir()} == {"clinical.csv", "landmarks.csv", "truth.csv", "synthetic.json"}
     assert len(pd.read_csv(out / "clinical.csv")) == 25
+
+
+def test_side_marker_tells_a_radiograph_from_its_mirror(tiny_data):
+    """The burned-in "R" sits on the patient's right (the image's left), near the top."""
+    truth = pd.read_csv(tiny_data / "truth.csv")
+    for pid in truth["patient_id"].head(5):
+        img = tifffile.imread(tiny_data / "images" / f"{pid}.tif")
+        h, w = img.shape
+        left, right = img[: h // 4, : w // 8], img[: h // 4, -(w // 8):]
+        assert (left == 235).sum() >= 10 and (right == 235).sum() < 3

@@ -37,7 +37,7 @@ from .radiograph import FULL_HEIGHT, FULL_PX_MM, FULL_WIDTH, Anatomy, render
 __all__ = ["generate", "ensure", "is_synthetic", "render_patient", "image_size", "cortex_mask"]
 
 #: Bumped whenever the generator's output changes for the same seed.
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 MARKER = "synthetic.json"
 CORTEX_DIR = "cortex"
 

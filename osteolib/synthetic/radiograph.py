@@ -11,7 +11,8 @@ passed through a detector model:
    trabecular bone (band-pass noise, coarser and sparser as the T-score falls), the mandibular
    canal and both mental foramina;
 3. the teeth, each drawn in its own small box (enamel, dentin, pulp, one or two roots, fillings),
-   or an edentulous ridge where teeth are missing.
+   or an edentulous ridge where teeth are missing;
+4. after the detector, a burned-in side marker "R" on the patient's right (the image's left).
 
 The detector adds exposure, gamma, blur and noise. All lengths are in millimetres and converted
 with the pixel spacing (0.1 mm at scale 1), so a scaled image shows the same anatomy.
@@ -291,10 +292,27 @@ def render(a: Anatomy, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, 
         y_edge = occ_lower - curve - (0.6 * mm if upper else -0.6 * mm)
         _draw_tooth(d, rng, xc, w, kind, y_edge, upper, mm)
     img = _detector(rng, d, mm)
+    _side_marker(img, mm)
     col = int(np.clip(round(lx), 0, W - 1))
     band = (np.arange(H)[:, None] >= margin[None, :]) & (np.arange(H)[:, None] < yb[None, :])
     return img, {"border_y": float(yb[col]), "margin_y": float(margin[col]),
                  "teeth_present": int(present.sum())}, band
+
+
+def _side_marker(img: np.ndarray, mm: float) -> None:
+    """Burn in an "R" on the patient's right (the image's left, near the top), as panoramic units
+    print a side marker: the only cue that tells a radiograph from its mirror image. Drawn after
+    the detector and without random draws, so no other pixel changes."""
+    H, W = img.shape
+    Y, X = _grid(H, W)
+    x0, y0, h, w, t = 0.05 * W, 0.07 * H, 9 * mm, 6 * mm, 1.3 * mm   # letter box and stroke width
+    u, v = (X - x0) / w, (Y - y0) / h                                  # letter coordinates in [0, 1]
+    inside = (u >= 0) & (u <= 1) & (v >= 0) & (v <= 1)
+    tu, tv = t / w, t / h
+    stem = u <= tu
+    bowl = (v <= 0.55) & ((v <= tv) | ((v >= 0.55 - tv)) | (u >= 1 - tu))
+    leg = (v >= 0.55) & (np.abs(u - (0.2 + 0.8 * (v - 0.55) / 0.45)) <= tu)
+    img[inside & (stem | bowl | leg)] = 235
 
 
 def _detector(rng, d: np.ndarray, mm: float) -> np.ndarray:
