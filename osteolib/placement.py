@@ -35,6 +35,12 @@ from . import atomic, images, repro
 INPUT = (128, 256)            # detector input (height, width)
 STRIDE = 4                    # heatmap cell in input pixels
 KEYPOINTS = ("left", "right")  # mental foramina, as in landmarks.csv
+BORDER = "left_border"          # the lower border below the left foramen (trained where the truth has it)
+
+
+def names(k: int) -> tuple[str, ...]:
+    """Keypoint names of a detector with ``k`` heatmaps."""
+    return KEYPOINTS + ((BORDER,) if k > len(KEYPOINTS) else ())
 FORMAT = "osteolib-roi-detector/1"
 
 
@@ -169,20 +175,32 @@ class TrainSettings:
     seed: int = 0
 
 
-def load_set(data_dir: str | Path, patient_ids, progress: bool = False) -> tuple[torch.Tensor, torch.Tensor, pd.DataFrame]:
+def load_set(data_dir: str | Path, patient_ids, progress: bool = False, border: bool | None = None
+             ) -> tuple[torch.Tensor, torch.Tensor, pd.DataFrame]:
     """Radiographs of ``patient_ids`` as detector inputs (n, 128, 256) uint8, their keypoints
-    (n, K, 2) in detector pixels, and a table of the original sizes."""
+    (n, K, 2) in detector pixels, and a table of the original sizes.
+
+    Keypoints: the left and right foramen from ``landmarks.csv`` and, with ``border`` (default:
+    when the folder has the synthetic truth), the lower border below the left foramen
+    (``truth.csv``'s ``border_y`` at the left landmark's column)."""
     from tqdm.auto import tqdm
     from .cohort import read_clinical
     data_dir = Path(data_dir)
     clinical = read_clinical(data_dir, check_images=False).set_index("patient_id")
     lm = pd.read_csv(data_dir / "landmarks.csv", dtype={"patient_id": str}).set_index(["patient_id", "side"])
+    truth_file = data_dir / "truth.csv"
+    if border is None:
+        border = truth_file.is_file() and "border_y" in pd.read_csv(truth_file, nrows=1).columns
+    truth = pd.read_csv(truth_file, dtype={"patient_id": str}).set_index("patient_id") if border else None
     xs, kps, sizes = [], [], []
     for pid in tqdm(list(patient_ids), desc="radiographs", disable=not progress):
         gray = images.read_gray(data_dir / clinical.loc[pid, "image"])
         small, (sx, sy) = prepare(gray)
         xs.append(small)
-        kps.append([[lm.loc[(pid, k), "x"] / sx, lm.loc[(pid, k), "y"] / sy] for k in KEYPOINTS])
+        points = [[lm.loc[(pid, k), "x"] / sx, lm.loc[(pid, k), "y"] / sy] for k in KEYPOINTS]
+        if border:
+            points.append([lm.loc[(pid, "left"), "x"] / sx, truth.loc[pid, "border_y"] / sy])
+        kps.append(points)
         sizes.append({"patient_id": pid, "height": gray.shape[0], "width": gray.shape[1], "sx": sx, "sy": sy})
     return (torch.from_numpy(np.stack(xs)), torch.tensor(kps, dtype=torch.float32), pd.DataFrame(sizes))
 
@@ -239,7 +257,8 @@ def predict(net: Detector, x: torch.Tensor, batch: int = 64) -> dict[str, np.nda
 
 
 def place(net: Detector, gray: np.ndarray, min_confidence: float = 0.5) -> dict:
-    """The left and right foramen of one radiograph in its own pixels, with the verdict.
+    """The left and right foramen (and the lower border below the left one, when the detector was
+    trained for it) of one radiograph in its own pixels, with the verdict.
 
     ``ok`` is False (flag for a manual landmark) when a keypoint's confidence is below
     ``min_confidence`` or the radiograph looks mirrored.
@@ -248,9 +267,9 @@ def place(net: Detector, gray: np.ndarray, min_confidence: float = 0.5) -> dict:
     r = predict(net, torch.from_numpy(small)[None])
     xy, conf, mirrored = r["xy"][0], r["confidence"][0], float(r["p_mirrored"][0])
     out = {"p_mirrored": mirrored, "confidence": float(conf.min())}
-    for i, k in enumerate(KEYPOINTS):
+    for i, k in enumerate(names(len(conf))):
         out[f"{k}_x"], out[f"{k}_y"], out[f"{k}_confidence"] = float(xy[i, 0] * sx), float(xy[i, 1] * sy), float(conf[i])
-    reasons = [f"{k} foramen confidence {conf[i]:.2f} < {min_confidence}" for i, k in enumerate(KEYPOINTS)
+    reasons = [f"{k} confidence {conf[i]:.2f} < {min_confidence}" for i, k in enumerate(names(len(conf)))
                if conf[i] < min_confidence]
     if mirrored >= 0.5:
         reasons.append(f"looks mirrored left-right (P = {mirrored:.2f})")
@@ -264,7 +283,7 @@ def save(net: Detector, folder: str | Path, facts: dict) -> Path:
     folder = Path(folder)
     with atomic.atomic_dir(folder) as tmp:
         save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(tmp / "detector.safetensors"))
-        atomic.write_json({"format": FORMAT, "input": list(INPUT), "stride": STRIDE, "keypoints": list(KEYPOINTS),
+        atomic.write_json({"format": FORMAT, "input": list(INPUT), "stride": STRIDE, "keypoints": list(names(net.fuse[-1].out_channels)),
                            "width": net.stem[0][0].out_channels, **facts, "versions": repro.versions(),
                            "sha256": repro.sha256(tmp / "detector.safetensors")}, tmp / "detector.json")
     return folder
@@ -323,6 +342,10 @@ def evaluate(net: Detector, data_dir: str | Path, patient_ids=None, min_confiden
     data_dir = Path(data_dir)
     clinical = read_clinical(data_dir, check_images=False).set_index("patient_id")
     lm = pd.read_csv(data_dir / "landmarks.csv", dtype={"patient_id": str}).set_index(["patient_id", "side"])
+    truth = (pd.read_csv(data_dir / "truth.csv", dtype={"patient_id": str}).set_index("patient_id")
+             if (data_dir / "truth.csv").is_file() else None)
+    if truth is not None and "border_y" not in truth.columns:
+        truth = None
     rows = []
     for i, pid in enumerate(tqdm(list(patient_ids if patient_ids is not None else clinical.index),
                                  desc="placing", disable=not progress)):
@@ -335,6 +358,8 @@ def evaluate(net: Detector, data_dir: str | Path, patient_ids=None, min_confiden
             tx, ty = lm.loc[(pid, k), ["x", "y"]]
             r[f"{k}_true_x"], r[f"{k}_true_y"] = float(tx), float(ty)
             r[f"{k}_error_full_px"] = float(np.hypot(r[f"{k}_x"] - tx, r[f"{k}_y"] - ty) * to_full)
+        if f"{BORDER}_y" in r and truth is not None:  # vertical error of the border below the left foramen
+            r[f"{BORDER}_error_full_px"] = float(abs(r[f"{BORDER}_y"] - truth.loc[pid, "border_y"]) * to_full)
         rows.append({"patient_id": pid, **r})
     return pd.DataFrame(rows)
 
@@ -346,7 +371,9 @@ def error_summary(table: pd.DataFrame, within: float = 40.0) -> dict:
     e = ok["left_error_full_px"]
     return {"n": int(len(table)), "flagged": int((~table["ok"]).sum()), "median_px": float(e.median()),
             "p90_px": float(e.quantile(0.9)), f"share_within_{int(within)}px": float((e <= within).mean()),
-            "right_median_px": float(ok["right_error_full_px"].median())}
+            "right_median_px": float(ok["right_error_full_px"].median()),
+            **({"border_median_px": float(ok[f"{BORDER}_error_full_px"].median())}
+               if f"{BORDER}_error_full_px" in ok else {})}
 
 
 def auto_landmarks(net: Detector, data_dir: str | Path, cohort: pd.DataFrame, side: str,
@@ -370,6 +397,8 @@ def auto_landmarks(net: Detector, data_dir: str | Path, cohort: pd.DataFrame, si
         r = place(net, gray, min_confidence)
         row = {"patient_id": rec["patient_id"], "x": r[f"{side}_x"], "y": r[f"{side}_y"],
                "confidence": r[f"{side}_confidence"], "p_mirrored": r["p_mirrored"], "ok": r["ok"], "reason": r["reason"]}
+        if side == "left" and f"{BORDER}_y" in r:
+            row["border_y"] = r[f"{BORDER}_y"]  # the lower border the ROI should hold
         if manual is not None and (rec["patient_id"], side) in manual.index:
             tx, ty = manual.loc[(rec["patient_id"], side), ["x", "y"]]
             row.update(true_x=float(tx), true_y=float(ty),

@@ -30,6 +30,7 @@ def test_places_most_held_out_patients_within_4_mm(detector):
     s = placement.summary(err)
     assert s["n"] == 24 and s["share_within_40px"] >= 0.8 and s["median_px"] < 25, s
     assert np.median(err[:, 1]) < 25, "the right foramen too"
+    assert err.shape[1] == 3 and np.median(err[:, 2]) < 25, "and the lower border below the left foramen"
     assert (r["confidence"] > 0.5).all() and (r["p_mirrored"] < 0.5).all()
 
 
