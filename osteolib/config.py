@@ -97,6 +97,13 @@ def _names(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
+def _check_backbones(backbones: list[str], where: str = "") -> None:
+    from . import models
+    for b in backbones:
+        if b not in models.REGISTRY:
+            raise ParameterError(f"unknown backbone {b!r}{where}; valid: {', '.join(models.REGISTRY)}")
+
+
 def _check_arms(arms: list[str]) -> None:
     from . import models
     for arm in arms:
@@ -224,10 +231,8 @@ class TrainParams(Params):
     seed: int = 0
 
     def check(self) -> None:
-        from . import models
         _check_study(self.study)
-        if self.backbone not in models.REGISTRY:
-            raise ParameterError(f"unknown backbone {self.backbone!r}; valid: {', '.join(models.REGISTRY)}")
+        _check_backbones([self.backbone])
         _check_arms(self.arm_list)
         parse_repeats(self.repeats, 10**6)
         if self.max_epochs < 1 or self.patience < 1 or self.lr < 0 or self.batch_size < 0 or self.folds_at_once < 1:
@@ -286,11 +291,9 @@ class CamParams(Params):
     device: str = "auto"
 
     def check(self) -> None:
-        from . import cam, models
+        from . import cam
         _check_study(self.study)
-        for b in self.backbone_list or []:
-            if b not in models.REGISTRY:
-                raise ParameterError(f"unknown backbone {b!r} in backbones; valid: {', '.join(models.REGISTRY)}")
+        _check_backbones(self.backbone_list or [], " in backbones")
         _check_arms(self.arm_list)
         if self.cam_target not in cam.TARGETS:
             raise ParameterError(f"cam_target must be one of {', '.join(cam.TARGETS)}, got {self.cam_target!r}")
