@@ -26,6 +26,7 @@ def main() -> int:
     p.add_argument("--max-epochs", type=int, default=None)
     p.add_argument("--report", default=None, help="write the JSON report here (default: stdout)")
     p.add_argument("--no-pretrained", action="store_true", help="untrained weights (no ImageNet file here)")
+    p.add_argument("--folds-at-once", type=int, default=None, help="default: the paper profile's")
     a = p.parse_args()
     work = Path(a.work)
     prof = load_profile("paper")
@@ -47,9 +48,10 @@ def main() -> int:
     s = params.settings()
     t1 = time.perf_counter()
     data_t = training.Study(study, training.resolve_device("auto"))
-    summary = training.run(data_t, s, params.arm_list, [0])
+    folds_at_once = a.folds_at_once or params.folds_at_once
+    summary = training.run(data_t, s, params.arm_list, [0], folds_at_once=folds_at_once)
     t_train = time.perf_counter() - t1
-    report = {"settings": s.__dict__, "seconds": {"generate": t_data, "cohort_splits_rois": t_prep, "train": t_train},
+    report = {"settings": s.__dict__, "folds_at_once": folds_at_once, "seconds": {"generate": t_data, "cohort_splits_rois": t_prep, "train": t_train},
               "summary": summary.to_dict("records")}
     for arm in params.arm_list:
         m = json.loads((training.run_dir(study, a.backbone, arm, 0) / "metrics.json").read_text())

@@ -203,12 +203,15 @@ def main(argv: list[str] | None = None) -> int:
             row["project_train_img_per_s"] = N_TRAIN / row["project_train_s"]
         rows.append(row)
         print(pd.DataFrame([row]).round(3).to_string(index=False), flush=True)
-    table = pd.DataFrame(rows)
-    out = Path(a.out)
+        # the table so far, after every backbone: a run cut short by a time limit keeps what it measured
+        _write(pd.DataFrame(rows), Path(a.out))
+    print(pd.DataFrame(rows).round(3).to_markdown(index=False))
+    return 0
+
+
+def _write(table: pd.DataFrame, out: Path) -> None:
     atomic.write_csv(table.round(4), out)
     atomic.write_text(table.round(3).to_markdown(index=False) + "\n", out.with_suffix(".md"))
-    print(table.round(3).to_markdown(index=False))
-    return 0
 
 
 if __name__ == "__main__":
