@@ -15,3 +15,24 @@ def test_benchmark_writes_its_table(tmp_path):
                 "train_ratio_vs_bare"):
         assert col in table.columns and (table[col] > 0).all()
     assert out.with_suffix(".md").read_text().startswith("| backbone")
+
+
+def test_a_benchmark_cut_short_keeps_the_backbones_it_finished(tmp_path, monkeypatch):
+    real = bench.bare_step
+
+    def bare_or_die(backbone, *args, **kwargs):
+        if backbone == "resnet50":  # stands in for a time limit killing the run on the second backbone
+            raise KeyboardInterrupt
+        return real(backbone, *args, **kwargs)
+    monkeypatch.setattr(bench, "bare_step", bare_or_die)
+    monkeypatch.setattr(bench, "N_TRAIN", 40)  # a small fold: the test is about the table, not the timing
+    monkeypatch.setattr(bench, "N_EVAL", 20)
+    out = tmp_path / "bench.csv"
+    try:
+        bench.main(["--backbones", "resnet18", "resnet50", "--size", "32", "48", "--epochs", "1",
+                    "--device", "cpu", "--skip-naive", "--out", str(out)])
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise AssertionError("the second backbone should have been interrupted")
+    assert pd.read_csv(out)["backbone"].tolist() == ["resnet18"]
