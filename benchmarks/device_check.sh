@@ -11,35 +11,51 @@
 #   rest     resnet50, efficientnet-b3, efficientnet-b7 the same way
 #
 # The default stages take about 9-10 minutes on an H100 (bench18 ~100 s, paper ~230 s, others
-# ~190 s with EfficientNet's cuDNN autotuning). Wheels for packages the machine lacks can travel in
-# .whl/ (see ../shared/tools/wheelhouse.sh).
+# ~190 s with EfficientNet's cuDNN autotuning).
+#
+# What it needs beyond torch, torchvision, numpy, pandas, scipy, scikit-learn, pillow, tifffile, tqdm:
+# efficientnet_pytorch, yaml (the profiles), tabulate (the markdown tables) and pingouin (the cohort
+# table of notebook 01; with pandas-flavor and xarray, not statsmodels). A machine without them takes
+# wheels in .whl/, made here with
+#   ../shared/tools/wheelhouse.sh efficientnet-pytorch==0.7.1 PyYAML==6.0.3 tabulate==0.10.0 \
+#     pingouin==0.7.0 pandas-flavor==0.7.0 xarray==2025.6.1
+# REHEARSE=1 runs every stage at toy size (32 x 48 px benchmark, 0.1 x scale cohort, 1 epoch), to try
+# the script on a CPU before spending device time on it.
 set -u
 OUT=${OUT:-/tmp/osteolib-device}
+WORK=${WORK:-/tmp/osteolib-paper}
 mkdir -p "$OUT"
-export PYTHONUNBUFFERED=1 PYTHONPATH=$PWD
+export PYTHONUNBUFFERED=1 PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
 if ls .whl/*.whl >/dev/null 2>&1; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
-    && export PYTHONPATH=/tmp/site:$PWD
+    && export PYTHONPATH=/tmp/site:$PYTHONPATH
+fi
+bench=() paper=() slow=1
+if [ "${REHEARSE:-0}" = 1 ]; then
+  bench=(--size 32 48 --epochs 1) paper=(--scale 0.1 --max-epochs 1) slow=5 WORK=$(mktemp -d)/paper
 fi
 stages=${*:-bench18 paper others}
 {
-  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null || echo "no nvidia-smi"
   python3 -c "import torch, torchvision; print('torch', torch.__version__, 'torchvision', torchvision.__version__)"
+  # every module the stages import, before any time is spent: a missing one is named here
+  python3 -c "import osteolib.bench, osteolib.config, osteolib.cohort, osteolib.roi, osteolib.splits, \
+osteolib.synthetic, osteolib.training, efficientnet_pytorch, tabulate, pingouin; print('imports: ok')" 2>&1 | tail -1
   for stage in $stages; do
     echo "== stage $stage ($(date -u +%T))"
     case $stage in
-      bench18) timeout 120 python3 -m osteolib.bench --backbones resnet18 --parallel 4 --out "$OUT/bench_resnet18.csv" ;;
+      bench18) timeout $((120 * slow)) python3 -m osteolib.bench --backbones resnet18 --parallel 4 "${bench[@]}" --out "$OUT/bench_resnet18.csv" ;;
       paper)
-        timeout 300 python3 benchmarks/paper_repeat.py --work /tmp/paper --backbone resnet18 --no-pretrained \
-          --report "$OUT/paper_resnet18.json"
+        timeout $((300 * slow)) python3 benchmarks/paper_repeat.py --work "$WORK" --backbone resnet18 --no-pretrained \
+          "${paper[@]}" --report "$OUT/paper_resnet18.json"
         echo "paper repeat exit $?"
         for arm in image ensemble; do
-          cp /tmp/paper/study/runs/resnet18/$arm/r00/history.csv "$OUT/history_$arm.csv" 2>/dev/null
+          cp "$WORK"/study/runs/resnet18/$arm/r00/history.csv "$OUT/history_$arm.csv" 2>/dev/null
         done ;;
-      others) timeout 200 python3 -m osteolib.bench --backbones efficientnet-b0 resnet152 --skip-naive \
-                --parallel 4 --out "$OUT/bench_others.csv" ;;
-      rest) timeout 300 python3 -m osteolib.bench --backbones resnet50 efficientnet-b3 efficientnet-b7 --skip-naive \
-              --parallel 4 --out "$OUT/bench_rest.csv" ;;
+      others) timeout $((200 * slow)) python3 -m osteolib.bench --backbones efficientnet-b0 resnet152 --skip-naive \
+                --parallel 4 "${bench[@]}" --out "$OUT/bench_others.csv" ;;
+      rest) timeout $((300 * slow)) python3 -m osteolib.bench --backbones resnet50 efficientnet-b3 efficientnet-b7 --skip-naive \
+              --parallel 4 "${bench[@]}" --out "$OUT/bench_rest.csv" ;;
       *) echo "unknown stage $stage (bench18, paper, others, rest)" ;;
     esac
     echo "== stage $stage exit $? ($(date -u +%T))"
