@@ -23,6 +23,8 @@ Hedges L.V. Distribution theory for Glass's estimator of effect size. J Educ Sta
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pingouin as pg
@@ -46,8 +48,14 @@ def compare(x, y) -> pd.DataFrame:
     if min(len(x), len(y)) < 2:  # one repeat: no variance, no test
         return pd.DataFrame([{"t": np.nan, "dof": np.nan, "p_value": np.nan, "hedges_g": np.nan,
                               "g_ci_low": np.nan, "g_ci_high": np.nan, "mean_x": x.mean(), "mean_y": y.mean()}])
-    t = pg.ttest(x, y, paired=False, correction=False)
-    g = float(pg.compute_effsize(x, y, paired=False, eftype="hedges"))
+    with warnings.catch_warnings():
+        if np.ptp(x) == 0 or np.ptp(y) == 0:
+            # one arm has the same value in every repeat (e.g. one false positive each time): scipy then
+            # warns of "precision loss" in its variance, but that variance is exactly 0 and the pooled
+            # variance is the other arm's, so the test is exact; other warnings still show
+            warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
+        t = pg.ttest(x, y, paired=False, correction=False)
+        g = float(pg.compute_effsize(x, y, paired=False, eftype="hedges"))
     lo, hi = pg.compute_esci(stat=g, nx=len(x), ny=len(y), eftype="hedges", confidence=0.95)
     return pd.DataFrame([{"t": float(t["T"].iloc[0]), "dof": float(t["dof"].iloc[0]),
                           "p_value": float(t["p_val"].iloc[0]), "hedges_g": g, "g_ci_low": float(lo),

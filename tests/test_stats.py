@@ -1,6 +1,8 @@
 """Metrics, the paper's comparison, the corrected tests and the baselines, against independent references."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -40,6 +42,18 @@ def test_compare_against_scipy_and_a_hand_worked_hedges_g():
     assert r["hedges_g"] == pytest.approx(1.25 * (1 - 3 / 231), abs=1e-6)
     assert r["g_ci_low"] < r["hedges_g"] < r["g_ci_high"]
 
+
+
+def test_compare_with_one_arm_constant_is_exact_and_quiet():
+    """The demo's resnet18 ensemble had the same specificity (540/541) in both repeats: its variance is 0,
+    the pooled variance is the image arm's alone, t = (x - y) / sqrt(s_y^2 / 2 * (1/2 + 1/2))."""
+    x, y = [540 / 541, 540 / 541], [537 / 541, 529 / 541]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scipy's "precision loss" warning would fail here
+        r = stats.compare(x, y).iloc[0]
+    t = (np.mean(x) - np.mean(y)) / np.sqrt(np.var(y, ddof=1) / 2 * (1 / 2 + 1 / 2))
+    assert r["t"] == pytest.approx(t, rel=1e-9) and r["dof"] == 2
+    assert r["p_value"] == pytest.approx(2 * st.t.sf(abs(t), 2), rel=1e-9)
 
 def test_describe_ci_and_shapiro_against_scipy():
     v = _exact(0.8, 0.02, 30, 3)
