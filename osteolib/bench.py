@@ -8,9 +8,9 @@ backbone, it times:
 * **naive**: the loop most published code uses: PNG files through a torch ``DataLoader`` (workers),
   torchvision CPU transforms for the same augmentation, float32, batch 32;
 * **project**: :func:`osteolib.training.train_epoch` plus the validation pass, as ``fit_fold`` runs
-  them: ROIs resident on the device as uint8, augmentation on the device, bf16 and channels_last on
+  them: ROIs resident on the device as uint8, augmentation on the device, channels_last, bf16 on
   CUDA, batch 32;
-* **bare**: the bare training step, bf16 and channels_last on CUDA (float32 on the CPU), batch 128,
+* **bare**: the bare training step, channels_last, bf16 on CUDA (float32 on the CPU), batch 128,
   on one resident random batch: no data work at all (an upper bound for the training part).
 
 Each is warmed up for one epoch (cuDNN autotuning) before it is timed. With ``--parallel K`` it
@@ -133,12 +133,9 @@ def naive_epoch(backbone: str, images: np.ndarray, labels: np.ndarray, device: t
 def bare_step(backbone: str, size: tuple[int, int], device: torch.device, steps: int = 10) -> dict[str, float]:
     """Images per second of the bare training step (batch 128, no data work)."""
     cuda = device.type == "cuda"
-    net = models.build(backbone, "image", size, seed=0).to(device)
-    if cuda:
-        net = net.to(memory_format=torch.channels_last)
+    net = models.build(backbone, "image", size, seed=0).to(device, memory_format=torch.channels_last)
     opt = torch.optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
-    x = torch.randn(128, 3, *size, device=device)
-    x = x.contiguous(memory_format=torch.channels_last) if cuda else x
+    x = torch.randn(128, 3, *size, device=device).contiguous(memory_format=torch.channels_last)
     y = torch.randint(0, 2, (128,), device=device)
 
     def step():

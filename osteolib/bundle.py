@@ -79,7 +79,8 @@ def refit(study_dir: Path, card: dict, device: str = "cpu", progress: bool = Tru
     with training.seeded_global_rng(repro.child_seed(s.seed, 10**6, 2), study.device):
         for _ in tqdm(range(epochs), desc=f"refit {s.backbone}/{card['arm']}", disable=not progress):
             training.train_epoch(run, fold, opt, s.batch_size, Augmentation(**s.augmentation), gen)
-    state = {k: v.detach().cpu() for k, v in run.net.state_dict().items()}
+    # the standard (contiguous) layout: training runs channels_last, safetensors stores packed tensors
+    state = {k: v.detach().cpu().contiguous() for k, v in run.net.state_dict().items()}
     return state, {"covariates": {"columns": list(CovariateScaler.COLUMNS), **scaler.as_dict()},
                    "source": {"model": f"refit on all {len(study.cohort)} patients for {epochs} epochs "
                                        "(the median best epoch of repeat 0's folds)",
