@@ -15,6 +15,16 @@ from typing import Iterator
 
 import pandas as pd
 
+# The process's umask, read once (setting it to read it is not thread-safe): temporary files and
+# folders are private (0600 / 0700), so what is renamed into place gets the permissions a plain
+# open() would have given it, and a collaborator on a shared cluster can read the outputs.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
+def _publish(path: Path, folder: bool = False) -> None:
+    os.chmod(path, (0o777 if folder else 0o666) & ~_UMASK)
+
 
 @contextmanager
 def atomic_path(target: str | Path, suffix: str = "") -> Iterator[Path]:
@@ -37,6 +47,7 @@ def atomic_path(target: str | Path, suffix: str = "") -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
+        _publish(tmp)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
@@ -50,6 +61,7 @@ def atomic_dir(target: str | Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         yield tmp
+        _publish(tmp, folder=True)
         if target.exists():
             old = target.with_name(f".{target.name}.old")
             shutil.rmtree(old, ignore_errors=True)
