@@ -79,8 +79,7 @@ def refit(study_dir: Path, card: dict, device: str = "cpu", progress: bool = Tru
     with training.seeded_global_rng(repro.child_seed(s.seed, 10**6, 2), study.device):
         for _ in tqdm(range(epochs), desc=f"refit {s.backbone}/{card['arm']}", disable=not progress):
             training.train_epoch(run, fold, opt, s.batch_size, Augmentation(**s.augmentation), gen)
-    # the standard (contiguous) layout: training runs channels_last, safetensors stores packed tensors
-    state = {k: v.detach().cpu().contiguous() for k, v in run.net.state_dict().items()}
+    state = {k: v.detach().cpu() for k, v in run.net.state_dict().items()}
     return state, {"covariates": {"columns": list(CovariateScaler.COLUMNS), **scaler.as_dict()},
                    "source": {"model": f"refit on all {len(study.cohort)} patients for {epochs} epochs "
                                        "(the median best epoch of repeat 0's folds)",
@@ -97,7 +96,7 @@ def write(study: str | Path, backbone: str, arm: str, out: str | Path, refit_all
     if not (folder / "model_f0.json").is_file():
         raise FileNotFoundError(f"{folder} holds no kept model: run notebooks/03_train.ipynb (repeat 0) first")
     net, card = training.load_checkpoint(folder)
-    state = {k: v.contiguous() for k, v in net.state_dict().items()}
+    state = net.state_dict()
     source = {"model": "repeat 0, fold 0 of the cross-validation (its test part was never seen)",
               "checkpoint": str(folder.relative_to(paths.ROOT) if folder.is_relative_to(paths.ROOT) else folder),
               "checkpoint_sha256": card["sha256"]}
@@ -107,7 +106,9 @@ def write(study: str | Path, backbone: str, arm: str, out: str | Path, refit_all
         covariates, source = facts["covariates"], {**source, **facts["source"]}
     out = Path(out)
     with atomic.atomic_dir(out) as tmp:
-        save_file(state, str(tmp / WEIGHTS), metadata={"format": FORMAT, "backbone": backbone, "arm": arm})
+        # safetensors stores packed tensors: the standard layout, whatever layout training used (channels_last)
+        save_file({k: v.contiguous() for k, v in state.items()}, str(tmp / WEIGHTS),
+                  metadata={"format": FORMAT, "backbone": backbone, "arm": arm})
         atomic.write_json({
             "format": FORMAT, "backbone": backbone, "arm": arm, "input_size": card["input_size"],
             "hidden": card["hidden"], "normalisation": card["normalisation"], "covariates": covariates,

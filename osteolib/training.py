@@ -13,9 +13,8 @@ repeats that are there, so an interrupted run loses at most the repeat it was in
 
 Images and weights are channels_last on every device (on the 2-core CPU too, same run, same fold:
 EfficientNet-b0 1.65x faster per epoch at 40 x 64 px; ResNet-18 0.93-1.04x there and 1.19x at
-125 x 200 px). On CUDA the forward
-pass runs in bfloat16 autocast; on the CPU in float32, deterministically (the same seed gives the
-same numbers).
+125 x 200 px). On CUDA the forward pass runs in bfloat16 autocast; on the CPU in float32,
+deterministically (the same seed gives the same numbers).
 """
 from __future__ import annotations
 
@@ -291,8 +290,7 @@ def _fit_one(study: Study, s: Settings, arm: str, repeat: int, k: int, progress:
     keep = repeat == 0 and k == 0
     return {"k": k, "history": history, "p_test": p_test, "test": fold.test.cpu().numpy(), "scaler": scaler,
             "best_epoch": stopper.best_epoch, "best": stopper.best, "seconds": time.perf_counter() - t0,
-            # the kept weights in the standard (contiguous) layout, whatever layout training used
-            "state": {n: v.detach().cpu().contiguous() for n, v in net.state_dict().items()} if keep else None}
+            "state": {n: v.detach().cpu() for n, v in net.state_dict().items()} if keep else None}
 
 
 _WORKER: dict = {}
@@ -351,6 +349,7 @@ def _run_repeat(study: Study, s: Settings, arm: str, repeat: int, out: Path, poo
 
 def save_checkpoint(folder: Path, state: dict, s: Settings, arm: str, input_size, scaler: CovariateScaler) -> None:
     """``model_f0.pt`` (a plain state dict) and ``model_f0.json`` (what is needed to use it)."""
+    # the standard (contiguous) layout, whatever layout training used (channels_last)
     torch.save({k: v.detach().cpu().contiguous() for k, v in state.items()}, folder / "model_f0.pt")
     spec = models.spec(s.backbone)
     atomic.write_json({"backbone": s.backbone, "arm": arm, "input_size": list(input_size), "hidden": s.hidden,
