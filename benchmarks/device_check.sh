@@ -44,7 +44,8 @@ osteolib.synthetic, osteolib.training, efficientnet_pytorch, tabulate, pingouin;
   for stage in $stages; do
     echo "== stage $stage ($(date -u +%T))"
     case $stage in
-      bench18) timeout $((120 * slow)) python3 -m osteolib.bench --backbones resnet18 --parallel 4 "${bench[@]}" --out "$OUT/bench_resnet18.csv" ;;
+      bench18) timeout $((120 * slow)) python3 -m osteolib.bench --backbones resnet18 --parallel 4 "${bench[@]}" \
+                 --out "$OUT/bench_resnet18.csv" ;;
       paper)
         timeout $((300 * slow)) python3 benchmarks/paper_repeat.py --work "$WORK" --backbone resnet18 --no-pretrained \
           "${paper[@]}" --report "$OUT/paper_resnet18.json"
@@ -54,8 +55,8 @@ osteolib.synthetic, osteolib.training, efficientnet_pytorch, tabulate, pingouin;
         done ;;
       others) timeout $((200 * slow)) python3 -m osteolib.bench --backbones efficientnet-b0 resnet152 --skip-naive \
                 --parallel 4 "${bench[@]}" --out "$OUT/bench_others.csv" ;;
-      rest) timeout $((300 * slow)) python3 -m osteolib.bench --backbones resnet50 efficientnet-b3 efficientnet-b7 --skip-naive \
-              --parallel 4 "${bench[@]}" --out "$OUT/bench_rest.csv" ;;
+      rest) timeout $((300 * slow)) python3 -m osteolib.bench --backbones resnet50 efficientnet-b3 efficientnet-b7 \
+              --skip-naive --parallel 4 "${bench[@]}" --out "$OUT/bench_rest.csv" ;;
       *) echo "unknown stage $stage (bench18, paper, others, rest)" ;;
     esac
     echo "== stage $stage exit $? ($(date -u +%T))"

@@ -51,7 +51,8 @@ def main() -> int:
     folds_at_once = a.folds_at_once or params.folds_at_once
     summary = training.run(data_t, s, params.arm_list, [0], folds_at_once=folds_at_once)
     t_train = time.perf_counter() - t1
-    report = {"settings": s.__dict__, "folds_at_once": folds_at_once, "seconds": {"generate": t_data, "cohort_splits_rois": t_prep, "train": t_train},
+    report = {"settings": s.__dict__, "folds_at_once": folds_at_once,
+              "seconds": {"generate": t_data, "cohort_splits_rois": t_prep, "train": t_train},
               "summary": summary.to_dict("records")}
     for arm in params.arm_list:
         m = json.loads((training.run_dir(study, a.backbone, arm, 0) / "metrics.json").read_text())
