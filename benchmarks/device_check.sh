@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU checks of the training engine (issue 3), as one command on a GPU machine; results under $OUT,
+# The GPU checks of the training engine, as one command on a GPU machine; results under $OUT,
 # each stage's files written as soon as it ends, so a stage cut off by its time limit loses only itself.
 #
 #   benchmarks/device_check.sh [STAGE ...]     (default: bench18 paper others; "rest" is extra)
@@ -15,10 +15,11 @@
 #
 # What it needs beyond torch, torchvision, numpy, pandas, scipy, scikit-learn, pillow, tifffile, tqdm:
 # efficientnet_pytorch, yaml (the profiles), tabulate (the markdown tables) and pingouin (the cohort
-# table of notebook 01; with pandas-flavor and xarray, not statsmodels). A machine without them takes
-# wheels in .whl/, made here with
-#   ../shared/tools/wheelhouse.sh efficientnet-pytorch==0.7.1 PyYAML==6.0.3 tabulate==0.10.0 \
-#     pingouin==0.7.0 pandas-flavor==0.7.0 xarray==2025.6.1
+# table of notebook 01; with pandas-flavor and xarray, not statsmodels). A machine without them (and
+# without a package index) takes wheels in .whl/, made beforehand on a machine with one:
+#   pip download --only-binary=:all: --no-deps --python-version 3.12 -d .whl efficientnet-pytorch==0.7.1 \
+#     PyYAML==6.0.3 tabulate==0.10.0 pingouin==0.7.0 pandas-flavor==0.7.0 xarray==2025.6.1
+# (efficientnet-pytorch publishes only a source archive: build its wheel with `pip wheel --no-deps -w .whl`)
 # REHEARSE=1 runs every stage at toy size (32 x 48 px benchmark, 0.1 x scale cohort, 1 epoch), to try
 # the script on a CPU before spending device time on it.
 set -u

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from osteolib import cohort, roi, splits, synthetic, training
 from osteolib.config import TrainParams, load_profile
+from osteolib.layout import StudyLayout
 
 
 def main() -> int:
@@ -35,7 +36,7 @@ def main() -> int:
     if not data.exists():
         synthetic.generate(data, prof["n_screened"], a.scale, prof["seed"])
     t_data = time.perf_counter() - t0
-    study = work / "study"
+    study = StudyLayout(work / "study")
     patients = cohort.build(data, study)["cohort"]
     splits.save(splits.make(patients, prof["n_repeats"], prof["n_folds"], prof["seed"]), study)
     geometry = roi.RoiGeometry(prof["roi_height"], prof["roi_width"]).scaled(a.scale) if a.scale != 1 else \
@@ -45,7 +46,7 @@ def main() -> int:
     params = TrainParams.from_namespace({**prof, "backbone": a.backbone, "repeats": "0",
                                          "pretrained": not a.no_pretrained and prof["pretrained"],
                                          **({"max_epochs": a.max_epochs} if a.max_epochs else {})})
-    s = params.settings()
+    s = training.Settings.from_params(params)
     t1 = time.perf_counter()
     data_t = training.Study(study, training.resolve_device("auto"))
     folds_at_once = a.folds_at_once or params.folds_at_once
@@ -55,7 +56,7 @@ def main() -> int:
               "seconds": {"generate": t_data, "cohort_splits_rois": t_prep, "train": t_train},
               "summary": summary.to_dict("records")}
     for arm in params.arm_list:
-        m = json.loads((training.run_dir(study, a.backbone, arm, 0) / "metrics.json").read_text())
+        m = json.loads(study.run_metrics(a.backbone, arm, 0).read_text())
         report[arm] = {"folds": m["folds"], "device": m["device"]}
     text = json.dumps(report, indent=1, default=str)
     Path(a.report).write_text(text) if a.report else print(text)

@@ -7,8 +7,8 @@ backbone, it times:
 
 * **naive**: the loop most published code uses: PNG files through a torch ``DataLoader`` (workers),
   torchvision CPU transforms for the same augmentation, float32, batch 32;
-* **project**: :func:`osteolib.training.train_epoch` plus the validation pass, as ``fit_fold`` runs
-  them: ROIs resident on the device as uint8, augmentation on the device, channels_last, bf16 on
+* **project**: the project's training loop (:class:`osteolib.training.Engine`: an epoch plus the
+  validation pass, as :func:`osteolib.training.fit` runs them): ROIs resident on the device as uint8, augmentation on the device, channels_last, bf16 on
   CUDA, batch 32;
 * **bare**: the bare training step, channels_last, bf16 on CUDA (float32 on the CPU), batch 128,
   on one resident random batch: no data work at all (an upper bound for the training part).
@@ -34,9 +34,8 @@ import torch
 from PIL import Image
 from torch import nn
 
-from . import atomic, models
-from .datasets import Augmentation
-from .training import Fold, _Runner, resolve_device, train_epoch
+from . import atomic, models, paths
+from .training import Engine, Fold, Settings, resolve_device
 
 N_TRAIN, N_EVAL = 553, 225
 
@@ -56,21 +55,20 @@ def project_epoch(backbone: str, images: np.ndarray, labels: np.ndarray, device:
                   epochs: int = 2) -> dict[str, float]:
     """Seconds per epoch of the project's loop (train part and validation part), after a warm-up."""
     net = models.build(backbone, "ensemble", images.shape[1:], seed=0)
-    run = _Runner(net, device)
+    engine = Engine(net, device, Settings(backbone, lr=0.001, batch_size=32))
     n = len(images)
     fold = Fold(torch.from_numpy(images).to(device), torch.from_numpy(labels).to(device),
                 torch.zeros(n, 4, device=device), torch.arange(N_TRAIN, device=device),
                 torch.arange(N_TRAIN, n, device=device), torch.arange(N_TRAIN, n, device=device))
-    opt = torch.optim.SGD(run.net.parameters(), lr=0.001, momentum=0.9)
     gen = torch.Generator(device=device).manual_seed(0)
     times = []
     for _ in range(epochs + 1):
         _sync(device)
         t0 = time.perf_counter()
-        train_epoch(run, fold, opt, 32, Augmentation(), gen)
+        engine.train_epoch(fold, gen)
         _sync(device)
         t1 = time.perf_counter()
-        run.evaluate(fold, fold.val, 128)
+        engine.evaluate(fold, fold.val)
         _sync(device)
         times.append((t1 - t0, time.perf_counter() - t1))
     train, val = np.median(np.array(times[1:]), axis=0)
@@ -176,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--epochs", type=int, default=2, help="timed epochs after the warm-up")
     p.add_argument("--parallel", type=int, default=0, help="also run K project epochs at once (K processes)")
     p.add_argument("--skip-naive", action="store_true")
-    p.add_argument("--out", default="outputs/bench/bench.csv")
+    p.add_argument("--out", default=None, help="CSV to write (default: bench/bench.csv under the outputs root)")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     device, size = resolve_device(a.device), tuple(a.size)
@@ -201,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(row)
         print(pd.DataFrame([row]).round(3).to_string(index=False), flush=True)
         # the table so far, after every backbone: a run cut short by a time limit keeps what it measured
-        _write(pd.DataFrame(rows), Path(a.out))
+        _write(pd.DataFrame(rows), Path(a.out) if a.out else paths.outputs_root() / "bench" / "bench.csv")
     print(pd.DataFrame(rows).round(3).to_markdown(index=False))
     return 0
 

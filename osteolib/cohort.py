@@ -1,6 +1,6 @@
 """The clinical table: validation, labels, exclusions, the flow of patients and the cohort table.
 
-Columns of ``clinical.csv`` (STUDY.md section 4) are checked one by one; the first fault stops
+Columns of ``clinical.csv`` (the input layout, ``docs/protocol.md``) are checked one by one; the first fault stops
 the read with an :class:`~osteolib.errors.InputError` naming the file, the row (as a spreadsheet
 shows it: header row 1) and the column.
 
@@ -18,6 +18,7 @@ from scipy import stats
 
 from . import atomic
 from .errors import InputError, first_bad_row, read_text_csv
+from .layout import StudyLayout
 
 #: Columns of clinical.csv, in order.
 CLINICAL_COLUMNS = ("patient_id", "image", "sex", "age", "height_cm", "weight_kg", "tscore_hip",
@@ -191,28 +192,29 @@ COHORT_COLUMNS = ("patient_id", "label", "sex", "age", "bmi", "height_cm", "weig
                   "tscore_hip", "tscore_spine", "image", "dxa_date", "radiograph_date")
 
 
-def build(data_dir: str | Path, out_dir: str | Path) -> dict[str, pd.DataFrame]:
-    """Read, label, exclude; write ``cohort/flow.csv``, ``cohort/cohort.csv``, ``cohort/table3.csv``.
+def build(data_dir: str | Path, study) -> dict[str, pd.DataFrame]:
+    """Read, label, exclude; write the study's ``cohort/flow.csv``, ``cohort/cohort.csv`` and
+    ``cohort/table3.csv`` (``study``: its folder or :class:`~osteolib.layout.StudyLayout`).
 
     Nothing is written when the input is bad (the read fails before the first write).
     """
     clinical = read_clinical(data_dir)
     cohort, flow = apply_exclusions(clinical)
     table = cohort_table(cohort)
-    out = Path(out_dir) / "cohort"
+    layout = StudyLayout.of(study)
     cohort_out = cohort[list(COHORT_COLUMNS)].copy()
     cohort_out["bmi"] = cohort_out["bmi"].round(3)
     for col in ("dxa_date", "radiograph_date"):
         cohort_out[col] = cohort_out[col].dt.strftime("%Y-%m-%d")
-    atomic.write_csv(flow, out / "flow.csv")
-    atomic.write_csv(cohort_out, out / "cohort.csv")
-    atomic.write_csv(table, out / "table3.csv")
+    atomic.write_csv(flow, layout.cohort_table("flow"))
+    atomic.write_csv(cohort_out, layout.cohort_csv)
+    atomic.write_csv(table, layout.cohort_table("table3"))
     return {"flow": flow, "cohort": cohort_out, "table3": table}
 
 
-def read_cohort(study_dir: str | Path) -> pd.DataFrame:
-    """The included patients as notebook 01 wrote them."""
-    file = Path(study_dir) / "cohort" / "cohort.csv"
+def read_cohort(study) -> pd.DataFrame:
+    """The included patients as notebook 01 wrote them (``study``: its folder or layout)."""
+    file = StudyLayout.of(study).cohort_csv
     if not file.is_file():
         raise FileNotFoundError(f"{file} not found: run notebooks/01_cohort.ipynb for this study first")
     return pd.read_csv(file, dtype={"patient_id": str})

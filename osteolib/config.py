@@ -6,6 +6,11 @@ only *warns* about names the notebook does not know. The cell after it therefore
 stops on an unknown or mistyped name. A profile in ``params/`` (``-f params/demo.yaml``) is shared
 by all notebooks, so a name that belongs to another notebook is accepted and ignored there.
 
+A profile is validated once, by :func:`load_profile`: unknown keys are refused and every notebook's
+parameters are built from it (so a bad value stops before any job runs). The workflow and the
+notebooks share that code; the workflow then gives each notebook only the values it declares
+(:func:`notebook_values`).
+
 Examples
 --------
 >>> CohortParams.from_namespace({"study": "x", "n_folds": 5}).study
@@ -13,7 +18,7 @@ Examples
 >>> CohortParams.from_namespace({"n_fold": 5})
 Traceback (most recent call last):
 ...
-osteolib.config.ParameterError: unknown parameter 'n_fold' (did you mean 'n_folds'?)
+osteolib.errors.ParameterError: unknown parameter 'n_fold' (did you mean 'n_folds'?)
 """
 from __future__ import annotations
 
@@ -27,13 +32,13 @@ from typing import Any, ClassVar
 import yaml
 
 from . import paths
+from .errors import ParameterError
+
+__all__ = ["ParameterError", "Params", "CohortParams", "RoiParams", "TrainParams", "StatsParams", "CamParams",
+           "WorkflowParams", "load_profile", "profile_path", "notebook_values", "parse_repeats"]
 
 _LITERAL = (str, int, float, bool, list, tuple, dict, type(None))
 _IPYTHON_NAMES = {"In", "Out"}
-
-
-class ParameterError(ValueError):
-    """A notebook parameter that is unknown, of the wrong type or out of range."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,9 @@ class Params:
 
     registry: ClassVar[dict[str, type["Params"]]] = {}
     notebook: ClassVar[str] = ""
+    #: Closed intervals ``name: (low, high)`` (None: unbounded) and allowed values ``name: (...)``.
+    bounds: ClassVar[dict[str, tuple]] = {}
+    choices: ClassVar[dict[str, tuple]] = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -51,6 +59,10 @@ class Params:
     def __post_init__(self):
         for f in fields(self):
             value, kind = getattr(self, f.name), f.type
+            if kind == "str" and isinstance(value, int) and not isinstance(value, bool):
+                # what a user types: papermill's -p repeats 0 (or a profile's repeats: 3) arrives as an int
+                value = str(value)
+                object.__setattr__(self, f.name, value)
             expected = {"str": str, "int": int, "float": (int, float), "bool": bool}.get(kind)
             ok = expected is None or (isinstance(value, expected)
                                       and not (kind in ("int", "float") and isinstance(value, bool)))
@@ -58,10 +70,18 @@ class Params:
                 raise ParameterError(f"parameter {f.name!r} must be {kind}, got {value!r}")
             if kind == "float":
                 object.__setattr__(self, f.name, float(value))
+        for name, (lo, hi) in self.bounds.items():
+            v = getattr(self, name)
+            if (lo is not None and v < lo) or (hi is not None and v > hi):
+                span = f"at least {lo:g}" if hi is None else f"in [{lo:g}, {hi:g}]"
+                raise ParameterError(f"{name} must be {span}, got {v!r}")
+        for name, allowed in self.choices.items():
+            if getattr(self, name) not in allowed:
+                raise ParameterError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
         self.check()
 
     def check(self) -> None:
-        """Range checks of a subclass."""
+        """Checks of a subclass beyond its bounds and choices (call the base's too)."""
 
     @classmethod
     def known_names(cls) -> set[str]:
@@ -83,69 +103,73 @@ class Params:
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
-    @property
-    def study_dir(self) -> Path:
-        return paths.study_dir(self.study)  # type: ignore[attr-defined]
-
-    @property
-    def data_path(self) -> Path:
-        return paths.data_dir(self.study, self.data_dir)  # type: ignore[attr-defined]
-
-
 def _names(text: str) -> list[str]:
     """``"a, b,"`` -> ``["a", "b"]``: a comma-separated parameter as a list."""
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
-def _check_backbones(backbones: list[str], where: str = "") -> None:
+def _check_names(backbones: list[str], arms: list[str]) -> None:
+    """Backbone and arm names, checked by the registry itself (:mod:`osteolib.models`)."""
     from . import models
     for b in backbones:
-        if b not in models.REGISTRY:
-            raise ParameterError(f"unknown backbone {b!r}{where}; valid: {', '.join(models.REGISTRY)}")
-
-
-def _check_arms(arms: list[str]) -> None:
-    from . import models
+        models.spec(b)
     for arm in arms:
-        if arm not in models.ARMS:
-            raise ParameterError(f"unknown arm {arm!r} in arms; valid: {', '.join(models.ARMS)}")
-
-
-def _check_study(study: str) -> None:
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", study):
-        raise ParameterError(f"study {study!r} must be a plain folder name (letters, digits, _ . -)")
+        models.check_arm(arm)
 
 
 @dataclass(frozen=True)
-class CohortParams(Params):
+class StudyParams(Params):
+    """A notebook of one study: ``study`` names its folder, ``outputs/<study>/``."""
+
+    study: str = "demo"
+
+    def check(self) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", self.study):
+            raise ParameterError(f"study {self.study!r} must be a plain folder name (letters, digits, _ . -)")
+
+    @property
+    def study_dir(self) -> Path:
+        return paths.study_dir(self.study)
+
+    @property
+    def layout(self):
+        """The study's files (:class:`osteolib.layout.StudyLayout`)."""
+        from .layout import StudyLayout
+        return StudyLayout(self.study_dir)
+
+
+@dataclass(frozen=True)
+class DataParams(StudyParams):
+    """A notebook that reads the study's data folder (empty ``data_dir``: the synthetic cohort)."""
+
+    data_dir: str = ""
+
+    @property
+    def data_path(self) -> Path:
+        return paths.data_dir(self.study, self.data_dir)
+
+
+@dataclass(frozen=True)
+class CohortParams(DataParams):
     """Parameters of ``01_cohort.ipynb``: data, cohort, splits."""
 
     notebook: ClassVar[str] = "01_cohort"
-    study: str = "demo"
-    data_dir: str = ""
+    bounds: ClassVar[dict] = {"n_screened": (20, None), "image_scale": (0.02, 1.0), "n_repeats": (1, None),
+                              "n_folds": (2, None)}
     n_screened: int = 902
     image_scale: float = 0.16
     seed: int = 0
     n_repeats: int = 30
     n_folds: int = 5
 
-    def check(self) -> None:
-        _check_study(self.study)
-        if self.n_screened < 20:
-            raise ParameterError("n_screened must be at least 20")
-        if not 0.02 <= self.image_scale <= 1.0:
-            raise ParameterError("image_scale must lie in [0.02, 1]")
-        if self.n_repeats < 1 or self.n_folds < 2:
-            raise ParameterError("n_repeats must be >= 1 and n_folds >= 2")
-
 
 @dataclass(frozen=True)
-class RoiParams(Params):
+class RoiParams(DataParams):
     """Parameters of ``02_roi.ipynb``: the crop geometry, in pixels of the study's images."""
 
     notebook: ClassVar[str] = "02_roi"
-    study: str = "demo"
-    data_dir: str = ""
+    bounds: ClassVar[dict] = {"roi_height": (8, None), "roi_width": (8, None), "min_confidence": (0.0, 1.0)}
+    choices: ClassVar[dict] = {"roi_side": ("left", "right"), "roi_source": ("landmarks", "auto")}
     roi_height: int = 40
     roi_width: int = 64
     roi_dx: int = 0
@@ -156,16 +180,10 @@ class RoiParams(Params):
     min_confidence: float = 0.5
 
     def check(self) -> None:
-        _check_study(self.study)
-        if self.roi_source not in ("landmarks", "auto"):
-            raise ParameterError(f"roi_source must be 'landmarks' or 'auto', got {self.roi_source!r}")
+        super().check()
         if self.roi_source == "auto" and not self.roi_detector:
             raise ParameterError("roi_source='auto' needs roi_detector: a folder written by "
                                  "`python -m osteolib.placement train`")
-        if self.roi_height < 8 or self.roi_width < 8:
-            raise ParameterError("roi_height and roi_width must be at least 8 pixels")
-        if self.roi_side not in ("left", "right"):
-            raise ParameterError(f"roi_side must be 'left' or 'right', got {self.roi_side!r}")
 
     @property
     def geometry(self):
@@ -173,18 +191,41 @@ class RoiParams(Params):
         return RoiGeometry(self.roi_height, self.roi_width, self.roi_dx, self.roi_dy, self.roi_side)
 
 
-def load_profile(name_or_path: str | Path) -> dict[str, Any]:
-    """Read a profile from ``params/`` (by name, e.g. ``"smoke"``) or from a path."""
+def profile_path(name_or_path: str | Path) -> Path:
+    """``demo`` -> ``params/demo.yaml``; a path is taken from the repository root."""
     path = Path(name_or_path)
-    if not path.suffix:
-        path = paths.PARAMS / f"{name_or_path}.yaml"
-    path = paths.resolve(path)
+    return paths.resolve(path if path.suffix else paths.PARAMS / f"{name_or_path}.yaml")
+
+
+def load_profile(name_or_path: str | Path) -> dict[str, Any]:
+    """Read and validate a profile from ``params/`` (by name, e.g. ``"smoke"``) or from a path.
+
+    Unknown keys are refused, and every notebook's parameters (and the workflow's) are built from
+    it, so a value of the wrong type or out of range stops here, naming the file.
+    """
+    path = profile_path(name_or_path)
     with open(path) as f:
         profile = yaml.safe_load(f) or {}
     unknown = set(profile) - Params.known_names()
     if unknown:
         raise ParameterError(f"{path}: unknown parameter(s) {sorted(unknown)}")
+    for cls in Params.registry.values():
+        try:
+            cls.from_namespace(profile)
+        except ParameterError as e:
+            raise ParameterError(f"{path}: {e}") from None
     return profile
+
+
+def notebook_values(notebook: str, profile: dict[str, Any]) -> dict[str, Any]:
+    """The profile's values of the parameters ``notebook`` declares (what its job is given and what
+    decides whether it reruns).
+
+    >>> notebook_values("04_stats", {"study": "demo", "n_boot": 200, "max_epochs": 3})
+    {'study': 'demo', 'n_boot': 200}
+    """
+    names = [f.name for f in fields(Params.registry[notebook])]
+    return {k: profile[k] for k in names if k in profile}
 
 
 def parse_repeats(text: str, n_available: int) -> list[int]:
@@ -208,12 +249,13 @@ def parse_repeats(text: str, n_available: int) -> list[int]:
 
 
 @dataclass(frozen=True)
-class TrainParams(Params):
+class TrainParams(StudyParams):
     """Parameters of ``03_train.ipynb``. ``lr`` and ``batch_size`` of 0 take the backbone's own
     values from ``<backbone_params>/<backbone>.yaml`` (default ``params/``)."""
 
     notebook: ClassVar[str] = "03_train"
-    study: str = "demo"
+    bounds: ClassVar[dict] = {"max_epochs": (1, None), "patience": (1, None), "lr": (0.0, None),
+                              "batch_size": (0, None), "folds_at_once": (1, None)}
     backbone: str = "resnet18"
     arms: str = "image,ensemble"
     repeats: str = "0-1"
@@ -231,12 +273,9 @@ class TrainParams(Params):
     seed: int = 0
 
     def check(self) -> None:
-        _check_study(self.study)
-        _check_backbones([self.backbone])
-        _check_arms(self.arm_list)
+        super().check()
+        _check_names([self.backbone], self.arm_list)
         parse_repeats(self.repeats, 10**6)
-        if self.max_epochs < 1 or self.patience < 1 or self.lr < 0 or self.batch_size < 0 or self.folds_at_once < 1:
-            raise ParameterError("max_epochs, patience and folds_at_once must be >= 1, lr and batch_size >= 0")
 
     @property
     def arm_list(self) -> list[str]:
@@ -251,39 +290,24 @@ class TrainParams(Params):
             raise ParameterError(f"{path}: backbone must be {self.backbone!r}")
         return values
 
-    def settings(self):
-        """The :class:`osteolib.training.Settings` these parameters resolve to."""
-        from .training import Settings
-        own = self.backbone_defaults()
-        return Settings(backbone=self.backbone, lr=self.lr or float(own["lr"]),
-                        batch_size=self.batch_size or int(own["batch_size"]), max_epochs=self.max_epochs,
-                        patience=self.patience, hidden=self.hidden, pretrained=self.pretrained,
-                        weights_dir=self.weights_dir, seed=self.seed)
-
 
 @dataclass(frozen=True)
-class StatsParams(Params):
+class StatsParams(StudyParams):
     """Parameters of ``04_stats.ipynb``."""
 
     notebook: ClassVar[str] = "04_stats"
-    study: str = "demo"
+    bounds: ClassVar[dict] = {"n_boot": (100, None)}
     n_boot: int = 2000
     seed: int = 0
 
-    def check(self) -> None:
-        _check_study(self.study)
-        if self.n_boot < 100:
-            raise ParameterError("n_boot must be at least 100")
-
 
 @dataclass(frozen=True)
-class CamParams(Params):
+class CamParams(DataParams):
     """Parameters of ``05_gradcam.ipynb``. ``backbones``: comma-separated, or ``"all"`` for every
     backbone with a kept model; ``arms``: comma-separated."""
 
     notebook: ClassVar[str] = "05_gradcam"
-    study: str = "demo"
-    data_dir: str = ""
+    bounds: ClassVar[dict] = {"n_examples": (1, 20)}
     backbones: str = "resnet18,efficientnet-b0"
     arms: str = "image,ensemble"
     n_examples: int = 1
@@ -291,14 +315,11 @@ class CamParams(Params):
     device: str = "auto"
 
     def check(self) -> None:
-        from . import cam
-        _check_study(self.study)
-        _check_backbones(self.backbone_list or [], " in backbones")
-        _check_arms(self.arm_list)
-        if self.cam_target not in cam.TARGETS:
-            raise ParameterError(f"cam_target must be one of {', '.join(cam.TARGETS)}, got {self.cam_target!r}")
-        if not 1 <= self.n_examples <= 20:
-            raise ParameterError("n_examples (per category) must lie in 1..20")
+        from .models import TARGETS
+        super().check()
+        _check_names(self.backbone_list or [], self.arm_list)
+        if self.cam_target not in TARGETS:
+            raise ParameterError(f"cam_target must be one of {', '.join(TARGETS)}, got {self.cam_target!r}")
 
     @property
     def backbone_list(self) -> list[str] | None:
@@ -318,8 +339,5 @@ class WorkflowParams(Params):
     job runs (a job is the unit that is scheduled, retried and, on a cluster, given a time limit)."""
 
     notebook: ClassVar[str] = "workflow"
+    bounds: ClassVar[dict] = {"repeats_per_job": (1, None)}
     repeats_per_job: int = 1
-
-    def check(self) -> None:
-        if self.repeats_per_job < 1:
-            raise ParameterError("repeats_per_job must be >= 1")

@@ -8,24 +8,25 @@ and normalisation happen on the device, batch by batch, drawn from an explicit
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 from PIL import Image
 
-from .models import IMAGENET_MEAN, IMAGENET_STD
+from .layout import StudyLayout
+from .models import BackboneSpec, normalise
 
 
-def load_rois(study_dir: str | Path, patient_ids, device: str | torch.device = "cpu") -> torch.Tensor:
-    """ROIs of ``patient_ids`` (in that order) as a (n, height, width) uint8 tensor on ``device``."""
-    rois_dir = Path(study_dir) / "rois"
+def load_rois(study, patient_ids, device: str | torch.device = "cpu") -> torch.Tensor:
+    """ROIs of ``patient_ids`` (in that order) as a (n, height, width) uint8 tensor on ``device``;
+    ``study``: a study folder or :class:`~osteolib.layout.StudyLayout`."""
+    layout = StudyLayout.of(study)
+    rois_dir = layout.rois_dir
     arrays = []
     for pid in patient_ids:
-        file = rois_dir / f"{pid}.png"
+        file = layout.roi_png(pid)
         if not file.is_file():
             raise FileNotFoundError(f"{file} not found: run notebooks/02_roi.ipynb for this study")
         arrays.append(np.asarray(Image.open(file).convert("L")))
@@ -121,23 +122,16 @@ class Augmentation:
         return out.clamp(0, 1)
 
 
-@lru_cache(maxsize=8)
-def _imagenet(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """ImageNet mean and SD as (1, 3, 1, 1) tensors, made once per device (no copy per batch)."""
-    return (torch.tensor(IMAGENET_MEAN, device=device).view(1, 3, 1, 1),
-            torch.tensor(IMAGENET_STD, device=device).view(1, 3, 1, 1))
-
-
-def to_input(images: torch.Tensor, dtype: torch.dtype = torch.float32,
+def to_input(images: torch.Tensor, spec: BackboneSpec, dtype: torch.dtype = torch.float32,
              augment: Augmentation | None = None, gen: torch.Generator | None = None,
              channels_last: bool = False) -> torch.Tensor:
-    """uint8 (batch, h, w) ROIs -> normalised (batch, 3, h, w) network input.
+    """uint8 (batch, h, w) ROIs -> normalised (batch, 3, h, w) input of the backbone ``spec``.
 
-    Gray is repeated to 3 channels and normalised with the ImageNet mean and SD.
+    Gray is repeated to 3 channels and normalised with the backbone's mean and SD
+    (:func:`osteolib.models.normalise`, as Grad-CAM's wrapper does).
     """
     x = images.unsqueeze(1).to(torch.float32).div_(255.0)
     if augment is not None:
         x = augment(x, gen)
-    mean, std = _imagenet(x.device)
-    x = ((x.expand(-1, 3, -1, -1) - mean) / std).to(dtype)
+    x = normalise(x, spec).to(dtype)
     return x.contiguous(memory_format=torch.channels_last) if channels_last else x.contiguous()

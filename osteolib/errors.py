@@ -1,4 +1,5 @@
-"""The one error raised for bad input: it names the file, the row and the column at fault."""
+"""The two errors a user meets: bad input data (naming the file, the row and the column at fault)
+and a bad parameter (naming it, and what would have been valid)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -34,6 +35,11 @@ class InputError(ValueError):
         if column is not None:
             where.append(f"column {column!r}")
         super().__init__(f"{', '.join(where)}: {message}")
+
+
+class ParameterError(ValueError):
+    """A parameter that is unknown, of the wrong type or out of range (a notebook parameter, a
+    profile value, a backbone or arm name); the message says what would have been valid."""
 
 
 def first_bad_row(bad, file: str | Path, column: str | None, message) -> None:

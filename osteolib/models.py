@@ -5,7 +5,7 @@ library and constructor, the size of its pooled features, the layer Grad-CAM exp
 normalisation and the ImageNet weights its library publishes. An unknown name is an error that
 lists the valid ones (as ``timm.create_model`` and ``torchvision.models.get_model`` do).
 
-Heads (STUDY.md section 1): the *image* arm maps the pooled CNN features through a fully
+Heads (the paper's design, ``docs/protocol.md``): the *image* arm maps the pooled CNN features through a fully
 connected hidden layer with ReLU to 2 classes; the *ensemble* arm concatenates the 4-value
 covariate vector (age, BMI, sex one-hot) to the pooled features before the same layers.
 
@@ -18,6 +18,7 @@ torch.Size([2, 2])
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -26,7 +27,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .errors import ParameterError
+
 ARMS = ("image", "ensemble")
+#: The head's two classes, in the order of its outputs; the positive class is the second.
+CLASSES = ("non_osteoporosis", "osteoporosis")
+#: What an explanation may target: the class the network chose, or always one class.
+TARGETS = ("predicted", "osteoporosis", "non_osteoporosis")
 N_COVARIATES = 4
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -41,6 +48,7 @@ class BackboneSpec:
     features: int           # size of the pooled feature vector
     cam_layer: str          # attribute path inside OsteoNet, for Grad-CAM
     weights_url: str        # the ImageNet weights its library publishes (file name carries the hash)
+    classifier: str         # prefix of the ImageNet classifier's keys in that file (not loaded)
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
 
@@ -57,21 +65,46 @@ class BackboneSpec:
 _TV = "https://download.pytorch.org/models/"
 _EN = "https://github.com/lukemelas/EfficientNet-PyTorch/releases/download/1.0/"
 REGISTRY: dict[str, BackboneSpec] = {s.name: s for s in (
-    BackboneSpec("resnet18", "torchvision", 512, "backbone.layer4", _TV + "resnet18-f37072fd.pth"),
-    BackboneSpec("resnet50", "torchvision", 2048, "backbone.layer4", _TV + "resnet50-0676ba61.pth"),
-    BackboneSpec("resnet152", "torchvision", 2048, "backbone.layer4", _TV + "resnet152-394f9c45.pth"),
-    BackboneSpec("efficientnet-b0", "efficientnet-pytorch", 1280, "backbone._conv_head", _EN + "efficientnet-b0-355c32eb.pth"),
-    BackboneSpec("efficientnet-b3", "efficientnet-pytorch", 1536, "backbone._conv_head", _EN + "efficientnet-b3-5fb5a3c3.pth"),
-    BackboneSpec("efficientnet-b7", "efficientnet-pytorch", 2560, "backbone._conv_head", _EN + "efficientnet-b7-dcc49843.pth"),
+    BackboneSpec("resnet18", "torchvision", 512, "backbone.layer4", _TV + "resnet18-f37072fd.pth", "fc."),
+    BackboneSpec("resnet50", "torchvision", 2048, "backbone.layer4", _TV + "resnet50-0676ba61.pth", "fc."),
+    BackboneSpec("resnet152", "torchvision", 2048, "backbone.layer4", _TV + "resnet152-394f9c45.pth", "fc."),
+    BackboneSpec("efficientnet-b0", "efficientnet-pytorch", 1280, "backbone._conv_head", _EN + "efficientnet-b0-355c32eb.pth",
+                 "_fc."),
+    BackboneSpec("efficientnet-b3", "efficientnet-pytorch", 1536, "backbone._conv_head", _EN + "efficientnet-b3-5fb5a3c3.pth",
+                 "_fc."),
+    BackboneSpec("efficientnet-b7", "efficientnet-pytorch", 2560, "backbone._conv_head", _EN + "efficientnet-b7-dcc49843.pth",
+                 "_fc."),
 )}
 
 
 def spec(name: str) -> BackboneSpec:
-    """The registered backbone ``name``; KeyError listing the valid names otherwise."""
+    """The registered backbone ``name``; a ParameterError listing the valid names otherwise (the
+    one check of a backbone name: notebooks, workflow and command lines all come here)."""
     try:
         return REGISTRY[name]
     except KeyError:
-        raise KeyError(f"unknown backbone {name!r}; valid: {', '.join(REGISTRY)}") from None
+        raise ParameterError(f"unknown backbone {name!r}; valid: {', '.join(REGISTRY)}") from None
+
+
+def check_arm(arm: str) -> str:
+    """``arm`` if it is one of :data:`ARMS`; a ParameterError listing them otherwise."""
+    if arm not in ARMS:
+        raise ParameterError(f"unknown arm {arm!r}; valid: {', '.join(ARMS)}")
+    return arm
+
+
+@functools.lru_cache(maxsize=16)
+def _norm_tensors(mean: tuple, std: tuple, device: torch.device, dtype: torch.dtype):
+    """(1, 3, 1, 1) mean and SD, made once per device and type (no copy per batch)."""
+    return (torch.tensor(mean, device=device, dtype=dtype).view(1, 3, 1, 1),
+            torch.tensor(std, device=device, dtype=dtype).view(1, 3, 1, 1))
+
+
+def normalise(gray: torch.Tensor, s: BackboneSpec) -> torch.Tensor:
+    """(batch, 1, h, w) gray in [0, 1] -> (batch, 3, h, w) network input: gray repeated to three
+    channels and normalised with the backbone's mean and SD (training, Grad-CAM and screening alike)."""
+    mean, std = _norm_tensors(tuple(s.mean), tuple(s.std), gray.device, gray.dtype)
+    return (gray.expand(-1, 3, -1, -1) - mean) / std
 
 
 class _EfficientNetFeatures(nn.Module):
@@ -126,8 +159,7 @@ class OsteoNet(nn.Module):
 
     def __init__(self, backbone: str, arm: str, input_size: tuple[int, int], hidden: int = 256):
         super().__init__()
-        if arm not in ARMS:
-            raise ValueError(f"unknown arm {arm!r}; valid: {', '.join(ARMS)}")
+        check_arm(arm)
         self.spec, self.arm, self.input_size = spec(backbone), arm, tuple(input_size)
         self.backbone = (_TorchvisionFeatures(backbone) if self.spec.library == "torchvision"
                          else _EfficientNetFeatures(backbone, self.input_size))
@@ -203,8 +235,7 @@ def load_imagenet(net: OsteoNet, weights_dir: str | Path | None = None, download
 
 
 def _load_backbone_state(net: OsteoNet, state: dict[str, torch.Tensor]) -> None:
-    classifier = ("fc.", "_fc.")
-    state = {k: v for k, v in state.items() if not k.startswith(classifier)}
+    state = {k: v for k, v in state.items() if not k.startswith(net.spec.classifier)}
     missing, unexpected = net.backbone.load_state_dict(state, strict=False)
     if missing or unexpected:
         raise ValueError(f"weights do not fit {net.spec.name}: missing {missing[:3]}, unexpected {unexpected[:3]}")

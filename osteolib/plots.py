@@ -11,6 +11,7 @@ import pandas as pd
 from PIL import Image
 
 from . import atomic, images
+from .layout import StudyLayout
 from .roi import RoiGeometry, crop
 
 
@@ -30,10 +31,13 @@ def synthetic_examples(data_dir: str | Path, geometry: RoiGeometry, out: str | P
 
     Reads ``truth.csv`` (synthetic data only) to pick patients of each cortical-index class.
     """
+    from .cohort import read_clinical
+    from .roi import read_all_landmarks
+    from .synthetic import read_truth
     data_dir = Path(data_dir)
-    truth = pd.read_csv(data_dir / "truth.csv", dtype={"patient_id": str})
-    clinical = pd.read_csv(data_dir / "clinical.csv", dtype={"patient_id": str})
-    lm = pd.read_csv(data_dir / "landmarks.csv", dtype={"patient_id": str})
+    truth = read_truth(data_dir)
+    clinical = read_clinical(data_dir, check_images=False)
+    lm = read_all_landmarks(data_dir)
     lm = lm[lm["side"] == geometry.side].set_index("patient_id")
     rng = np.random.default_rng(seed)
     truth = truth.merge(clinical[["patient_id", "image"]], on="patient_id")
@@ -72,24 +76,24 @@ def synthetic_examples(data_dir: str | Path, geometry: RoiGeometry, out: str | P
     return fig
 
 
-def contact_sheet(study_dir: str | Path, cohort: pd.DataFrame, n: int = 40, out: str | Path | None = None,
+def contact_sheet(study, cohort: pd.DataFrame, n: int = 40, out: str | Path | None = None,
                   seed: int = 0) -> plt.Figure:
     """A grid of ROIs (half osteoporotic, half not) for a visual check of the crops."""
-    rois_dir = Path(study_dir) / "rois"
+    layout = StudyLayout.of(study)
     rng = np.random.default_rng(seed)
     parts = [g.iloc[rng.choice(len(g), min(n // 2, len(g)), replace=False)]
              for _, g in cohort.groupby("label")]
     pick = pd.concat(parts).sort_values(["label", "patient_id"], ascending=[False, True])
     cols = 8
     rows = int(np.ceil(len(pick) / cols))
-    first = np.asarray(Image.open(rois_dir / f"{pick.iloc[0]['patient_id']}.png"))
+    first = np.asarray(Image.open(layout.roi_png(pick.iloc[0]["patient_id"])))
     aspect = first.shape[0] / first.shape[1]
     fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.9, rows * 1.9 * aspect + 0.8),
                              layout="constrained", squeeze=False)
     for ax in axes.flat:
         ax.set_axis_off()
     for ax, (_, p) in zip(axes.flat, pick.iterrows()):
-        ax.imshow(np.asarray(Image.open(rois_dir / f"{p['patient_id']}.png")), cmap="gray", vmin=0, vmax=255)
+        ax.imshow(np.asarray(Image.open(layout.roi_png(p["patient_id"]))), cmap="gray", vmin=0, vmax=255)
         ax.set_title(f"{p['patient_id']} {'OP' if p['label'] else 'non-OP'}", fontsize=7,
                      color="#b00000" if p["label"] else "black")
     fig.suptitle(f"ROIs ({first.shape[0]} x {first.shape[1]} px): osteoporosis (OP) first", fontsize=10)
@@ -189,18 +193,18 @@ def forest(comparisons: pd.DataFrame, out=None) -> plt.Figure:
     return fig
 
 
-def stats_figures(predictions: pd.DataFrame, baseline: pd.DataFrame, tables: dict, figures_dir) -> list[Path]:
-    """Every figure of notebook 04 into ``figures_dir`` (PNG and SVG); returns the PNG paths."""
-    d = Path(figures_dir)
+def stats_figures(predictions: pd.DataFrame, baseline: pd.DataFrame, tables: dict, study) -> list[Path]:
+    """Every figure of notebook 04 into the study's ``figures/`` (PNG and SVG); returns the PNG paths."""
+    layout = StudyLayout.of(study)
     out = []
     for b in sorted(predictions["backbone"].unique()):
-        roc_backbone(predictions, baseline, b, tables["summary"], out=d / f"roc_{b}.png")
-        out.append(d / f"roc_{b}.png")
-    roc_all(predictions, out=d / "roc_all_models.png")
-    metric_distributions(tables["metrics_per_repeat"], out=d / "metrics_per_repeat.png")
-    forest(tables["comparisons"], out=d / "forest_hedges_g.png")
+        out.append(layout.figure(f"roc_{b}"))
+        roc_backbone(predictions, baseline, b, tables["summary"], out=out[-1])
+    roc_all(predictions, out=layout.figure("roc_all_models"))
+    metric_distributions(tables["metrics_per_repeat"], out=layout.figure("metrics_per_repeat"))
+    forest(tables["comparisons"], out=layout.figure("forest_hedges_g"))
     plt.close("all")
-    return out + [d / "roc_all_models.png", d / "metrics_per_repeat.png", d / "forest_hedges_g.png"]
+    return out + [layout.figure(n) for n in ("roc_all_models", "metrics_per_repeat", "forest_hedges_g")]
 
 
 def _cam_images(roi: np.ndarray, gradcam: np.ndarray, guided_gradcam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -286,8 +290,9 @@ def worst_placements(data_dir: str | Path, table: pd.DataFrame, n: int = 6, out=
     """The ``n`` largest placement errors: the radiograph around the foramen with the clinician's
     landmark (+, green) and the detector's (x, orange). ``table``: patient_id, x, y, true_x, true_y,
     error_full_px (image pixels; the error in pixels of the full-size radiograph)."""
+    from .cohort import read_clinical
     data_dir = Path(data_dir)
-    clinical = pd.read_csv(data_dir / "clinical.csv", dtype={"patient_id": str}).set_index("patient_id")
+    clinical = read_clinical(data_dir, check_images=False).set_index("patient_id")
     worst = table.dropna(subset=["error_full_px"]).nlargest(n, "error_full_px")
     fig, axes = plt.subplots(1, max(1, len(worst)), figsize=(3.0 * max(1, len(worst)), 3.0), layout="constrained",
                              squeeze=False)

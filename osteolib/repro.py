@@ -2,7 +2,8 @@
 
 One master seed drives everything; child seeds are derived with :class:`numpy.random.SeedSequence`
 so that each repeat, fold or patient has its own independent, recorded stream; library code passes
-generators explicitly and never seeds global random state.
+generators explicitly and touches torch's global random state only through
+:func:`seeded_global_rng`, which restores it afterwards.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import importlib.metadata
 import platform
 import subprocess
 import sys
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -32,6 +34,18 @@ def child_seed(master: int, *path: int) -> int:
     True
     """
     return int(np.random.SeedSequence([int(master), *map(int, path)]).generate_state(1)[0])
+
+
+@contextmanager
+def seeded_global_rng(seed: int, device=None):
+    """Seed torch's global generators (the CPU's, and ``device``'s if it is CUDA) for a block and
+    restore them after it: for code that draws from them and takes no generator (EfficientNet's
+    stochastic depth, a network's initialisation)."""
+    import torch
+    devices = [device.index or 0] if device is not None and device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
 
 
 def sha256(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -87,19 +101,20 @@ def environment_report() -> dict[str, object]:
             "versions": versions(), "git": git_state(), "device": device_report()}
 
 
-def write_manifest(folder: str | Path, step: str, params: dict, inputs: dict[str, str | Path],
+def write_manifest(target: str | Path, params: dict, inputs: dict[str, str | Path],
                    outputs: list[str | Path] | None = None, extra: dict | None = None) -> Path:
-    """Write ``<folder>/manifest_<step>.json``: parameters, environment, input and output hashes.
+    """Write the manifest ``target`` (``.../manifest_<step>.json``, as
+    :meth:`osteolib.layout.StudyLayout.manifest` names it): parameters, environment, input and
+    output hashes.
 
     ``inputs`` maps a role (e.g. ``"clinical.csv"``) to a file; each is hashed. ``outputs`` are
     hashed too, so a later step can tell whether what it reads is what this step wrote.
     """
-    folder = Path(folder)
+    target = Path(target)
+    step = target.stem.removeprefix("manifest_")
     def digest(p: str | Path) -> dict[str, str]:
-        p = Path(p)
-        return {"path": str(p.relative_to(paths.ROOT)) if p.is_relative_to(paths.ROOT) else str(p),
-                "sha256": sha256(p)}
+        return {"path": paths.shown(p), "sha256": sha256(p)}
     manifest = {"step": step, "parameters": params, "environment": environment_report(),
                 "inputs": {k: digest(v) for k, v in inputs.items()},
                 "outputs": [digest(p) for p in (outputs or [])], **(extra or {})}
-    return atomic.write_json(manifest, folder / f"manifest_{step}.json")
+    return atomic.write_json(manifest, target)

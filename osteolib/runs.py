@@ -13,25 +13,22 @@ import pandas as pd
 
 from . import models
 from .errors import InputError, first_bad_row
+from .layout import StudyLayout
 
 COLUMNS = ("repeat", "fold", "patient_id", "y_true", "p_osteoporosis")
 
 
-def available(study_dir: str | Path) -> pd.DataFrame:
+def available(study) -> pd.DataFrame:
     """One row per (backbone, arm) with finished repeats: backbone, arm, repeats (list)."""
-    rows = []
-    for b in models.REGISTRY:
-        for arm in models.ARMS:
-            d = Path(study_dir) / "runs" / b / arm
-            reps = sorted(int(p.name[1:]) for p in d.glob("r[0-9][0-9]") if p.is_dir()) if d.is_dir() else []
-            if reps:
-                rows.append({"backbone": b, "arm": arm, "repeats": reps})
+    layout = StudyLayout.of(study)
+    rows = [{"backbone": b, "arm": arm, "repeats": layout.repeats(b, arm)}
+            for b in models.REGISTRY for arm in models.ARMS if layout.repeats(b, arm)]
     return pd.DataFrame(rows, columns=["backbone", "arm", "repeats"])
 
 
-def missing_backbones(study_dir: str | Path) -> list[str]:
+def missing_backbones(study) -> list[str]:
     """Registered backbones without any finished repeat (listed, not an error)."""
-    have = set(available(study_dir)["backbone"])
+    have = set(available(study)["backbone"])
     return [b for b in models.REGISTRY if b not in have]
 
 
@@ -62,13 +59,14 @@ def read_predictions(file: str | Path, cohort: pd.DataFrame, repeat: int) -> pd.
     return df.assign(p_osteoporosis=p)
 
 
-def load(study_dir: str | Path, cohort: pd.DataFrame) -> pd.DataFrame:
+def load(study, cohort: pd.DataFrame) -> pd.DataFrame:
     """All finished predictions of a study, with columns backbone and arm added."""
+    layout = StudyLayout.of(study)
     parts = []
-    for _, m in available(study_dir).iterrows():
+    for _, m in available(layout).iterrows():
         for r in m["repeats"]:
-            f = Path(study_dir) / "runs" / m["backbone"] / m["arm"] / f"r{r:02d}" / "predictions.csv"
+            f = layout.predictions(m["backbone"], m["arm"], r)
             parts.append(read_predictions(f, cohort, r).assign(backbone=m["backbone"], arm=m["arm"]))
     if not parts:
-        raise FileNotFoundError(f"no predictions under {Path(study_dir) / 'runs'}: run notebooks/03_train.ipynb first")
+        raise FileNotFoundError(f"no predictions under {layout.runs_dir}: run notebooks/03_train.ipynb first")
     return pd.concat(parts, ignore_index=True)

@@ -5,7 +5,7 @@ One patient::
     python -m osteolib.screen --bundle bundles/r18 --image pano.tif --landmark 1900,1150 \\
         --age 72 --sex F --height-cm 152 --weight-kg 48 --out screening/
 
-A batch, in the input layout of STUDY.md section 4 (``clinical.csv`` columns ``patient_id``,
+A batch, in the project's input layout (``clinical.csv`` columns ``patient_id``,
 ``image``, ``sex``, ``age``, ``height_cm``, ``weight_kg``; the mental foramen in ``landmarks.csv``
 beside it, or ``--landmarks``)::
 

@@ -18,6 +18,7 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from . import atomic, repro
+from .layout import StudyLayout
 
 ROLES = ("train", "val", "test")
 VAL_FRACTION = 1 / 9  # train:validation = 8:1 (the paper)
@@ -74,29 +75,29 @@ def check(splits: pd.DataFrame, cohort: pd.DataFrame) -> None:
         raise ValueError(f"patient {p} is not tested exactly once in repeat {r}")
 
 
-def save(splits: pd.DataFrame, study_dir: str | Path) -> Path:
+def save(splits: pd.DataFrame, study) -> Path:
     """Write ``splits.csv`` once.
 
     An identical file is left untouched (its time stamp too, so workflows see nothing new).
     A different one is refused while trained runs exist, because their predictions were made on
     the old splits; start a new study (or remove ``runs/``) to change them.
     """
-    study_dir = Path(study_dir)
-    target = study_dir / "splits.csv"
+    layout = StudyLayout.of(study)
+    target = layout.splits_csv
     text = splits.to_csv(index=False)
     if target.exists():
         if target.read_text() == text:
             return target
-        runs = study_dir / "runs"
+        runs = layout.runs_dir
         if runs.exists() and any(runs.iterdir()):
             raise FileExistsError(f"{target} exists with different splits and {runs} holds runs trained "
                                   "on it: use a new study name, or remove runs/ to retrain")
     return atomic.write_text(text, target)
 
 
-def read(study_dir: str | Path) -> pd.DataFrame:
-    """``splits.csv`` as notebook 01 wrote it."""
-    file = Path(study_dir) / "splits.csv"
+def read(study) -> pd.DataFrame:
+    """``splits.csv`` as notebook 01 wrote it (``study``: its folder or layout)."""
+    file = StudyLayout.of(study).splits_csv
     if not file.is_file():
         raise FileNotFoundError(f"{file} not found: run notebooks/01_cohort.ipynb for this study first")
     return pd.read_csv(file, dtype={"patient_id": str})

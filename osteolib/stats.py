@@ -283,8 +283,8 @@ def study(predictions: pd.DataFrame, baseline_predictions: pd.DataFrame, splits:
             "table_efficientnet": paper_table(summ, comp, "efficientnet")}
 
 
-def write(tables: dict[str, pd.DataFrame], study_dir) -> list:
-    """Write every table to ``stats/<name>.csv`` atomically; returns the paths."""
-    from pathlib import Path
-    out = Path(study_dir) / "stats"
-    return [atomic.write_csv(t, out / f"{name}.csv", float_format="%.6g") for name, t in tables.items()]
+def write(tables: dict[str, pd.DataFrame], study) -> list:
+    """Write every table to the study's ``stats/<name>.csv`` atomically; returns the paths."""
+    from .layout import StudyLayout
+    layout = StudyLayout.of(study)
+    return [atomic.write_csv(t, layout.stats_table(name), float_format="%.6g") for name, t in tables.items()]

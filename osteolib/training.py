@@ -1,6 +1,10 @@
-"""Training: one fold with early stopping, and the repeat loop that resumes.
+"""Training: the training loop, one fold with early stopping, and the repeat loop that resumes.
 
-One fold (:func:`fit_fold`): SGD (momentum 0.9, weight decay 0) on the training part, the
+The loop (:class:`Engine`, :func:`fit`, :func:`train_model`) is the project's only one: the
+cross-validation folds, a bundle's refit on every patient (:mod:`osteolib.bundle`) and the
+benchmark (:mod:`osteolib.bench`) all run it.
+
+One fold (:func:`fit`): SGD (momentum 0.9, weight decay 0) on the training part, the
 validation part after every epoch, early stopping after ``patience`` epochs without a lower
 validation loss, the best-validation weights restored, then the test fold predicted. The test
 fold is never looked at before that final prediction.
@@ -20,10 +24,9 @@ from __future__ import annotations
 
 import copy
 import json
-from contextlib import contextmanager
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -33,8 +36,14 @@ from sklearn.metrics import roc_auc_score
 from torch import nn
 from tqdm import tqdm
 
-from . import atomic, metrics, models, repro
+from . import atomic, cards, metrics, models, repro
 from .datasets import Augmentation, CovariateScaler, load_rois, to_input
+from .layout import KEPT_CARD, KEPT_WEIGHTS, StudyLayout
+
+#: The format tag of the model notebook 03 keeps (see :mod:`osteolib.cards`).
+CHECKPOINT_FORMAT = "osteolib-checkpoint/1"
+#: Seed path of a refit on every patient: apart from every (repeat, fold) of the cross-validation.
+REFIT_SEED_PATH = (10**6,)
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,15 @@ class Settings:
     weight_decay: float = 0.0
     seed: int = 0
     augmentation: dict = field(default_factory=lambda: asdict(Augmentation()))
+
+    @classmethod
+    def from_params(cls, p) -> "Settings":
+        """The settings notebook 03's parameters (:class:`osteolib.config.TrainParams`) resolve to:
+        the fields they share, with a learning rate or batch size of 0 taken from the backbone's
+        own file (``<backbone_params>/<backbone>.yaml``)."""
+        own = p.backbone_defaults()
+        shared = {f.name: getattr(p, f.name) for f in fields(cls) if hasattr(p, f.name)}
+        return cls(**{**shared, "lr": p.lr or float(own["lr"]), "batch_size": p.batch_size or int(own["batch_size"])})
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -98,88 +116,132 @@ class Fold:
     test: torch.Tensor
 
 
-class _Runner:
-    """Forward passes with the device's precision policy."""
+class Engine:
+    """A network on its device with the device's precision policy, its SGD optimiser and the
+    training augmentation: the one training loop of the project (cross-validation folds, the
+    refit of a bundle and the benchmark all run it)."""
 
-    def __init__(self, net: nn.Module, device: torch.device):
+    def __init__(self, net: nn.Module, device: torch.device, s: Settings):
         self.cuda = device.type == "cuda"
         if self.cuda:
             torch.backends.cudnn.benchmark = True  # batch shapes are fixed: let cuDNN pick its kernels
         self.net = net.to(device, memory_format=torch.channels_last)
+        self.spec = net.spec
+        self.settings = s
+        self.opt = torch.optim.SGD(self.net.parameters(), lr=s.lr, momentum=s.momentum, weight_decay=s.weight_decay)
+        self.augment = Augmentation(**s.augmentation)
 
-    def logits(self, fold: Fold, idx: torch.Tensor, augment=None, gen=None) -> torch.Tensor:
-        x = to_input(fold.images[idx], augment=augment, gen=gen, channels_last=True)
+    def logits(self, fold: Fold, idx: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
+        """The network's logits for ``idx``; augmented (drawn from ``gen``) when a generator is given."""
+        augment = self.augment if gen is not None else None
+        x = to_input(fold.images[idx], self.spec, augment=augment, gen=gen, channels_last=True)
         cov = fold.covariates[idx] if fold.covariates is not None else None
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.cuda):
             return self.net(x, cov).float()
 
     @torch.no_grad()
-    def evaluate(self, fold: Fold, idx: torch.Tensor, batch: int) -> tuple[float, np.ndarray]:
-        """Mean cross-entropy and P(osteoporosis) over ``idx`` (every sample, no drop_last)."""
+    def evaluate(self, fold: Fold, idx: torch.Tensor) -> tuple[float, np.ndarray]:
+        """Mean cross-entropy and P(osteoporosis) over ``idx`` (every sample, no drop_last), in
+        batches of 4 x the training batch."""
         self.net.eval()
+        batch = 4 * self.settings.batch_size
         out = torch.cat([self.logits(fold, idx[i:i + batch]) for i in range(0, len(idx), batch)])
         loss = nn.functional.cross_entropy(out, fold.labels[idx]).item()
         return loss, torch.softmax(out, 1)[:, 1].cpu().numpy()
 
+    def train_epoch(self, fold: Fold, gen: torch.Generator) -> float:
+        """One pass over the training part in a seeded random order; returns the mean training loss."""
+        self.net.train()
+        batch_size = self.settings.batch_size
+        order = fold.train[torch.randperm(len(fold.train), generator=gen, device=gen.device).to(fold.train.device)]
+        # the last batch is dropped only when it would hold a single sample (BatchNorm needs two)
+        n_batches = max(1, len(order) // batch_size + (len(order) % batch_size > 1))
+        total = torch.zeros((), device=order.device)
+        seen = 0
+        for b in range(n_batches):
+            idx = order[b * batch_size:(b + 1) * batch_size]
+            loss = nn.functional.cross_entropy(self.logits(fold, idx, gen), fold.labels[idx])
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt.step()
+            total += loss.detach() * len(idx)  # no .item() here: it would synchronise the GPU every step
+            seen += len(idx)
+        return float(total) / seen
 
-def train_epoch(run: "_Runner", fold: Fold, opt: torch.optim.Optimizer, batch_size: int,
-                augment: Augmentation, gen: torch.Generator) -> float:
-    """One pass over the training part in a seeded random order; returns the mean training loss."""
-    run.net.train()
-    order = fold.train[torch.randperm(len(fold.train), generator=gen, device=gen.device).to(fold.train.device)]
-    # the last batch is dropped only when it would hold a single sample (BatchNorm needs two)
-    n_batches = max(1, len(order) // batch_size + (len(order) % batch_size > 1))
-    total = torch.zeros((), device=order.device)
-    seen = 0
-    for b in range(n_batches):
-        idx = order[b * batch_size:(b + 1) * batch_size]
-        loss = nn.functional.cross_entropy(run.logits(fold, idx, augment, gen), fold.labels[idx])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        total += loss.detach() * len(idx)  # no .item() here: it would synchronise the GPU every step
-        seen += len(idx)
-    return float(total) / seen
+
+@dataclass
+class FitResult:
+    """What :func:`fit` returns: the per-epoch history, the test part's P(osteoporosis) (empty when
+    the fold has no test part), the best epoch and its validation loss (-1 and inf without
+    validation), and the trained network (best-validation weights restored)."""
+
+    history: pd.DataFrame
+    p_test: np.ndarray
+    best_epoch: int
+    best_loss: float
+    net: nn.Module
 
 
-def fit_fold(net: nn.Module, fold: Fold, s: Settings, gen: torch.Generator,
-             device: torch.device, label: str = "", progress: bool = True
-             ) -> tuple[pd.DataFrame, np.ndarray, EarlyStopping]:
-    """Train one fold; returns the per-epoch history, the test fold's P(osteoporosis) and the stopper."""
-    run = _Runner(net, device)
-    opt = torch.optim.SGD(run.net.parameters(), lr=s.lr, momentum=s.momentum, weight_decay=s.weight_decay)
-    augment = Augmentation(**s.augmentation)
+def fit(net: nn.Module, fold: Fold, s: Settings, gen: torch.Generator, device: torch.device,
+        epochs: int | None = None, label: str = "", progress: bool = True) -> FitResult:
+    """Train ``net`` on ``fold``: the cross-validation fit, or with ``epochs`` a fixed number of
+    epochs on the training part alone (no validation, no early stopping: a refit on everyone).
+
+    The cross-validation fit validates after every epoch, stops after ``s.patience`` epochs without
+    a lower validation loss, restores the best-validation weights and then, only then, predicts
+    the test part.
+    """
+    engine = Engine(net, device, s)
+    validate = epochs is None
     stopper, rows = EarlyStopping(s.patience), []
     y_val = fold.labels[fold.val].cpu().numpy()
-    bar = tqdm(range(s.max_epochs), desc=f"{label} epochs", leave=False, file=sys.stdout, mininterval=1.0,
-               dynamic_ncols=False, ncols=100, disable=not progress)
+    bar = tqdm(range(s.max_epochs if validate else epochs), desc=f"{label} epochs", leave=False, file=sys.stdout,
+               mininterval=1.0, dynamic_ncols=False, ncols=100, disable=not progress)
     for epoch in bar:
         t0 = time.perf_counter()
-        train_loss = train_epoch(run, fold, opt, s.batch_size, augment, gen)
-        val_loss, p_val = run.evaluate(fold, fold.val, 4 * s.batch_size)
+        train_loss = engine.train_epoch(fold, gen)
+        if not validate:
+            rows.append({"epoch": epoch, "train_loss": train_loss, "seconds": time.perf_counter() - t0})
+            continue
+        val_loss, p_val = engine.evaluate(fold, fold.val)
         auc = roc_auc_score(y_val, p_val) if len(np.unique(y_val)) == 2 else float("nan")
         rows.append({"epoch": epoch, "train_loss": train_loss,
                      "val_loss": val_loss, "val_auc": auc, "seconds": time.perf_counter() - t0})
         bar.set_postfix(val_loss=f"{val_loss:.3f}", best=f"{min(stopper.best, val_loss):.3f}")
-        if stopper.step(epoch, val_loss, run.net):
+        if stopper.step(epoch, val_loss, engine.net):
             break
     bar.close()
-    stopper.restore(run.net)
-    _, p_test = run.evaluate(fold, fold.test, 4 * s.batch_size)
-    return pd.DataFrame(rows), p_test, stopper
+    stopper.restore(engine.net)
+    p_test = engine.evaluate(fold, fold.test)[1] if len(fold.test) else np.empty(0)
+    return FitResult(pd.DataFrame(rows), p_test, stopper.best_epoch, stopper.best, engine.net)
+
+
+def train_model(fold: Fold, s: Settings, arm: str, input_size: tuple[int, int], device: torch.device,
+                seed_path: tuple[int, ...], epochs: int | None = None, label: str = "",
+                progress: bool = True) -> FitResult:
+    """Build a fresh network and :func:`fit` it, every random draw derived from the master seed
+    and ``seed_path`` (``(repeat, fold)`` in cross-validation): the initial weights, the batch
+    order and augmentation (a generator), and torch's global generators, which EfficientNet's
+    stochastic depth draws from (seeded for the block, restored after it)."""
+    net = models.build(s.backbone, arm, input_size, seed=repro.child_seed(s.seed, *seed_path),
+                       hidden=s.hidden, pretrained=s.pretrained, weights_dir=s.weights_dir or None)
+    gen = torch.Generator(device=device).manual_seed(repro.child_seed(s.seed, *seed_path, 1))
+    with repro.seeded_global_rng(repro.child_seed(s.seed, *seed_path, 2), device):
+        return fit(net, fold, s, gen, device, epochs, label, progress)
 
 
 class Study:
     """The cohort, the splits and the ROIs of one study, loaded once (ROIs on ``device``)."""
 
-    def __init__(self, study_dir: str | Path, device: torch.device):
+    def __init__(self, study, device: torch.device):
         from . import cohort as cohort_mod, splits as splits_mod
-        self.dir = Path(study_dir)
-        self.cohort = cohort_mod.read_cohort(self.dir)
-        self.splits = splits_mod.read(self.dir)
+        self.layout = StudyLayout.of(study)
+        self.dir = self.layout.root
+        self.cohort = cohort_mod.read_cohort(self.layout)
+        self.splits = splits_mod.read(self.layout)
         splits_mod.check(self.splits, self.cohort)
         self.device = device
-        self.images = load_rois(self.dir, self.cohort["patient_id"], device)
+        self.images = load_rois(self.layout, self.cohort["patient_id"], device)
         self.labels = torch.tensor(self.cohort["label"].to_numpy(), dtype=torch.int64, device=device)
         self.index = pd.Series(np.arange(len(self.cohort)), index=self.cohort["patient_id"])
 
@@ -191,17 +253,22 @@ class Study:
     def n_repeats(self) -> int:
         return int(self.splits["repeat"].max()) + 1
 
-    def fold(self, repeat: int, k: int, arm: str) -> tuple[Fold, CovariateScaler]:
-        part = self.splits[(self.splits["repeat"] == repeat) & (self.splits["fold"] == k)]
-        idx = {role: torch.tensor(self.index[g["patient_id"]].to_numpy(), device=self.device)
-               for role, g in part.groupby("role")}
+    def _fold(self, arm: str, idx: dict[str, torch.Tensor]) -> tuple[Fold, CovariateScaler]:
         scaler = CovariateScaler.fit(self.cohort.iloc[idx["train"].cpu().numpy()])
         cov = scaler.transform(self.cohort).to(self.device) if arm == "ensemble" else None
         return Fold(self.images, self.labels, cov, idx["train"], idx["val"], idx["test"]), scaler
 
+    def fold(self, repeat: int, k: int, arm: str) -> tuple[Fold, CovariateScaler]:
+        """Fold ``k`` of ``repeat``, the covariates scaled on its training part only."""
+        part = self.splits[(self.splits["repeat"] == repeat) & (self.splits["fold"] == k)]
+        idx = {role: torch.tensor(self.index[g["patient_id"]].to_numpy(), device=self.device)
+               for role, g in part.groupby("role")}
+        return self._fold(arm, idx)
 
-def run_dir(study_dir: str | Path, backbone: str, arm: str, repeat: int) -> Path:
-    return Path(study_dir) / "runs" / backbone / arm / f"r{repeat:02d}"
+    def everyone(self, arm: str) -> tuple[Fold, CovariateScaler]:
+        """Every patient as the training part (no validation, no test): a refit."""
+        everyone = torch.arange(len(self.cohort), device=self.device)
+        return self._fold(arm, {"train": everyone, "val": everyone[:0], "test": everyone[:0]})
 
 
 def run(study: Study, s: Settings, arms: list[str], repeats: list[int], folds_at_once: int = 1,
@@ -218,8 +285,7 @@ def run(study: Study, s: Settings, arms: list[str], repeats: list[int], folds_at
     since summation order changes the numbers; there it gives no speed, only on a GPU).
     """
     for arm in arms:
-        if arm not in models.ARMS:
-            raise ValueError(f"unknown arm {arm!r}; valid: {', '.join(models.ARMS)}")
+        models.check_arm(arm)
     bad = [r for r in repeats if not 0 <= r < study.n_repeats]
     if bad:
         raise ValueError(f"repeats {bad} are not in splits.csv (repeats 0-{study.n_repeats - 1})")
@@ -228,7 +294,7 @@ def run(study: Study, s: Settings, arms: list[str], repeats: list[int], folds_at
     try:
         for repeat in tqdm(repeats, desc=f"{s.backbone} repeats", file=sys.stdout, ncols=100):
             for arm in arms:
-                out = run_dir(study.dir, s.backbone, arm, repeat)
+                out = study.layout.run_dir(s.backbone, arm, repeat)
                 if out.exists() and retrain_changed and not _same_settings(out, s):
                     tqdm.write(f"{out}: trained with other settings, training it again", file=sys.stdout)
                     out = _retire(out)
@@ -268,29 +334,16 @@ def _check_settings(out: Path, s: Settings) -> None:
                          "name, or delete that backbone's runs to retrain")
 
 
-@contextmanager
-def seeded_global_rng(seed: int, device: torch.device):
-    """Seed torch's global generators (CPU, and ``device`` if CUDA) for a block; restore them after."""
-    devices = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
-
-
 def _fit_one(study: Study, s: Settings, arm: str, repeat: int, k: int, progress: bool = True) -> dict:
     """Train fold ``k`` of ``repeat``; everything the repeat's files need, on the CPU."""
     t0 = time.perf_counter()
     fold, scaler = study.fold(repeat, k, arm)
-    net = models.build(s.backbone, arm, study.input_size, seed=repro.child_seed(s.seed, repeat, k),
-                       hidden=s.hidden, pretrained=s.pretrained, weights_dir=s.weights_dir or None)
-    gen = torch.Generator(device=study.device).manual_seed(repro.child_seed(s.seed, repeat, k, 1))
-    # the global RNG too (EfficientNet's stochastic depth draws from it): seeded per fold, restored after
-    with seeded_global_rng(repro.child_seed(s.seed, repeat, k, 2), study.device):
-        history, p_test, stopper = fit_fold(net, fold, s, gen, study.device, f"r{repeat:02d} f{k} {arm}", progress)
+    r = train_model(fold, s, arm, study.input_size, study.device, (repeat, k),
+                    label=f"r{repeat:02d} f{k} {arm}", progress=progress)
     keep = repeat == 0 and k == 0
-    return {"k": k, "history": history, "p_test": p_test, "test": fold.test.cpu().numpy(), "scaler": scaler,
-            "best_epoch": stopper.best_epoch, "best": stopper.best, "seconds": time.perf_counter() - t0,
-            "state": {n: v.detach().cpu() for n, v in net.state_dict().items()} if keep else None}
+    return {"k": k, "history": r.history, "p_test": r.p_test, "test": fold.test.cpu().numpy(), "scaler": scaler,
+            "best_epoch": r.best_epoch, "best": r.best_loss, "seconds": time.perf_counter() - t0,
+            "state": {n: v.detach().cpu() for n, v in r.net.state_dict().items()} if keep else None}
 
 
 _WORKER: dict = {}
@@ -298,7 +351,7 @@ _WORKER: dict = {}
 
 def _worker_init(study_dir: str, device: str, threads: int) -> None:
     torch.set_num_threads(threads)
-    _WORKER["study"] = Study(study_dir, torch.device(device))
+    _WORKER["study"] = Study(Path(study_dir), torch.device(device))
 
 
 def _worker_fit(job: tuple) -> dict:
@@ -347,25 +400,31 @@ def _run_repeat(study: Study, s: Settings, arm: str, repeat: int, out: Path, poo
     return repeat_metrics
 
 
-def save_checkpoint(folder: Path, state: dict, s: Settings, arm: str, input_size, scaler: CovariateScaler) -> None:
-    """``model_f0.pt`` (a plain state dict) and ``model_f0.json`` (what is needed to use it)."""
-    # the standard (contiguous) layout, whatever layout training used (channels_last)
-    torch.save({k: v.detach().cpu().contiguous() for k, v in state.items()}, folder / "model_f0.pt")
+def model_card(s: Settings, arm: str, input_size, scaler: CovariateScaler) -> dict:
+    """What is needed to use a trained network: backbone, arm, input size, head, normalisation,
+    the covariate scaler, the threshold and the settings it was trained with."""
     spec = models.spec(s.backbone)
-    atomic.write_json({"backbone": s.backbone, "arm": arm, "input_size": list(input_size), "hidden": s.hidden,
-                       "normalisation": {"mean": spec.mean, "std": spec.std, "gray_to_rgb": "repeat"},
-                       "covariates": {"columns": list(CovariateScaler.COLUMNS), **scaler.as_dict()},
-                       "threshold": metrics.THRESHOLD, "repeat": 0, "fold": 0,
-                       "sha256": repro.sha256(folder / "model_f0.pt"), "settings": asdict(s)},
-                      folder / "model_f0.json")
+    return {"backbone": s.backbone, "arm": arm, "input_size": list(input_size), "hidden": s.hidden,
+            "normalisation": {"mean": spec.mean, "std": spec.std, "gray_to_rgb": "repeat"},
+            "covariates": {"columns": list(CovariateScaler.COLUMNS), **scaler.as_dict()},
+            "threshold": metrics.THRESHOLD, "settings": asdict(s)}
+
+
+def network(card: dict, state: dict[str, torch.Tensor]) -> models.OsteoNet:
+    """The network a card describes, with ``state`` loaded, in eval mode on the CPU."""
+    net = models.build(card["backbone"], card["arm"], tuple(card["input_size"]), seed=0, hidden=card["hidden"])
+    net.load_state_dict(state)
+    return net.eval()
+
+
+def save_checkpoint(folder: Path, state: dict, s: Settings, arm: str, input_size, scaler: CovariateScaler) -> None:
+    """The kept model: ``model_f0.safetensors`` and its card ``model_f0.json`` (:mod:`osteolib.cards`)."""
+    card = {**model_card(s, arm, input_size, scaler), "repeat": 0, "fold": 0}
+    cards.write(folder, state, card, CHECKPOINT_FORMAT, KEPT_WEIGHTS, KEPT_CARD)
 
 
 def load_checkpoint(folder: str | Path) -> tuple[models.OsteoNet, dict]:
-    """The kept model of a run folder (``runs/<backbone>/<arm>/r00``) and its sidecar; never unpickles."""
-    folder = Path(folder)
-    card = json.loads((folder / "model_f0.json").read_text())
-    if repro.sha256(folder / "model_f0.pt") != card["sha256"]:
-        raise ValueError(f"{folder / 'model_f0.pt'} does not match the hash in its sidecar")
-    net = models.build(card["backbone"], card["arm"], tuple(card["input_size"]), seed=0, hidden=card["hidden"])
-    net.load_state_dict(torch.load(folder / "model_f0.pt", map_location="cpu", weights_only=True))
-    return net.eval(), card
+    """The kept model of a run folder (``runs/<backbone>/<arm>/r00``) and its card; hash checked,
+    never unpickled."""
+    state, card = cards.read(folder, CHECKPOINT_FORMAT, KEPT_WEIGHTS, KEPT_CARD)
+    return network(card, state), card

@@ -3,8 +3,9 @@ profile, and one command that executes a notebook the way every job does.
 
 ``python -m osteolib.workflow notebook NB OUT --profile P [-p NAME VALUE ...] [--gpus N]``
 
-- runs ``notebooks/NB`` with papermill from ``notebooks/``, the profile as parameter file and
-  the ``-p`` overrides (values parsed as YAML, as papermill's ``-y`` does), logging each cell's
+- runs ``notebooks/NB`` with papermill from ``notebooks/``, given the profile's values of the
+  parameters that notebook declares (so its executed copy records only what it reads) and the
+  ``-p`` overrides (values parsed as YAML, as papermill's ``-y`` does), logging each cell's
   output so the job log reads like the notebook;
 - retries when the kernel fails to start (parallel kernels can collide on ports), never when a
   cell fails: the executed notebook then keeps the error, as the audit trail of the failure;
@@ -26,36 +27,15 @@ from typing import Iterator
 
 import yaml
 
-from . import config, models, paths
-
-#: Notebook name -> the parameter class whose fields are that notebook's parameters.
-NOTEBOOKS = {"01_cohort": config.CohortParams, "02_roi": config.RoiParams, "03_train": config.TrainParams,
-             "04_stats": config.StatsParams, "05_gradcam": config.CamParams}
-
-
-def profile_path(name_or_path: str) -> Path:
-    """``demo`` -> ``params/demo.yaml``; a path is taken from the repository root."""
-    p = Path(name_or_path)
-    return paths.resolve(p if p.suffix else paths.PARAMS / f"{name_or_path}.yaml")
-
-
-def notebook_params(notebook: str, profile: dict) -> dict:
-    """The profile's values of one notebook's parameters (what decides whether its job reruns).
-
-    >>> notebook_params("04_stats", {"study": "demo", "n_boot": 200, "max_epochs": 3})
-    {'study': 'demo', 'n_boot': 200}
-    """
-    names = [f for f in NOTEBOOKS[notebook].__dataclass_fields__]
-    return {k: profile[k] for k in names if k in profile}
+from . import config, paths
 
 
 def backbones(profile: dict) -> list[str]:
-    """The study's backbones (profile key ``backbones``), each checked against the registry."""
-    out = [b.strip() for b in str(profile.get("backbones", "")).split(",") if b.strip()]
-    for b in out:
-        models.spec(b)
+    """The study's backbones (profile key ``backbones``, validated by the Grad-CAM notebook's
+    parameters); the workflow needs them named, so ``"all"`` is refused here."""
+    out = config.CamParams.from_namespace(profile).backbone_list
     if not out:
-        raise config.ParameterError("the profile names no backbones (key 'backbones')")
+        raise config.ParameterError("the profile must name the study's backbones (key 'backbones'), not 'all'")
     return out
 
 
@@ -67,13 +47,12 @@ def chunks(profile: dict) -> list[str]:
     >>> chunks({"repeats": "0,1,2,5", "n_repeats": 30, "repeats_per_job": 2})
     ['0-1', '2,5']
     """
-    reps = config.parse_repeats(str(profile.get("repeats", "all")), int(profile["n_repeats"]))
-    bad = [r for r in reps if r >= int(profile["n_repeats"])]
+    n_repeats = config.CohortParams.from_namespace(profile).n_repeats
+    reps = config.parse_repeats(config.TrainParams.from_namespace(profile).repeats, n_repeats)
+    bad = [r for r in reps if r >= n_repeats]
     if bad:
-        raise config.ParameterError(f"repeats {bad} exceed n_repeats = {profile['n_repeats']}")
-    size = int(profile.get("repeats_per_job", 10))
-    if size < 1:
-        raise config.ParameterError("repeats_per_job must be >= 1")
+        raise config.ParameterError(f"repeats {bad} exceed n_repeats = {n_repeats}")
+    size = config.WorkflowParams.from_namespace(profile).repeats_per_job
     out = []
     for i in range(0, len(reps), size):
         part = reps[i:i + size]
@@ -136,7 +115,8 @@ def run_notebook(notebook: str, output: str | Path, profile: str | Path | None =
     source = paths.NOTEBOOKS / (notebook if notebook.endswith(".ipynb") else f"{notebook}.ipynb")
     if not source.is_file():
         raise FileNotFoundError(f"{source} not found")
-    values = dict(config.load_profile(profile_path(str(profile)))) if profile else {}
+    name = source.stem
+    values = config.notebook_values(name, config.load_profile(profile)) if profile else {}
     values.update(parameters or {})
     output = paths.resolve(output)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -171,9 +151,6 @@ def main(argv: list[str] | None = None) -> int:
     nb.add_argument("--attempts", type=int, default=3, help="tries when the kernel fails to start")
     args = ap.parse_args(argv)
     params = {name: yaml.safe_load(value) for name, value in args.parameter}
-    # papermill/yaml would read "0-9" as a string but "3" as an int: repeats is always a string
-    if "repeats" in params:
-        params["repeats"] = str(params["repeats"])
     logging_setup()
     run_notebook(args.notebook, args.output, args.profile, params, args.attempts, args.gpus)
     return 0

@@ -56,7 +56,7 @@ def test_the_wrapper_sees_what_training_saw():
     wrapped.covariates = cov
     with torch.no_grad():
         a = wrapped((rois.float() / 255).unsqueeze(1))
-        b = net(to_input(rois), cov)
+        b = net(to_input(rois, net.spec), cov)
     torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
 
 

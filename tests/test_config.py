@@ -62,7 +62,7 @@ def test_unknown_and_mistyped_parameters():
     # a name of another notebook is accepted (profiles are shared); IPython's own names are ignored
     cfg = config.CohortParams.from_namespace({"roi_width": 80, "In": [], "Out": {}, "_": 1, "seed": 4})
     assert cfg.seed == 4
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         cfg.seed = 5  # frozen
 
 
@@ -75,13 +75,37 @@ def test_profile_with_unknown_key(tmp_path):
 def test_backbone_profile_resolves_its_own_learning_rate():
     """`papermill 03_train.ipynb out.ipynb -f ../params/resnet152.yaml` with the notebook's other defaults."""
     defaults = {f.name: f.default for f in dataclasses.fields(config.TrainParams)}
+    from osteolib.training import Settings
     cfg = config.TrainParams.from_namespace({**defaults, **config.load_profile("resnet152")})
-    s = cfg.settings()
+    s = Settings.from_params(cfg)
     assert (s.backbone, s.lr, s.batch_size) == ("resnet152", 0.001, 32)
     paper = config.TrainParams.from_namespace({**config.load_profile("paper"), "backbone": "efficientnet-b7"})
-    s = paper.settings()
+    s = Settings.from_params(paper)
     assert (s.lr, s.max_epochs, s.patience, s.pretrained) == (0.001, 100, 20, True)
-    assert config.TrainParams.from_namespace({"backbone": "resnet152"}).settings().lr == 0.03  # demo default
+    assert Settings.from_params(config.TrainParams.from_namespace({"backbone": "resnet152"})).lr == 0.03  # demo default
+
+
+def test_what_a_user_types_is_accepted():
+    """papermill turns `-p repeats 0` into an int; a profile's `repeats: 3` too."""
+    assert config.TrainParams.from_namespace({"repeats": 0}).repeats == "0"
+    assert config.TrainParams.from_namespace({"repeats": 7}).repeats == "7"
+    with pytest.raises(config.ParameterError, match="'repeats' must be str, got True"):
+        config.TrainParams.from_namespace({"repeats": True})
+    with pytest.raises(config.ParameterError, match="'max_epochs' must be int"):
+        config.TrainParams.from_namespace({"max_epochs": "3"})
+
+
+def test_a_bad_value_in_a_profile_names_the_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({**config.load_profile("smoke"), "roi_side": "middle"}))
+    with pytest.raises(config.ParameterError, match="bad.yaml: roi_side"):
+        config.load_profile(bad)
+
+
+def test_a_notebook_is_given_only_what_it_declares():
+    smoke = config.load_profile("smoke")
+    values = config.notebook_values("04_stats", smoke)
+    assert set(values) == {"study", "n_boot", "seed"}
 
 
 def test_repeats_parsing():

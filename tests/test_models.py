@@ -47,7 +47,7 @@ def test_same_seed_same_weights_and_covariates_matter():
 
 
 def test_unknown_names_list_the_valid_ones():
-    with pytest.raises(KeyError, match="unknown backbone 'resnet19'; valid: resnet18, resnet50"):
+    with pytest.raises(models.ParameterError, match="unknown backbone 'resnet19'; valid: resnet18, resnet50"):
         models.spec("resnet19")
     with pytest.raises(ValueError, match="unknown arm"):
         models.build("resnet18", "both", (40, 64), seed=0)

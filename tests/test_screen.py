@@ -4,13 +4,14 @@ from __future__ import annotations
 import json
 import pickle
 import shutil
+import zipfile
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from osteolib import bundle, config, repro, screen, training
+from osteolib import bundle, screen, training
 from conftest import copy_study
 
 
@@ -18,7 +19,6 @@ from conftest import copy_study
 def trained(tiny_study, tiny_data, tmp_path_factory):
     """The tiny study with resnet18, ensemble arm, repeat 0 trained (1 epoch) and its bundle."""
     study = copy_study(tiny_study, tmp_path_factory.mktemp("screen") / "study")
-    repro.write_manifest(study / "rois", "02_roi", config.RoiParams(roi_height=40, roi_width=64).as_dict(), inputs={})
     s = training.Settings(backbone="resnet18", lr=0.01, batch_size=16, max_epochs=1, patience=1, hidden=16)
     training.run(training.Study(study, torch.device("cpu")), s, ["ensemble"], [0])
     out = bundle.write(study, "resnet18", "ensemble", study.parent / "bundle")
@@ -34,7 +34,13 @@ def test_bundle_holds_weights_and_card_and_no_pickle(trained):
         assert key in card, key
     assert card["roi"]["height"] == 40 and card["roi"]["width"] == 64
     assert card["study"]["cv_metrics"]["n_repeats"] == 1 and 0 <= card["study"]["cv_metrics"]["auc"]["mean"] <= 1
-    assert b"\x80" != (out / "model.safetensors").read_bytes()[:1], "not a pickle stream"
+    # safetensors: an 8-byte little-endian header length, then a JSON header; neither a pickle stream
+    # (which starts with the PROTO opcode 0x80) nor a torch.save zip archive
+    blob = (out / "model.safetensors").read_bytes()
+    n = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8:8 + n])
+    assert header["__metadata__"]["format"] == bundle.FORMAT and "head.0.weight" in header
+    assert blob[:1] != b"\x80" and not zipfile.is_zipfile(out / "model.safetensors")
 
 
 def test_loading_never_unpickles(trained, monkeypatch):

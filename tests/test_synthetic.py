@@ -1,4 +1,4 @@
-"""The embedded synthetic cohort (STUDY.md section 3)."""
+"""The embedded synthetic cohort (docs/protocol.md, "The synthetic cohort")."""
 from __future__ import annotations
 
 import hashlib
@@ -55,7 +55,7 @@ def test_tscores_follow_the_model(paper_tables):
     assert clinical["tscore_hip"].isna().sum() > 30 and clinical["tscore_spine"].isna().sum() > 30
     both = clinical.dropna(subset=["tscore_hip", "tscore_spine"])
     assert (both[["tscore_hip", "tscore_spine"]].min(axis=1) == both["tscore"]).all()
-    # men have higher T-scores within a label; cortical width rises with T (STUDY.md: 0.45 mm per SD)
+    # men have higher T-scores within a label; cortical width rises with T (the generator's model: 0.45 mm per SD)
     slope = np.polyfit(truth["tscore"], truth["mcw_mm"], 1)[0]
     assert 0.3 < slope < 0.6
     ci_mean_t = truth.groupby("cortical_index")["tscore"].mean()
@@ -84,7 +84,7 @@ def test_images_carry_the_cortex(tiny_data):
         cortex = col[int(margin) + 1:border].mean()
         below = col[border + 4:border + 12].mean()
         assert cortex > below + 20, "the cortex must be brighter than the soft tissue below it"
-        # STUDY.md: the lower border lies 12-17 mm below the foramen (+- the border's waviness)
+        # the generator's anatomy: the lower border lies 12-17 mm below the foramen (+- the border's waviness)
         depth_mm = (t["border_y"] - left["y"]) * 0.1 / t["scale"]
         assert 11.0 <= depth_mm <= 18.0
 

@@ -1,4 +1,7 @@
-"""The Snakemake workflow (workflow/Snakefile) and the notebook runner every job uses."""
+"""The Snakemake workflow (workflow/Snakefile) and the notebook runner every job uses.
+
+Studies and data go to a temporary folder (``OSTEOLIB_OUTPUTS`` / ``OSTEOLIB_DATA``, which
+Snakemake's jobs and their kernels inherit), never into the repository."""
 from __future__ import annotations
 
 import json
@@ -36,7 +39,14 @@ def job_counts(text: str) -> dict[str, int]:
 
 
 @pytest.fixture
-def profile(tmp_path):
+def roots(tmp_path, monkeypatch):
+    monkeypatch.setenv(paths.OUTPUTS_ENV, str(tmp_path / "outputs"))
+    monkeypatch.setenv(paths.DATA_ENV, str(tmp_path / "data"))
+    return tmp_path
+
+
+@pytest.fixture
+def profile(roots, tmp_path):
     """A tiny study (the smoke profile): two backbones, two chunks of one repeat, one epoch; the
     per-backbone parameter files are copies the test may change."""
     name = f"pytest-wf-{uuid.uuid4().hex[:8]}"
@@ -49,9 +59,7 @@ def profile(tmp_path):
               "lr": 0.0, "backbone_params": str(own)}
     file = tmp_path / "tiny.yaml"
     file.write_text(yaml.safe_dump(values))
-    yield file
-    shutil.rmtree(paths.study_dir(name), ignore_errors=True)
-    shutil.rmtree(paths.synthetic_data_dir(name), ignore_errors=True)
+    return file
 
 
 def test_dry_run_lists_exactly_the_expected_jobs(profile):
@@ -60,7 +68,7 @@ def test_dry_run_lists_exactly_the_expected_jobs(profile):
     study = yaml.safe_load(profile.read_text())["study"]
     for b in ("resnet18", "efficientnet-b0"):
         for chunk in ("0", "1"):
-            assert f"outputs/{study}/notebooks/03_train__{b}__r{chunk}.ipynb" in out
+            assert f"{paths.study_dir(study)}/notebooks/03_train__{b}__r{chunk}.ipynb" in out
     # the paper profile: 6 backbones x 3 chunks of 10 repeats
     assert job_counts(snakemake(Path("params/paper.yaml"), "--dry-run", "--quiet", "rules"))["train"] == 18
 
@@ -119,7 +127,7 @@ def test_slurm_profile_gives_training_a_gpu():
     assert "slurm_partition=cpu" in cohort and "gpu=" not in cohort.split("resources:")[1].split("\n")[0]
 
 
-def test_failed_notebook_keeps_the_executed_copy_with_the_error(tmp_path):
+def test_failed_notebook_keeps_the_executed_copy_with_the_error(roots, tmp_path):
     out = tmp_path / "01.ipynb"
     with pytest.raises(pm.PapermillExecutionError, match="unknown parameter 'n_fold'"):
         workflow.run_notebook("01_cohort", out, parameters={"study": "never-written", "n_fold": 3})
@@ -169,5 +177,5 @@ def test_chunks_and_backbones_from_a_profile():
     assert workflow.chunks({"repeats": "0-4", "n_repeats": 30, "repeats_per_job": 2}) == ["0-1", "2-3", "4"]
     with pytest.raises(config.ParameterError, match="exceed n_repeats"):
         workflow.chunks({"repeats": "28-31", "n_repeats": 30, "repeats_per_job": 2})
-    with pytest.raises(KeyError, match="valid: resnet18"):
+    with pytest.raises(config.ParameterError, match="valid: resnet18"):
         workflow.backbones({"backbones": "resnet18,resnet34"})

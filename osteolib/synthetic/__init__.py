@@ -1,6 +1,6 @@
-"""The embedded synthetic cohort: a hospital export of our own making (STUDY.md section 3).
+"""The embedded synthetic cohort: a hospital export of our own making (``docs/protocol.md``).
 
-It writes exactly the input layout of STUDY.md section 4 (``clinical.csv``, ``landmarks.csv``,
+It writes exactly the input layout a real export has (``clinical.csv``, ``landmarks.csv``,
 ``images/``) plus ``truth.csv``, the ground truth a real export never has (latent T-score,
 mandibular cortical width, cortical index, lower-border row below the left foramen) and
 ``cortex/<patient_id>.png``, a mask of the lower-border cortex in each radiograph, so tests can
@@ -34,7 +34,8 @@ from .. import atomic
 from .clinical import make_tables
 from .radiograph import FULL_HEIGHT, FULL_PX_MM, FULL_WIDTH, Anatomy, render
 
-__all__ = ["generate", "ensure", "is_synthetic", "render_patient", "image_size", "cortex_mask"]
+__all__ = ["generate", "ensure", "is_synthetic", "render_patient", "image_size", "cortex_mask", "read_truth",
+           "border_truth"]
 
 #: Bumped whenever the generator's output changes for the same seed.
 GENERATOR_VERSION = 4
@@ -130,6 +131,29 @@ def _spec(n_screened: int, scale: float, seed: int, images: bool) -> dict:
 def is_synthetic(data_dir: str | Path) -> bool:
     """Whether ``data_dir`` holds a synthetic cohort (with its ground truth)."""
     return (Path(data_dir) / MARKER).is_file() and (Path(data_dir) / "truth.csv").is_file()
+
+
+#: Columns every ``truth.csv`` has (the rendering adds ``border_y`` and others).
+TRUTH_COLUMNS = ("patient_id", "tscore", "label", "mcw_mm", "cortical_index")
+
+
+def read_truth(data_dir: str | Path) -> pd.DataFrame:
+    """``truth.csv`` of a synthetic cohort: one row per patient (patient_id as text, numbers as
+    numbers); an :class:`~osteolib.errors.InputError` naming the file when it is missing or lacks a
+    column."""
+    from ..errors import read_text_csv
+    file = Path(data_dir) / "truth.csv"
+    read_text_csv(file, TRUTH_COLUMNS, "file not found: not a synthetic cohort (real data carry no truth)")
+    return pd.read_csv(file, dtype={"patient_id": str})
+
+
+def border_truth(data_dir: str | Path) -> pd.Series | None:
+    """The row of the lower border below the left foramen per patient (``truth.csv``'s ``border_y``),
+    or None for a folder without it (real data, or a cohort generated without images)."""
+    if not is_synthetic(data_dir):
+        return None
+    truth = read_truth(data_dir)
+    return truth.set_index("patient_id")["border_y"] if "border_y" in truth.columns else None
 
 
 def ensure(cfg) -> Path:

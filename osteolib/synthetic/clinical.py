@@ -1,6 +1,6 @@
 """The synthetic cohort's clinical table, landmarks and ground truth (no images).
 
-Label-first, as STUDY.md section 3 asks: the sex x label counts are fixed to the paper's
+Label-first: the sex x label counts are fixed to the paper's
 (Sukegawa et al. 2022, Table 3), age and BMI are drawn per group with the paper's means and SDs,
 then a latent T-score is drawn on its side of -2.5 with a mean that moves with age, sex and BMI.
 The bone of the radiograph (cortical width, cortical index, trabecular texture) follows the
@@ -23,7 +23,7 @@ PAPER_GROUPS = {(1, "F"): 223, (1, "M"): 14, (0, "F"): 346, (0, "M"): 195}
 #: (mean, SD) of age and BMI per label: Table 3 of the paper.
 PAPER_AGE = {1: (76.9, 7.2), 0: (68.5, 13.7)}
 PAPER_BMI = {1: (21.2, 3.4), 0: (22.5, 3.7)}
-#: Latent T-score model: mean at age 70, woman, BMI 22, and its slopes (STUDY.md section 3).
+#: Latent T-score model: mean at age 70, woman, BMI 22, and its slopes (docs/protocol.md, synthetic cohort).
 T_BASE, T_AGE, T_MALE, T_BMI, T_SD = -1.9, -0.047, 1.7, 0.12, 1.1
 THRESHOLD = -2.5
 #: Noise of the T-score the trabecular texture shows, so that texture alone does not give the label away.
@@ -148,7 +148,7 @@ def make_tables(n_screened: int, rng: np.random.Generator, width: int, height: i
 
     Returns
     -------
-    clinical : STUDY.md section 4 columns.
+    clinical : the columns of the input layout's ``clinical.csv``.
     landmarks : patient_id, side, x, y (pixels of the scaled image), two rows per patient.
     truth : patient_id, tscore, label, mcw_mm, cortical_index, border_depth_mm, edentulous
         (rendering parameters are added by the image generator).

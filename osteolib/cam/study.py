@@ -1,0 +1,212 @@
+"""The pipeline of notebook 05: the method of :mod:`osteolib.cam.method` over a study's kept models.
+
+For each backbone the examples are chosen on the first kept arm's predictions (repeat 0, fold 0's
+test part, which the kept model never saw), up to ``n_examples`` per category (true class x
+correctly / wrongly classified), and explained for every kept arm: panels, a summary figure and,
+on the synthetic cohort, how much of the Grad-CAM mass lies on the cortical band of the lower
+border (the generator's cortex masks) against that band's share of the ROI.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .. import models
+from ..layout import KEPT_WEIGHTS, StudyLayout
+from .method import Explainer, Explanation, band_share
+
+
+def kept_models(study, backbones: list[str] | None = None, arms: list[str] | None = None) -> pd.DataFrame:
+    """The models notebook 03 kept (repeat 0, fold 0): backbone, arm, folder, weights (the file).
+
+    Raises FileNotFoundError saying which notebook to run when there are none.
+    """
+    layout = StudyLayout.of(study)
+    for b in backbones or []:
+        models.spec(b)  # an unknown name lists the valid ones
+    rows = [{"backbone": b, "arm": arm, "folder": layout.kept_model(b, arm),
+             "weights": layout.kept_model(b, arm) / KEPT_WEIGHTS}
+            for b in backbones or list(models.REGISTRY)
+            for arm in arms or list(models.ARMS) if layout.has_kept_model(b, arm)]
+    if not rows:
+        raise FileNotFoundError(f"no kept models under {layout.runs_dir} for backbones "
+                                f"{backbones or 'any'}, arms {arms or 'any'}: run notebooks/03_train.ipynb "
+                                "(repeat 0) for this study first")
+    return pd.DataFrame(rows)
+
+
+CATEGORIES = (("osteoporosis, correct", 1, True), ("osteoporosis, wrong", 1, False),
+              ("non-osteoporosis, correct", 0, True), ("non-osteoporosis, wrong", 0, False))
+
+
+def select_examples(predictions: pd.DataFrame, n: int, threshold: float = 0.5) -> pd.DataFrame:
+    """Up to ``n`` patients per category (true class x correctly/wrongly classified), the most
+    confident first: patient_id, y_true, p_osteoporosis, category. Deterministic.
+
+    >>> pred = pd.DataFrame({"patient_id": list("abcd"), "y_true": [1, 1, 0, 0],
+    ...                      "p_osteoporosis": [0.9, 0.2, 0.1, 0.7]})
+    >>> select_examples(pred, 1)["category"].tolist()
+    ['osteoporosis, correct', 'osteoporosis, wrong', 'non-osteoporosis, correct', 'non-osteoporosis, wrong']
+    """
+    out = []
+    called = predictions["p_osteoporosis"] >= threshold
+    for name, label, correct in CATEGORIES:
+        group = predictions[(predictions["y_true"] == label) & ((called == bool(label)) == correct)]
+        confidence = (group["p_osteoporosis"] - 0.5).abs()
+        chosen = group.assign(_c=confidence).sort_values(["_c", "patient_id"], ascending=[False, True]).head(n)
+        out.append(chosen.drop(columns="_c").assign(category=name))
+    cols = ["patient_id", "y_true", "p_osteoporosis", "category"]
+    return pd.concat(out, ignore_index=True)[cols] if out else pd.DataFrame(columns=cols)
+
+
+class StudyInputs:
+    """A study's cohort and ROIs, read once; what a kept model needs is cut from them."""
+
+    def __init__(self, study):
+        from ..cohort import read_cohort
+        from ..datasets import load_rois
+        self.layout = StudyLayout.of(study)
+        self.cohort = read_cohort(self.layout).set_index("patient_id")
+        self.rois = load_rois(self.layout, self.cohort.index)
+        self.row = pd.Series(np.arange(len(self.cohort)), index=self.cohort.index)
+
+    def fold0_test(self, backbone: str, arm: str) -> pd.DataFrame:
+        """Repeat 0, fold 0 test predictions of a kept model: patients it never saw in training."""
+        from ..runs import read_predictions
+        pred = read_predictions(self.layout.predictions(backbone, arm, 0), self.cohort.reset_index(), 0)
+        return pred[pred["fold"] == 0].reset_index(drop=True)
+
+    def __call__(self, card: dict, patient_ids) -> tuple[torch.Tensor, torch.Tensor]:
+        """uint8 ROIs and the covariate vectors (the kept model's own scaler) of ``patient_ids``."""
+        from ..datasets import CovariateScaler
+        ids = list(patient_ids)
+        if tuple(self.rois.shape[1:]) != tuple(card["input_size"]):
+            raise ValueError(f"ROIs of {self.layout.root} are {tuple(self.rois.shape[1:])} px but the kept model was "
+                             f"trained on {tuple(card['input_size'])}: rerun notebook 03 after notebook 02")
+        scaler = CovariateScaler(**{k: card["covariates"][k] for k in ("age_mean", "age_range", "bmi_mean", "bmi_range")})
+        return self.rois[self.row[ids].to_numpy()], scaler.transform(self.cohort.loc[ids].reset_index())
+
+    def explain(self, ex: Explainer, card: dict, patient_ids, batch: int = 32, guided: bool = True) -> Explanation:
+        """:meth:`Explainer.explain` over ``patient_ids`` in batches of ``batch``, concatenated."""
+        ids = list(patient_ids)
+        parts = [ex.explain(*self(card, ids[i:i + batch]), guided=guided) for i in range(0, len(ids), batch)]
+        return Explanation(*(np.concatenate([getattr(p, f) for p in parts]) for f in
+                             ("gradcam", "guided", "guided_gradcam", "probability", "target")))
+
+
+def cortex_bands(data_dir: str | Path, study, patient_ids) -> np.ndarray:
+    """The synthetic truth's cortex mask cut with each patient's ROI box: (n, height, width) bool."""
+    from PIL import Image
+    from .. import roi, synthetic
+    if not synthetic.is_synthetic(data_dir):
+        raise ValueError(f"{data_dir} is not a synthetic cohort: real data carry no cortex truth")
+    boxes = roi.read_rois(study).set_index("patient_id")
+    out = []
+    for pid in patient_ids:
+        file = synthetic.cortex_mask(data_dir, pid)
+        if not file.is_file():
+            raise FileNotFoundError(f"{file} not found: the synthetic cohort predates cortex masks "
+                                    "(generator v3); delete the data folder and rerun notebook 01")
+        b = boxes.loc[pid]
+        out.append(roi.crop(np.asarray(Image.open(file)), (b.x0, b.y0, b.x1, b.y1), pid))
+    return np.stack(out)
+
+
+def localisation(cams: np.ndarray, bands: np.ndarray, patient_ids) -> pd.DataFrame:
+    """Per patient: share of the CAM's mass inside the cortical band, the band's area share,
+    and their ratio (enrichment: 1 = the CAM ignores the band)."""
+    rows = [(pid, *band_share(c, b)) for pid, c, b in zip(patient_ids, cams, bands)]
+    out = pd.DataFrame(rows, columns=["patient_id", "cam_in_band", "band_area"])
+    return out.assign(enrichment=out["cam_in_band"] / out["band_area"])
+
+
+def summarise_localisation(per_patient: pd.DataFrame) -> pd.DataFrame:
+    """Per backbone and arm: mean CAM share in the band, the band's area share and the enrichment,
+    each with its 95% t interval over patients, and a paired t-test of CAM share vs area share."""
+    from .. import stats
+    rows = []
+    for (b, arm), g in per_patient.groupby(["backbone", "arm"], sort=False):
+        n_all = len(g)
+        g = g.dropna(subset=["cam_in_band"])
+        # a Grad-CAM that is zero everywhere (no positive evidence for the explained class) has no mass to place
+        row = {"backbone": b, "arm": arm, "n_patients": len(g), "n_empty_cam": n_all - len(g)}
+        for col in ("cam_in_band", "band_area", "enrichment"):
+            d = stats.describe(g[col])
+            row.update({col: d["mean"], f"{col}_ci_low": d["ci_low"], f"{col}_ci_high": d["ci_high"]})
+        t = stats.paired(g["cam_in_band"], g["band_area"]).iloc[0]
+        row.update({"t": t["t"], "p_value": t["p_value"],
+                    "interval": "95% t interval of the mean over the patients of repeat 0, fold 0 (test part)",
+                    "test": "paired t-test: CAM share in the band vs the band's area share"})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _panels(ex: Explainer, inputs: StudyInputs, card: dict, model: pd.Series, chosen: pd.DataFrame,
+            summary_rows: dict, folder: Path) -> None:
+    """One panel per chosen patient (ROI | Grad-CAM | guided Grad-CAM) and its cells of the summary."""
+    import matplotlib.pyplot as plt
+    from .. import plots
+    e = inputs.explain(ex, card, chosen["patient_id"])
+    rois, _ = inputs(card, chosen["patient_id"])
+    backbone, arm = model["backbone"], model["arm"]
+    for i, c in chosen.reset_index(drop=True).iterrows():
+        pid = c["patient_id"]
+        title = (f"{backbone} / {arm} arm · {pid} · {c['category']} · "
+                 f"P(osteoporosis) = {e.probability[i]:.2f}")
+        plt.close(plots.cam_panel(rois[i].numpy(), e.gradcam[i], e.guided_gradcam[i], title,
+                                  folder / f"{backbone}_{arm}_{pid}.png"))
+        row = summary_rows.setdefault((backbone, pid), {
+            "label": f"{backbone}\n{pid}\n{c['category']}", "roi": rois[i].numpy(), "arms": {}})
+        row["arms"][arm] = (e.gradcam[i], e.guided_gradcam[i], float(e.probability[i]))
+
+
+def run_study(study, data_dir: str | Path | None, backbones: list[str] | None = None,
+              arms: list[str] | None = None, n_examples: int = 1, target: str = "predicted",
+              device: str = "cpu", localise: bool = True, progress: bool = True) -> dict:
+    """Notebook 05: panels, the summary figure and the localisation table of a study's kept models.
+
+    Writes ``cam/`` as a whole (built under a temporary name): ``<backbone>_<arm>_<patient_id>.png``
+    per example, ``summary.png``, ``examples.csv``, and with ``localise`` on a synthetic cohort
+    ``localisation.csv`` (per backbone and arm) and ``localisation_patients.csv``. Returns the
+    tables, the written files and the summary figure's path.
+    """
+    import matplotlib.pyplot as plt
+    from tqdm.auto import tqdm
+    from .. import atomic, plots, synthetic, training
+    layout = StudyLayout.of(study)
+    kept = kept_models(layout, backbones, arms)
+    inputs = StudyInputs(layout)
+    synthetic_truth = localise and data_dir is not None and synthetic.is_synthetic(data_dir)
+    examples, per_patient, summary_rows = [], [], {}
+    with atomic.atomic_dir(layout.cam_dir) as tmp:
+        for backbone, group in kept.groupby("backbone", sort=False):
+            tests = {arm: inputs.fold0_test(backbone, arm) for arm in group["arm"]}
+            # the same patients for both arms: chosen on the first kept arm's predictions (image, if kept)
+            first = group["arm"].iloc[0]
+            chosen = select_examples(tests[first], n_examples)
+            examples.append(chosen.assign(backbone=backbone, chosen_on=first))
+            for _, model in tqdm(list(group.iterrows()), desc=f"Grad-CAM {backbone}", disable=not progress):
+                net, card = training.load_checkpoint(model["folder"])
+                with Explainer(net.to(device), target) as ex:
+                    _panels(ex, inputs, card, model, chosen, summary_rows, tmp)
+                    if synthetic_truth:
+                        test = tests[model["arm"]]["patient_id"]
+                        cams = inputs.explain(ex, card, test, guided=False).gradcam
+                        per_patient.append(localisation(cams, cortex_bands(data_dir, layout, test), test)
+                                           .assign(backbone=backbone, arm=model["arm"]))
+        plt.close(plots.cam_summary(list(summary_rows.values()), tmp / "summary.png"))
+        out = {"kept": kept, "examples": pd.concat(examples, ignore_index=True)}
+        out["examples"].to_csv(tmp / "examples.csv", index=False, float_format="%.6f")
+        if per_patient:
+            pp = pd.concat(per_patient, ignore_index=True)[["backbone", "arm", "patient_id", "cam_in_band",
+                                                             "band_area", "enrichment"]]
+            out["localisation"], out["localisation_patients"] = summarise_localisation(pp), pp
+            out["localisation"].to_csv(tmp / "localisation.csv", index=False, float_format="%.6g")
+            pp.to_csv(tmp / "localisation_patients.csv", index=False, float_format="%.6g")
+        names = sorted(p.name for p in tmp.iterdir())
+    out["files"] = [layout.cam_dir / n for n in names]
+    out["summary"] = layout.cam_dir / "summary.png"
+    return out

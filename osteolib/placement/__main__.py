@@ -1,0 +1,85 @@
+"""``python -m osteolib.placement train|evaluate``: train a detector on data folders with
+landmarks, or measure one on a data folder."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .. import atomic, repro
+from ..cohort import read_clinical
+from . import Augment, TrainSettings, error_summary, evaluate, load, load_set, save, train
+
+
+def _train(args) -> int:
+    """Hold out a share of each folder's patients (listed in the card), train on the rest."""
+    xs, kps, used, held = [], [], [], {}
+    for d in args.data:
+        ids = read_clinical(d, check_images=False)["patient_id"].tolist()
+        order = list(np.random.default_rng(repro.child_seed(args.seed, 8)).permutation(ids))
+        n_hold = int(round(args.holdout * len(ids)))
+        held[str(Path(d).resolve())] = sorted(order[:n_hold])
+        x, kp, _ = load_set(d, order[n_hold:], progress=True)
+        xs.append(x), kps.append(kp), used.append(len(order) - n_hold)
+    t0 = time.perf_counter()
+    s = TrainSettings(epochs=args.epochs, seed=args.seed)
+    net = train(torch.cat(xs), torch.cat(kps), s)
+    seconds = time.perf_counter() - t0
+    save(net, args.out, {"trained_on": dict(zip(map(str, args.data), used)), "held_out": held,
+                         "settings": asdict(s), "augment": asdict(Augment()), "train_seconds": seconds})
+    print(f"{args.out}: trained on {sum(used)} radiographs in {seconds:.0f} s")
+    return 0
+
+
+def _evaluate(args) -> int:
+    """Place every patient (or the held-out ones), write the table, print the summary."""
+    net, card = load(args.detector)
+    ids = None
+    if args.holdout_only:
+        ids = card["held_out"].get(str(Path(args.data).resolve()))
+        if ids is None:
+            sys.exit(f"{args.data} was not a training folder of {args.detector}: drop --holdout-only")
+    look = {k: getattr(args, k) for k in ("gain", "offset", "noise", "blur") if getattr(args, k) is not None}
+    t0 = time.perf_counter()
+    table = evaluate(net, args.data, ids, args.min_confidence, **look)
+    seconds = time.perf_counter() - t0
+    atomic.write_csv(table, args.out, float_format="%.3f")
+    if args.figure:
+        from .. import plots
+        left = table.rename(columns={"left_x": "x", "left_y": "y", "left_true_x": "true_x", "left_true_y": "true_y",
+                                     "left_error_full_px": "error_full_px"})
+        plots.worst_placements(args.data, left, out=args.figure)
+    print(json.dumps({**error_summary(table), "seconds_per_radiograph": seconds / len(table), "look": look}))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m osteolib.placement", description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    tr = sub.add_parser("train", help="train a detector on the landmarks of data folders")
+    tr.add_argument("--data", action="append", required=True, help="data folder (input layout); repeatable")
+    tr.add_argument("--out", required=True, help="folder for detector.safetensors + detector.json")
+    tr.add_argument("--holdout", type=float, default=0.2, help="share of each folder's patients kept out")
+    tr.add_argument("--epochs", type=int, default=TrainSettings.epochs)
+    tr.add_argument("--seed", type=int, default=0)
+    ev = sub.add_parser("evaluate", help="place every patient of a data folder and measure the errors")
+    ev.add_argument("--detector", required=True)
+    ev.add_argument("--data", required=True)
+    ev.add_argument("--out", required=True, help="CSV with one row per patient")
+    ev.add_argument("--figure", help="PNG of the worst placements")
+    ev.add_argument("--holdout-only", action="store_true", help="only the patients the detector was not trained on")
+    ev.add_argument("--min-confidence", type=float, default=0.5)
+    for name in ("gain", "offset", "noise", "blur"):
+        ev.add_argument(f"--{name}", type=float, default=None, help="change the image's look (see perturb)")
+    args = ap.parse_args(argv)
+    return _train(args) if args.command == "train" else _evaluate(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,57 @@
+"""Measuring a detector on a data folder with landmarks: per patient the predicted and true
+positions and the errors in pixels of the full-size radiograph, and their summary."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import images
+from ..synthetic.radiograph import FULL_WIDTH
+from .augment import perturb
+from .infer import place
+from .network import BORDER, KEYPOINTS, Detector
+
+
+def evaluate(net: Detector, data_dir: str | Path, patient_ids=None, min_confidence: float = 0.5,
+             progress: bool = True, **look) -> pd.DataFrame:
+    """Place every patient of a data folder (optionally with :func:`perturb` settings ``look``) and
+    compare with its landmarks: one row per patient with the predicted and true positions (image
+    pixels), the errors in pixels of the full-size radiograph, the confidences and the verdict."""
+    from tqdm.auto import tqdm
+    from ..cohort import read_clinical
+    from ..roi import read_all_landmarks
+    from ..synthetic import border_truth
+    data_dir = Path(data_dir)
+    clinical = read_clinical(data_dir, check_images=False).set_index("patient_id")
+    lm = read_all_landmarks(data_dir).set_index(["patient_id", "side"])
+    truth = border_truth(data_dir)
+    rows = []
+    for i, pid in enumerate(tqdm(list(patient_ids if patient_ids is not None else clinical.index),
+                                 desc="placing", disable=not progress)):
+        gray = images.read_gray(data_dir / clinical.loc[pid, "image"])
+        if look:
+            gray = perturb(gray, seed=i, **look)
+        r = place(net, gray, min_confidence)
+        to_full = FULL_WIDTH / gray.shape[1]
+        for k in KEYPOINTS:
+            tx, ty = lm.loc[(pid, k), ["x", "y"]]
+            r[f"{k}_true_x"], r[f"{k}_true_y"] = float(tx), float(ty)
+            r[f"{k}_error_full_px"] = float(np.hypot(r[f"{k}_x"] - tx, r[f"{k}_y"] - ty) * to_full)
+        if f"{BORDER}_y" in r and truth is not None:  # vertical error of the border below the left foramen
+            r[f"{BORDER}_error_full_px"] = float(abs(r[f"{BORDER}_y"] - truth.loc[pid]) * to_full)
+        rows.append({"patient_id": pid, **r})
+    return pd.DataFrame(rows)
+
+
+def error_summary(table: pd.DataFrame, within: float = 40.0) -> dict:
+    """Median, 90th percentile and share within ``within`` px (full size) of the left-foramen error,
+    over the patients the detector did not flag, and the share flagged."""
+    ok = table[table["ok"]]
+    e = ok["left_error_full_px"]
+    return {"n": int(len(table)), "flagged": int((~table["ok"]).sum()), "median_px": float(e.median()),
+            "p90_px": float(e.quantile(0.9)), f"share_within_{int(within)}px": float((e <= within).mean()),
+            "right_median_px": float(ok["right_error_full_px"].median()),
+            **({"border_median_px": float(ok[f"{BORDER}_error_full_px"].median())}
+               if f"{BORDER}_error_full_px" in ok else {})}
