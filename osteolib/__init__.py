@@ -3,24 +3,31 @@
 Module map
 ----------
 =============  ===========================================================================
-paths          repository root from ``__file__``, study folders; nothing depends on the cwd
-config         frozen dataclasses that validate each notebook's parameters
+paths          repository root from ``__file__``; the outputs and data roots (env overrides)
+layout         the one owner of a study's folder grammar (``StudyLayout``)
+config         frozen dataclasses that validate each notebook's parameters; profiles
 repro          seeding, environment report, git state, file hashes, the run manifest
 atomic         outputs appear whole or not at all (temporary name, then rename)
-errors         the input error that names the file, the row and the column
-synthetic      the synthetic cohort generator (``python -m osteolib.synthetic``)
+errors         InputError (file, row, column) and ParameterError
+synthetic      the synthetic cohort generator (``python -m osteolib.synthetic``), truth readers
 cohort         reading and validating the clinical table, labels, exclusions, flow, cohort table
 splits         repeated stratified folds with inner validation split, saved once, checked
-images         reading radiographs (TIFF, PNG, JPEG; 8/16 bit; colour) as 8-bit gray
-roi            crop geometry (pure) and cropping a data folder
+images         reading radiographs (TIFF, PNG, JPEG, DICOM; 8/16 bit; colour) as 8-bit gray
+roi            crop geometry (pure), validated landmarks, cropping a data folder
 plots          every figure
 models         the backbone registry and the two heads (image, ensemble)
 datasets       ROIs as one uint8 tensor on the device, the covariate scaler, on-device augmentation
-training       one fold with early stopping; the repeat loop that resumes; folds at once
+training       the one training loop; one fold with early stopping; repeats that resume
+cards          saved networks: safetensors weights beside a JSON card with their SHA-256
 metrics        accuracy, ROC AUC, precision, recall, specificity, F1 per fold and per repeat
 runs           which models a study has, and their validated predictions
 baselines      logistic regression on the covariates and the OSTA index, on the same splits
 stats          the paper's comparison, CIs, corrected tests, DeLong, bootstrap, the paper's tables
+cam            Grad-CAM and guided backpropagation (``cam.method``) and notebook 05 (``cam.study``)
+placement      the ROI detector (``python -m osteolib.placement``), one module per part
+bundle         a trained model as a screening bundle (``python -m osteolib.bundle``)
+screen         screening new patients with a bundle (``python -m osteolib.screen``)
+workflow       the job plan of a profile, the notebook runner of the Snakemake jobs
 bench          the epoch benchmark (``python -m osteolib.bench``)
 =============  ===========================================================================
 """

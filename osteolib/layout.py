@@ -41,8 +41,11 @@ from . import paths
 #: The step of each notebook: where its manifest lies (03's lies per backbone).
 _STEP_DIRS = {"01_cohort": "cohort", "02_roi": "rois", "03_train": "runs", "04_stats": "stats",
               "05_gradcam": "cam"}
+#: The files of one repeat's folder (``runs/<backbone>/<arm>/r<NN>/``), which is written whole.
+PREDICTIONS, HISTORY, RUN_METRICS = "predictions.csv", "history.csv", "metrics.json"
 #: The model notebook 03 keeps (repeat 0, fold 0), as weights + card (see :mod:`osteolib.cards`).
 KEPT_WEIGHTS, KEPT_CARD = "model_f0.safetensors", "model_f0.json"
+_MANIFEST = "manifest_"
 _REPEAT = re.compile(r"r(\d{2,})")
 
 
@@ -104,10 +107,10 @@ class StudyLayout:
         return self.arm_dir(backbone, arm) / f"r{int(repeat):02d}"
 
     def predictions(self, backbone: str, arm: str, repeat: int) -> Path:
-        return self.run_dir(backbone, arm, repeat) / "predictions.csv"
+        return self.run_dir(backbone, arm, repeat) / PREDICTIONS
 
     def run_metrics(self, backbone: str, arm: str, repeat: int) -> Path:
-        return self.run_dir(backbone, arm, repeat) / "metrics.json"
+        return self.run_dir(backbone, arm, repeat) / RUN_METRICS
 
     def kept_model(self, backbone: str, arm: str) -> Path:
         """The folder of the model notebook 03 keeps (repeat 0, fold 0)."""
@@ -149,5 +152,10 @@ class StudyLayout:
         if notebook == "03_train":
             if backbone is None or repeats is None:
                 raise ValueError("a training manifest belongs to a backbone and its repeats")
-            return self.runs_dir / backbone / f"manifest_03_train__{chunk_name(repeats)}.json"
-        return self.root / _STEP_DIRS[notebook] / f"manifest_{notebook}.json"
+            return self.runs_dir / backbone / f"{_MANIFEST}03_train__{chunk_name(repeats)}.json"
+        return self.root / _STEP_DIRS[notebook] / f"{_MANIFEST}{notebook}.json"
+
+
+def manifest_step(path: str | Path) -> str:
+    """The step a manifest records, from its name: ``manifest_03_train__0-9.json`` -> ``03_train__0-9``."""
+    return Path(path).stem.removeprefix(_MANIFEST)

@@ -1,5 +1,8 @@
 """Every figure of the study. Each function returns the matplotlib Figure and, given ``out``,
-saves it atomically (PNG at 150 dpi, plus any other suffixes listed in ``formats``)."""
+saves it atomically (PNG at 150 dpi, plus any other suffixes listed in ``formats``).
+
+Figures are reproducible to the byte: no date in the SVG metadata, a fixed salt for the SVG's
+element ids, and any random jitter drawn from a fixed seed."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,7 +13,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from . import atomic, images
+from . import atomic, images, repro
 from .layout import StudyLayout
 from .roi import RoiGeometry, crop
 
@@ -20,8 +23,10 @@ def save(fig: plt.Figure, out: str | Path, formats: tuple[str, ...] = (".png",))
     out = Path(out)
     for suffix in formats:
         target = out.with_suffix(suffix)
-        with atomic.atomic_path(target) as tmp:
-            fig.savefig(tmp, dpi=150, bbox_inches="tight", format=suffix.lstrip("."))
+        fmt = suffix.lstrip(".")
+        with atomic.atomic_path(target) as tmp, plt.rc_context({"svg.hashsalt": "osteolib"}):
+            fig.savefig(tmp, dpi=150, bbox_inches="tight", format=fmt,
+                        metadata={"Date": None} if fmt in ("svg", "pdf") else None)
     return out
 
 
@@ -166,8 +171,9 @@ def metric_distributions(per_repeat: pd.DataFrame, out=None) -> plt.Figure:
     long = per_repeat.melt(id_vars=["backbone", "arm", "repeat"], value_vars=list(NAMES), var_name="metric")
     g = sns.catplot(data=long, x="backbone", y="value", hue="arm", col="metric", col_wrap=3, kind="box",
                     palette=ARM_COLOURS, height=3.2, aspect=1.3, sharey=False, fliersize=0)
-    g.map_dataframe(sns.stripplot, x="backbone", y="value", hue="arm", dodge=True, palette=ARM_COLOURS,
-                    size=3, alpha=0.6, legend=False)
+    with repro.seeded_numpy_global(0):  # seaborn jitters the dots with numpy's global generator
+        g.map_dataframe(sns.stripplot, x="backbone", y="value", hue="arm", dodge=True, palette=ARM_COLOURS,
+                        size=3, alpha=0.6, legend=False)
     for ax in g.axes.flat:
         ax.tick_params(axis="x", rotation=30)
     g.figure.suptitle("Per-repeat metrics (each dot one CV repeat)", y=1.02)

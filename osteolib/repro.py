@@ -48,6 +48,18 @@ def seeded_global_rng(seed: int, device=None):
         yield
 
 
+@contextmanager
+def seeded_numpy_global(seed: int):
+    """Seed numpy's legacy global generator for a block and restore it after: for a library that
+    draws from it and takes no generator (seaborn's strip-plot jitter)."""
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
 def sha256(path: str | Path, chunk: int = 1 << 20) -> str:
     """Hex SHA-256 of a file's bytes."""
     h = hashlib.sha256()
@@ -110,8 +122,9 @@ def write_manifest(target: str | Path, params: dict, inputs: dict[str, str | Pat
     ``inputs`` maps a role (e.g. ``"clinical.csv"``) to a file; each is hashed. ``outputs`` are
     hashed too, so a later step can tell whether what it reads is what this step wrote.
     """
+    from .layout import manifest_step
     target = Path(target)
-    step = target.stem.removeprefix("manifest_")
+    step = manifest_step(target)
     def digest(p: str | Path) -> dict[str, str]:
         return {"path": paths.shown(p), "sha256": sha256(p)}
     manifest = {"step": step, "parameters": params, "environment": environment_report(),

@@ -38,7 +38,7 @@ from tqdm import tqdm
 
 from . import atomic, cards, metrics, models, repro
 from .datasets import Augmentation, CovariateScaler, load_rois, to_input
-from .layout import KEPT_CARD, KEPT_WEIGHTS, StudyLayout
+from .layout import HISTORY, KEPT_CARD, KEPT_WEIGHTS, PREDICTIONS, RUN_METRICS, StudyLayout
 
 #: The format tag of the model notebook 03 keeps (see :mod:`osteolib.cards`).
 CHECKPOINT_FORMAT = "osteolib-checkpoint/1"
@@ -301,7 +301,7 @@ def run(study: Study, s: Settings, arms: list[str], repeats: list[int], folds_at
                 if out.exists():
                     _check_settings(out, s)
                     summary.append({"repeat": repeat, "arm": arm, "status": "done before",
-                                    **json.loads((out / "metrics.json").read_text())["repeat_metrics"]})
+                                    **json.loads((out / RUN_METRICS).read_text())["repeat_metrics"]})
                     continue
                 m = _run_repeat(study, s, arm, repeat, out, pool)
                 summary.append({"repeat": repeat, "arm": arm, "status": "trained", **m})
@@ -312,7 +312,7 @@ def run(study: Study, s: Settings, arms: list[str], repeats: list[int], folds_at
 
 
 def _same_settings(out: Path, s: Settings) -> bool:
-    file = out / "metrics.json"
+    file = out / RUN_METRICS
     return file.is_file() and json.loads(file.read_text())["settings"] == json.loads(json.dumps(asdict(s)))
 
 
@@ -327,7 +327,7 @@ def _retire(out: Path) -> Path:
 
 
 def _check_settings(out: Path, s: Settings) -> None:
-    have = json.loads((out / "metrics.json").read_text())["settings"]
+    have = json.loads((out / RUN_METRICS).read_text())["settings"]
     if have != json.loads(json.dumps(asdict(s))):
         diff = {k: (have.get(k), v) for k, v in asdict(s).items() if have.get(k) != v}
         raise ValueError(f"{out} was trained with other settings {diff} (was, now): use another study "
@@ -389,12 +389,12 @@ def _run_repeat(study: Study, s: Settings, arm: str, repeat: int, out: Path, poo
     history = pd.concat(hist)[["fold", "epoch", "train_loss", "val_loss", "val_auc", "seconds"]]
     repeat_metrics = metrics.classification(predictions["y_true"], predictions["p_osteoporosis"])
     with atomic.atomic_dir(out) as tmp:
-        predictions.to_csv(tmp / "predictions.csv", index=False, float_format="%.6f")
-        history.to_csv(tmp / "history.csv", index=False, float_format="%.6f")
+        predictions.to_csv(tmp / PREDICTIONS, index=False, float_format="%.6f")
+        history.to_csv(tmp / HISTORY, index=False, float_format="%.6f")
         atomic.write_json({"backbone": s.backbone, "arm": arm, "repeat": repeat, "settings": asdict(s),
                            "repeat_metrics": repeat_metrics, "folds": folds,
                            "device": str(study.device), "environment": repro.environment_report()},
-                          tmp / "metrics.json")
+                          tmp / RUN_METRICS)
         if keep is not None:
             save_checkpoint(tmp, keep[0], s, arm, study.input_size, keep[1])
     return repeat_metrics

@@ -87,7 +87,8 @@ class StudyInputs:
             raise ValueError(f"ROIs of {self.layout.root} are {tuple(self.rois.shape[1:])} px but the kept model was "
                              f"trained on {tuple(card['input_size'])}: rerun notebook 03 after notebook 02")
         scaler = CovariateScaler(**{k: card["covariates"][k] for k in ("age_mean", "age_range", "bmi_mean", "bmi_range")})
-        return self.rois[self.row[ids].to_numpy()], scaler.transform(self.cohort.loc[ids].reset_index())
+        rows = torch.from_numpy(np.array(self.row[ids]))  # a copy: pandas hands out read-only views
+        return self.rois[rows], scaler.transform(self.cohort.loc[ids].reset_index())
 
     def explain(self, ex: Explainer, card: dict, patient_ids, batch: int = 32, guided: bool = True) -> Explanation:
         """:meth:`Explainer.explain` over ``patient_ids`` in batches of ``batch``, concatenated."""
