@@ -22,6 +22,7 @@ cards          saved networks: safetensors weights beside a JSON card with their
 metrics        accuracy, ROC AUC, precision, recall, specificity, F1 per fold and per repeat
 runs           which models a study has, and their validated predictions
 baselines      logistic regression on the covariates and the OSTA index, on the same splits
+oracle         the synthetic cohort's bound: logistic regression on the generator's truth
 stats          the paper's comparison, CIs, corrected tests, DeLong, bootstrap, the paper's tables
 cam            Grad-CAM and guided backpropagation (``cam.method``) and notebook 05 (``cam.study``)
 placement      the ROI detector (``python -m osteolib.placement``), one module per part

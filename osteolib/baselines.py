@@ -33,22 +33,40 @@ def osta_probability(index) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(np.asarray(index, float) - OSTA_CUTOFF))
 
 
+def out_of_fold(cohort: pd.DataFrame, splits: pd.DataFrame, fit_predict) -> pd.DataFrame:
+    """Out-of-fold predictions of a model fitted on each fold's training part, on every repeat and
+    fold of ``splits``: repeat, fold, patient_id, y_true, p_osteoporosis.
+
+    ``fit_predict(train, test)`` gets the cohort rows (indexed by patient_id) of the fold's training
+    part and of its test part and returns P(osteoporosis) of the test rows.
+    """
+    c = cohort.set_index("patient_id")
+    parts = []
+    for (r, k), part in splits.groupby(["repeat", "fold"]):
+        train = c.loc[part.loc[part["role"] == "train", "patient_id"]]
+        test = c.loc[part.loc[part["role"] == "test", "patient_id"].to_numpy()]
+        parts.append(pd.DataFrame({"repeat": r, "fold": k, "patient_id": test.index.to_numpy(),
+                                   "y_true": test["label"].to_numpy(), "p_osteoporosis": fit_predict(train, test)}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _covariates(train: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
+    scaler = CovariateScaler.fit(train)
+    model = LogisticRegression(C=np.inf, max_iter=1000).fit(scaler.transform(train).numpy(), train["label"])
+    return model.predict_proba(scaler.transform(test).numpy())[:, 1]
+
+
+def _osta(train: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
+    return osta_probability(osta(test["weight_kg"], test["age"]))
+
+
 def predict(cohort: pd.DataFrame, splits: pd.DataFrame) -> pd.DataFrame:
     """Out-of-fold predictions of both baselines on every repeat and fold of ``splits``.
 
     Returns the predictions layout (repeat, fold, patient_id, y_true, p_osteoporosis) with an
     ``arm`` column (``covariates`` or ``osta``).
     """
-    c = cohort.set_index("patient_id")
-    p_osta = pd.Series(osta_probability(osta(c["weight_kg"], c["age"])), index=c.index)
-    parts = []
-    for (r, k), part in splits.groupby(["repeat", "fold"]):
-        train = c.loc[part.loc[part["role"] == "train", "patient_id"]]
-        test_ids = part.loc[part["role"] == "test", "patient_id"].to_numpy()
-        scaler = CovariateScaler.fit(train)
-        model = LogisticRegression(C=np.inf, max_iter=1000).fit(scaler.transform(train).numpy(), train["label"])
-        p_cov = model.predict_proba(scaler.transform(c.loc[test_ids]).numpy())[:, 1]
-        base = {"repeat": r, "fold": k, "patient_id": test_ids, "y_true": c.loc[test_ids, "label"].to_numpy()}
-        parts.append(pd.DataFrame({**base, "p_osteoporosis": p_cov, "arm": "covariates"}))
-        parts.append(pd.DataFrame({**base, "p_osteoporosis": p_osta.loc[test_ids].to_numpy(), "arm": "osta"}))
-    return pd.concat(parts, ignore_index=True)
+    parts = [out_of_fold(cohort, splits, fit).assign(arm=arm) for arm, fit in (("covariates", _covariates),
+                                                                                ("osta", _osta))]
+    return (pd.concat(parts, ignore_index=True).sort_values(["repeat", "fold", "arm"], kind="stable")
+            .reset_index(drop=True))

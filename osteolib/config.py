@@ -170,7 +170,7 @@ class RoiParams(DataParams):
     notebook: ClassVar[str] = "02_roi"
     bounds: ClassVar[dict] = {"roi_height": (8, None), "roi_width": (8, None), "min_confidence": (0.0, 1.0)}
     choices: ClassVar[dict] = {"roi_side": ("left", "right"), "roi_source": ("landmarks", "auto")}
-    roi_height: int = 40
+    roi_height: int = 32
     roi_width: int = 64
     roi_dx: int = 0
     roi_dy: int = 0
@@ -256,15 +256,18 @@ class TrainParams(StudyParams):
     notebook: ClassVar[str] = "03_train"
     bounds: ClassVar[dict] = {"max_epochs": (1, None), "patience": (1, None), "lr": (0.0, None),
                               "batch_size": (0, None), "folds_at_once": (1, None)}
+    choices: ClassVar[dict] = {"fusion": ("concat", "concat+skip")}
     backbone: str = "resnet18"
     arms: str = "image,ensemble"
-    repeats: str = "0-1"
-    max_epochs: int = 3
-    patience: int = 2
-    lr: float = 0.03
+    repeats: str = "0"
+    max_epochs: int = 11
+    patience: int = 11
+    lr: float = 0.0
     batch_size: int = 0
     backbone_params: str = ""
     hidden: int = 256
+    fusion: str = "concat+skip"
+    stochastic_depth: bool = False
     pretrained: bool = False
     weights_dir: str = ""
     device: str = "auto"

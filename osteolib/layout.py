@@ -12,7 +12,7 @@ does for a BIDS data set).
       rois_needs_landmarks.csv                                 (02, automatic ROIs it could not place)
       runs/<backbone>/<arm>/r<NN>/  predictions.csv  history.csv  metrics.json
                                     model_f0.safetensors  model_f0.json      (r00: the kept model)
-      runs/<backbone>/manifest_03_train__<repeats>.json                               (03)
+      runs/<backbone>/manifest_03_train__<arms>__<repeats>.json                       (03)
       stats/       *.csv  manifest_04_stats.json                                      (04)
       figures/     *.png  *.svg                                                       (02, 04)
       cam/         panels, summary.png, examples.csv, localisation*.csv,
@@ -25,10 +25,10 @@ Examples
 >>> s = StudyLayout(Path("outputs/demo"))
 >>> s.run_dir("resnet18", "image", 3).as_posix()
 'outputs/demo/runs/resnet18/image/r03'
->>> s.manifest("03_train", backbone="resnet18", repeats="0,2-3").name
-'manifest_03_train__0_2-3.json'
->>> s.executed_notebook("03_train", backbone="resnet18", repeats="0-9").name
-'03_train__resnet18__r0-9.ipynb'
+>>> s.manifest("03_train", backbone="resnet18", arms="image,ensemble", repeats="0,2-3").name
+'manifest_03_train__image+ensemble__0_2-3.json'
+>>> s.executed_notebook("03_train", backbone="resnet18", arms="image", repeats="0-9").name
+'03_train__resnet18__image__r0-9.ipynb'
 """
 from __future__ import annotations
 
@@ -57,6 +57,11 @@ def _at(relative: str, what: str) -> property:
 def chunk_name(repeats: str) -> str:
     """A repeats parameter as it appears in file names: ``"0,2-3"`` -> ``"0_2-3"``."""
     return str(repeats).replace(",", "_").replace(" ", "")
+
+
+def arms_name(arms: str) -> str:
+    """An arms parameter as it appears in file names: ``"image, ensemble"`` -> ``"image+ensemble"``."""
+    return "+".join(a.strip() for a in str(arms).split(",") if a.strip())
 
 
 @dataclass(frozen=True)
@@ -141,19 +146,29 @@ class StudyLayout:
     cam_dir = _at("cam", "notebook 05's panels and tables")
     notebooks_dir = _at("notebooks", "the executed notebooks, the audit trail")
 
-    def executed_notebook(self, notebook: str, backbone: str | None = None, repeats: str | None = None) -> Path:
-        """The executed copy of a notebook: ``notebooks/03_train__<backbone>__r<repeats>.ipynb`` for a
-        training job, ``notebooks/<notebook>.ipynb`` otherwise."""
-        parts = [notebook] + ([backbone, f"r{chunk_name(repeats)}"] if backbone is not None else [])
+    def executed_notebook(self, notebook: str, backbone: str | None = None, arms: str | None = None,
+                          repeats: str | None = None) -> Path:
+        """The executed copy of a notebook: ``notebooks/03_train__<backbone>__<arms>__r<repeats>.ipynb``
+        for a training job, ``notebooks/<notebook>.ipynb`` otherwise."""
+        parts = [notebook]
+        if notebook == "03_train":
+            _job(backbone, arms, repeats)
+            parts += [backbone, arms_name(arms), f"r{chunk_name(repeats)}"]
         return self.notebooks_dir / ("__".join(parts) + ".ipynb")
 
-    def manifest(self, notebook: str, backbone: str | None = None, repeats: str | None = None) -> Path:
-        """``<step folder>/manifest_<step>.json``; training writes one per backbone and chunk of repeats."""
+    def manifest(self, notebook: str, backbone: str | None = None, arms: str | None = None,
+                 repeats: str | None = None) -> Path:
+        """``<step folder>/manifest_<step>.json``; training writes one per backbone, arms and chunk of
+        repeats (a training job)."""
         if notebook == "03_train":
-            if backbone is None or repeats is None:
-                raise ValueError("a training manifest belongs to a backbone and its repeats")
-            return self.runs_dir / backbone / f"{_MANIFEST}03_train__{chunk_name(repeats)}.json"
+            _job(backbone, arms, repeats)
+            return self.runs_dir / backbone / f"{_MANIFEST}03_train__{arms_name(arms)}__{chunk_name(repeats)}.json"
         return self.root / _STEP_DIRS[notebook] / f"{_MANIFEST}{notebook}.json"
+
+
+def _job(backbone, arms, repeats) -> None:
+    if backbone is None or arms is None or repeats is None:
+        raise ValueError("a training job is named by its backbone, arms and repeats")
 
 
 def manifest_step(path: str | Path) -> str:

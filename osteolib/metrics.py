@@ -16,13 +16,15 @@ THRESHOLD = 0.5
 NAMES = ("accuracy", "auc", "precision", "recall", "specificity", "f1")
 
 
-def classification(y_true, p_osteoporosis, threshold: float = THRESHOLD) -> dict[str, float]:
+def classification(y_true, p_osteoporosis, threshold=THRESHOLD) -> dict[str, float]:
     """Accuracy, ROC AUC, precision, recall (sensitivity), specificity and F1.
 
     Parameters
     ----------
     y_true : 0/1 labels (1: osteoporosis).
     p_osteoporosis : predicted probability of osteoporosis, same length.
+    threshold : a patient is called positive at ``p >= threshold``: one number, or one per patient
+        (each fold's own threshold, chosen on its validation part).
 
     Examples
     --------
@@ -42,6 +44,25 @@ def classification(y_true, p_osteoporosis, threshold: float = THRESHOLD) -> dict
             "recall": skm.recall_score(y, call, zero_division=0.0),
             "specificity": skm.recall_score(y, call, pos_label=0, zero_division=0.0),
             "f1": skm.f1_score(y, call, zero_division=0.0)}
+
+
+def youden_threshold(y_true, p_osteoporosis) -> float:
+    """The threshold that maximises Youden's J = sensitivity + specificity - 1 (ties: the highest
+    such threshold; scikit-learn's ``roc_curve`` gives the candidates). nan when ``y_true`` holds
+    one class only.
+
+    >>> youden_threshold([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    0.8
+    >>> youden_threshold([0, 0, 0, 1, 1], [0.1, 0.2, 0.3, 0.6, 0.7])
+    0.6
+    """
+    y, p = np.asarray(y_true).astype(int), np.asarray(p_osteoporosis, dtype=float)
+    if len(np.unique(y)) < 2:
+        return float("nan")
+    fpr, tpr, thresholds = skm.roc_curve(y, p, drop_intermediate=False)
+    j = tpr - fpr
+    best = np.flatnonzero(j == j.max())
+    return float(min(thresholds[best].max(), 1.0))
 
 
 def _table(predictions: pd.DataFrame, by: list[str]) -> pd.DataFrame:

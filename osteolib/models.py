@@ -30,6 +30,11 @@ from torch import nn
 from .errors import ParameterError
 
 ARMS = ("image", "ensemble")
+#: How the ensemble arm joins the covariates to the image: ``concat`` (the paper's head: pooled
+#: features and covariates concatenated into the fully connected layers) or ``concat+skip`` (the
+#: same, plus a linear path from the covariates straight to the logits; training starts it at the
+#: covariates-only logistic regression of the fold's training part, :func:`osteolib.training.train_model`).
+FUSIONS = ("concat", "concat+skip")
 #: The head's two classes, in the order of its outputs; the positive class is the second.
 CLASSES = ("non_osteoporosis", "osteoporosis")
 #: What an explanation may target: the class the network chose, or always one class.
@@ -110,7 +115,7 @@ def normalise(gray: torch.Tensor, s: BackboneSpec) -> torch.Tensor:
 class _EfficientNetFeatures(nn.Module):
     """efficientnet-pytorch without its classifier: image -> final feature map."""
 
-    def __init__(self, name: str, input_size: tuple[int, int]):
+    def __init__(self, name: str, input_size: tuple[int, int], stochastic_depth: bool = True):
         super().__init__()
         from efficientnet_pytorch import EfficientNet
         # image_size fixes the static 'same' padding for this input size (else it pads for 224 x 224).
@@ -121,7 +126,8 @@ class _EfficientNetFeatures(nn.Module):
         net.set_swish(memory_efficient=False)  # faster; the memory-efficient form matters only for huge batches
         self._conv_stem, self._bn0, self._blocks = net._conv_stem, net._bn0, net._blocks
         self._conv_head, self._bn1, self._swish = net._conv_head, net._bn1, net._swish
-        self._drop_connect_rate = net._global_params.drop_connect_rate
+        # stochastic depth ("drop connect"), as the library sets it (0.2 for every b0-b7), or off
+        self._drop_connect_rate = net._global_params.drop_connect_rate if stochastic_depth else 0.0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self._swish(self._bn0(self._conv_stem(x)))
@@ -155,29 +161,44 @@ class OsteoNet(nn.Module):
     arm : ``"image"`` or ``"ensemble"`` (the latter takes a (batch, 4) covariate tensor).
     input_size : (height, width) of the ROI, needed by EfficientNet's static padding.
     hidden : units of the hidden fully connected layer.
+    fusion : the ensemble arm's head (:data:`FUSIONS`). With ``concat+skip`` a linear layer maps the
+        4 covariates straight to the 2 logits, beside the paper's head; built at zero, so every
+        other weight is initialised as in the paper's head.
+    stochastic_depth : EfficientNet's stochastic depth as its library sets it; False turns it off
+        (no effect on the ResNets).
     """
 
-    def __init__(self, backbone: str, arm: str, input_size: tuple[int, int], hidden: int = 256):
+    def __init__(self, backbone: str, arm: str, input_size: tuple[int, int], hidden: int = 256,
+                 fusion: str = "concat", stochastic_depth: bool = True):
         super().__init__()
         check_arm(arm)
+        if fusion not in FUSIONS:
+            raise ParameterError(f"unknown fusion {fusion!r}; valid: {', '.join(FUSIONS)}")
         self.spec, self.arm, self.input_size = spec(backbone), arm, tuple(input_size)
         self.backbone = (_TorchvisionFeatures(backbone) if self.spec.library == "torchvision"
-                         else _EfficientNetFeatures(backbone, self.input_size))
+                         else _EfficientNetFeatures(backbone, self.input_size, stochastic_depth))
         n_in = self.spec.features + (N_COVARIATES if arm == "ensemble" else 0)
         self.head = nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, 2))
+        self.skip = None
+        if arm == "ensemble" and fusion == "concat+skip":
+            self.skip = nn.Linear(N_COVARIATES, 2)
+            nn.init.zeros_(self.skip.weight), nn.init.zeros_(self.skip.bias)
 
     def forward(self, x: torch.Tensor, covariates: torch.Tensor | None = None) -> torch.Tensor:
         z = torch.flatten(nn.functional.adaptive_avg_pool2d(self.backbone(x), 1), 1)
         if self.arm == "ensemble":
             if covariates is None:
                 raise ValueError("the ensemble arm needs the covariates")
-            z = torch.cat([z, covariates.to(z.dtype)], dim=1)
+            covariates = covariates.to(z.dtype)
+            z = torch.cat([z, covariates], dim=1)
+            if self.skip is not None:
+                return self.head(z) + self.skip(covariates)
         return self.head(z)
 
 
 def build(backbone: str, arm: str, input_size: tuple[int, int], seed: int, hidden: int = 256,
           pretrained: bool = False, weights_dir: str | Path | None = None,
-          download: bool = True) -> OsteoNet:
+          download: bool = True, fusion: str = "concat", stochastic_depth: bool = True) -> OsteoNet:
     """A freshly initialised network; the initial weights depend on ``seed`` only.
 
     With ``pretrained`` the backbone gets the ImageNet weights its library publishes
@@ -185,7 +206,7 @@ def build(backbone: str, arm: str, input_size: tuple[int, int], seed: int, hidde
     """
     with torch.random.fork_rng(devices=[]):  # seeded init without disturbing the caller's RNG
         torch.manual_seed(seed)
-        net = OsteoNet(backbone, arm, input_size, hidden)
+        net = OsteoNet(backbone, arm, input_size, hidden, fusion, stochastic_depth)
     if pretrained:
         load_imagenet(net, weights_dir, download)
     return net

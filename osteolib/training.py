@@ -56,6 +56,8 @@ class Settings:
     max_epochs: int = 100
     patience: int = 20
     hidden: int = 256
+    fusion: str = "concat"
+    stochastic_depth: bool = True
     pretrained: bool = False
     weights_dir: str = ""
     momentum: float = 0.9
@@ -154,8 +156,7 @@ class Engine:
         self.net.train()
         batch_size = self.settings.batch_size
         order = fold.train[torch.randperm(len(fold.train), generator=gen, device=gen.device).to(fold.train.device)]
-        # the last batch is dropped only when it would hold a single sample (BatchNorm needs two)
-        n_batches = max(1, len(order) // batch_size + (len(order) % batch_size > 1))
+        n_batches = _n_batches(len(order), batch_size)
         total = torch.zeros((), device=order.device)
         seen = 0
         for b in range(n_batches):
@@ -169,16 +170,24 @@ class Engine:
         return float(total) / seen
 
 
+def _n_batches(n: int, batch_size: int) -> int:
+    """Batches of an epoch: the last is dropped only when it would hold a single sample (BatchNorm
+    needs two)."""
+    return max(1, n // batch_size + (n % batch_size > 1))
+
+
 @dataclass
 class FitResult:
     """What :func:`fit` returns: the per-epoch history, the test part's P(osteoporosis) (empty when
     the fold has no test part), the best epoch and its validation loss (-1 and inf without
-    validation), and the trained network (best-validation weights restored)."""
+    validation), the threshold chosen on the validation part (Youden's J of the restored model;
+    nan without validation) and the trained network (best-validation weights restored)."""
 
     history: pd.DataFrame
     p_test: np.ndarray
     best_epoch: int
     best_loss: float
+    threshold: float
     net: nn.Module
 
 
@@ -212,8 +221,26 @@ def fit(net: nn.Module, fold: Fold, s: Settings, gen: torch.Generator, device: t
             break
     bar.close()
     stopper.restore(engine.net)
+    # the operating point is chosen on the validation part only, never on the test part
+    threshold = metrics.youden_threshold(y_val, engine.evaluate(fold, fold.val)[1]) if validate else float("nan")
     p_test = engine.evaluate(fold, fold.test)[1] if len(fold.test) else np.empty(0)
-    return FitResult(pd.DataFrame(rows), p_test, stopper.best_epoch, stopper.best, engine.net)
+    return FitResult(pd.DataFrame(rows), p_test, stopper.best_epoch, stopper.best, threshold, engine.net)
+
+
+def start_skip_path(net: models.OsteoNet, fold: Fold) -> None:
+    """Start the ensemble's covariate path (fusion ``concat+skip``) at the covariates-only logistic
+    regression of the fold's training part (unpenalised, as the covariates baseline): the network
+    starts where the covariates alone stand and learns what the image adds. Only the training part
+    is used, never the validation or test part."""
+    from sklearn.linear_model import LogisticRegression
+    train = fold.train.cpu().numpy()
+    x, y = fold.covariates.cpu().numpy()[train], fold.labels.cpu().numpy()[train]
+    lr = LogisticRegression(C=np.inf, max_iter=1000).fit(x, y)
+    # softmax over (-z/2, z/2) gives P(osteoporosis) = sigmoid(z), the regression's probability
+    w, b = lr.coef_[0] / 2, lr.intercept_[0] / 2
+    with torch.no_grad():
+        net.skip.weight.copy_(torch.tensor(np.stack([-w, w]), dtype=net.skip.weight.dtype))
+        net.skip.bias.copy_(torch.tensor([-b, b], dtype=net.skip.bias.dtype))
 
 
 def train_model(fold: Fold, s: Settings, arm: str, input_size: tuple[int, int], device: torch.device,
@@ -223,8 +250,11 @@ def train_model(fold: Fold, s: Settings, arm: str, input_size: tuple[int, int], 
     and ``seed_path`` (``(repeat, fold)`` in cross-validation): the initial weights, the batch
     order and augmentation (a generator), and torch's global generators, which EfficientNet's
     stochastic depth draws from (seeded for the block, restored after it)."""
-    net = models.build(s.backbone, arm, input_size, seed=repro.child_seed(s.seed, *seed_path),
-                       hidden=s.hidden, pretrained=s.pretrained, weights_dir=s.weights_dir or None)
+    net = models.build(s.backbone, arm, input_size, seed=repro.child_seed(s.seed, *seed_path), hidden=s.hidden,
+                       pretrained=s.pretrained, weights_dir=s.weights_dir or None, fusion=s.fusion,
+                       stochastic_depth=s.stochastic_depth)
+    if getattr(net, "skip", None) is not None:
+        start_skip_path(net, fold)
     gen = torch.Generator(device=device).manual_seed(repro.child_seed(s.seed, *seed_path, 1))
     with repro.seeded_global_rng(repro.child_seed(s.seed, *seed_path, 2), device):
         return fit(net, fold, s, gen, device, epochs, label, progress)
@@ -342,7 +372,8 @@ def _fit_one(study: Study, s: Settings, arm: str, repeat: int, k: int, progress:
                     label=f"r{repeat:02d} f{k} {arm}", progress=progress)
     keep = repeat == 0 and k == 0
     return {"k": k, "history": r.history, "p_test": r.p_test, "test": fold.test.cpu().numpy(), "scaler": scaler,
-            "best_epoch": r.best_epoch, "best": r.best_loss, "seconds": time.perf_counter() - t0,
+            "best_epoch": r.best_epoch, "best": r.best_loss, "threshold": r.threshold,
+            "seconds": time.perf_counter() - t0,
             "state": {n: v.detach().cpu() for n, v in r.net.state_dict().items()} if keep else None}
 
 
@@ -375,10 +406,11 @@ def _run_repeat(study: Study, s: Settings, arm: str, repeat: int, out: Path, poo
     for r in results:
         test = study.cohort.iloc[r["test"]]
         preds.append(pd.DataFrame({"repeat": repeat, "fold": r["k"], "patient_id": test["patient_id"].to_numpy(),
-                                   "y_true": test["label"].to_numpy(), "p_osteoporosis": r["p_test"]}))
+                                   "y_true": test["label"].to_numpy(), "p_osteoporosis": r["p_test"],
+                                   "threshold": r["threshold"]}))
         hist.append(r["history"].assign(fold=r["k"]))
         folds.append({"fold": r["k"], "best_epoch": r["best_epoch"], "epochs": len(r["history"]),
-                      "best_val_loss": r["best"], "seconds": r["seconds"],
+                      "best_val_loss": r["best"], "threshold": r["threshold"], "seconds": r["seconds"],
                       **metrics.classification(preds[-1]["y_true"], r["p_test"])})
         tqdm.write(f"r{repeat:02d} f{r['k']} {s.backbone}/{arm}: {len(r['history'])} epochs, best val loss "
                    f"{r['best']:.3f} at epoch {r['best_epoch']}, test AUC {folds[-1]['auc']:.3f}, "
@@ -388,11 +420,14 @@ def _run_repeat(study: Study, s: Settings, arm: str, repeat: int, out: Path, poo
     predictions = pd.concat(preds).sort_values(["fold", "patient_id"]).reset_index(drop=True)
     history = pd.concat(hist)[["fold", "epoch", "train_loss", "val_loss", "val_auc", "seconds"]]
     repeat_metrics = metrics.classification(predictions["y_true"], predictions["p_osteoporosis"])
+    at_validation = metrics.classification(predictions["y_true"], predictions["p_osteoporosis"],
+                                           predictions["threshold"].to_numpy())
     with atomic.atomic_dir(out) as tmp:
         predictions.to_csv(tmp / PREDICTIONS, index=False, float_format="%.6f")
         history.to_csv(tmp / HISTORY, index=False, float_format="%.6f")
         atomic.write_json({"backbone": s.backbone, "arm": arm, "repeat": repeat, "settings": asdict(s),
-                           "repeat_metrics": repeat_metrics, "folds": folds,
+                           "repeat_metrics": repeat_metrics, "repeat_metrics_validation_threshold": at_validation,
+                           "folds": folds,
                            "device": str(study.device), "environment": repro.environment_report()},
                           tmp / RUN_METRICS)
         if keep is not None:
@@ -405,6 +440,7 @@ def model_card(s: Settings, arm: str, input_size, scaler: CovariateScaler) -> di
     the covariate scaler, the threshold and the settings it was trained with."""
     spec = models.spec(s.backbone)
     return {"backbone": s.backbone, "arm": arm, "input_size": list(input_size), "hidden": s.hidden,
+            "fusion": s.fusion, "stochastic_depth": s.stochastic_depth,
             "normalisation": {"mean": spec.mean, "std": spec.std, "gray_to_rgb": "repeat"},
             "covariates": {"columns": list(CovariateScaler.COLUMNS), **scaler.as_dict()},
             "threshold": metrics.THRESHOLD, "settings": asdict(s)}
@@ -412,7 +448,8 @@ def model_card(s: Settings, arm: str, input_size, scaler: CovariateScaler) -> di
 
 def network(card: dict, state: dict[str, torch.Tensor]) -> models.OsteoNet:
     """The network a card describes, with ``state`` loaded, in eval mode on the CPU."""
-    net = models.build(card["backbone"], card["arm"], tuple(card["input_size"]), seed=0, hidden=card["hidden"])
+    net = models.build(card["backbone"], card["arm"], tuple(card["input_size"]), seed=0, hidden=card["hidden"],
+                       fusion=card.get("fusion", "concat"), stochastic_depth=card.get("stochastic_depth", True))
     net.load_state_dict(state)
     return net.eval()
 

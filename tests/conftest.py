@@ -8,7 +8,7 @@ import pytest
 
 from osteolib.synthetic import generate
 
-#: The smoke profile's image scale; its ROI (40 x 64 px) is the paper's 250 x 400 px scaled.
+#: The smoke profile's image scale; its ROI is 32 x 64 px (20 x 40 mm), as in the demo.
 SCALE = 0.16
 
 
@@ -39,7 +39,7 @@ def tiny_study(tiny_data, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("study")
     patients = cohort.build(tiny_data, out)["cohort"]
     splits.save(splits.make(patients, n_repeats=2, n_folds=5, seed=0), out)
-    roi.crop_study(tiny_data, patients, roi.RoiGeometry(40, 64), out, progress=False)
+    roi.crop_study(tiny_data, patients, roi.RoiGeometry(32, 64), out, progress=False)
     return out
 
 
@@ -52,7 +52,7 @@ def medium_study(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("medium_study")
     patients = cohort.build(data, out)["cohort"]
     splits.save(splits.make(patients, n_repeats=1, n_folds=5, seed=0), out)
-    roi.crop_study(data, patients, roi.RoiGeometry(40, 64), out, progress=False)
+    roi.crop_study(data, patients, roi.RoiGeometry(32, 64), out, progress=False)
     return out
 
 

@@ -82,7 +82,8 @@ def test_backbone_profile_resolves_its_own_learning_rate():
     paper = config.TrainParams.from_namespace({**config.load_profile("paper"), "backbone": "efficientnet-b7"})
     s = Settings.from_params(paper)
     assert (s.lr, s.max_epochs, s.patience, s.pretrained) == (0.001, 100, 20, True)
-    assert Settings.from_params(config.TrainParams.from_namespace({"backbone": "resnet152"})).lr == 0.03  # demo default
+    # the demo takes every backbone's own learning rate (lr 0)
+    assert Settings.from_params(config.TrainParams.from_namespace({"backbone": "resnet152"})).lr == 0.001
 
 
 def test_what_a_user_types_is_accepted():

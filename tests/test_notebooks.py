@@ -77,8 +77,8 @@ def test_01_and_02_from_the_root(prepared, smoke):
     splits = pd.read_csv(s.splits_csv)
     assert splits["repeat"].nunique() == smoke["n_repeats"]
     rois = pd.read_csv(s.rois_csv)
-    assert len(rois) == len(cohort) and ((rois.x1 - rois.x0) == 64).all() and ((rois.y1 - rois.y0) == 40).all()
-    assert json.loads(s.roi_geometry.read_text())["width"] == 64
+    assert len(rois) == len(cohort) and ((rois.x1 - rois.x0) == 64).all() and ((rois.y1 - rois.y0) == 32).all()
+    assert json.loads(s.roi_geometry.read_text())["height"] == 32
     for fig in ("roi_contact_sheet", "synthetic_examples"):
         assert s.figure(fig).stat().st_size > 10_000
     manifest = json.loads(s.manifest("01_cohort").read_text())
@@ -111,7 +111,7 @@ def test_03_trains_the_smoke_study_and_resumes(trained, smoke, tmp_path):
                                                                                 "repeats": 1})
     assert s.predictions("resnet18", "image", 1).stat().st_mtime_ns == stamp
     assert "done before" in json.dumps(executed["cells"])
-    assert s.manifest("03_train", backbone="resnet18", repeats="1").is_file()
+    assert s.manifest("03_train", backbone="resnet18", arms="image,ensemble", repeats="1").is_file()
 
 
 def _fabricate(layout, backbone, repeats=2, seed=0):

@@ -87,7 +87,7 @@ def test_auto_landmarks_crop_the_study_or_list_the_unsure(detector, tiny_data, t
     patients = cohort.read_cohort(tiny_study).head(12)
     landmarks, table = placement.auto_landmarks(net, tiny_data, patients, "left", 0.5, tmp_path, progress=False)
     assert len(landmarks) == 12 and table["ok"].all() and table["error_full_px"].median() < 40
-    rois = roi.crop_study(tiny_data, patients, roi.RoiGeometry(40, 64), tmp_path / "study", progress=False,
+    rois = roi.crop_study(tiny_data, patients, roi.RoiGeometry(32, 64), tmp_path / "study", progress=False,
                           landmarks=landmarks)
     assert len(rois) == 12 and (tmp_path / "study" / "rois" / f"{patients['patient_id'].iloc[0]}.png").is_file()
     with pytest.raises(InputError, match="flagged 12 patient"):

@@ -55,13 +55,49 @@ def test_tscores_follow_the_model(paper_tables):
     assert clinical["tscore_hip"].isna().sum() > 30 and clinical["tscore_spine"].isna().sum() > 30
     both = clinical.dropna(subset=["tscore_hip", "tscore_spine"])
     assert (both[["tscore_hip", "tscore_spine"]].min(axis=1) == both["tscore"]).all()
-    # men have higher T-scores within a label; cortical width rises with T (the generator's model: 0.45 mm per SD)
-    slope = np.polyfit(truth["tscore"], truth["mcw_mm"], 1)[0]
-    assert 0.3 < slope < 0.6
-    ci_mean_t = truth.groupby("cortical_index")["tscore"].mean()
-    assert ci_mean_t["C1"] > ci_mean_t["C2"] > ci_mean_t["C3"]
+    # cortical width rises with the jaw-bone status (the generator's model: 0.45 mm per unit), and
+    # the cortical index worsens as it falls
+    slope = np.polyfit(truth["jaw_status"], truth["mcw_mm"], 1)[0]
+    assert 0.35 < slope < 0.55
+    ci_mean = truth.groupby("cortical_index")["jaw_status"].mean()
+    assert ci_mean["C1"] > ci_mean["C2"] > ci_mean["C3"]
     bmi_check = clinical["weight_kg"] / (clinical["height_cm"] / 100) ** 2
     assert np.allclose(bmi_check, clinical["bmi"])
+
+
+def test_jaw_status_shares_only_part_of_its_variance_with_t(paper_tables):
+    """Generator v5: the jaw-bone status correlates with T at the documented constant; what it does not
+    share with T's systemic part (T without the weight-bearing effect of BMI) is independent of age,
+    sex and BMI; the constant is recorded in synthetic.json."""
+    import json
+    from osteolib.synthetic.clinical import JAW_T_CORR, T_BMI
+    clinical = cohort.read_clinical(paper_tables, check_images=False)
+    truth = pd.read_csv(paper_tables / "truth.csv")
+    jaw, t = truth["jaw_status"].to_numpy(), truth["tscore"].to_numpy()
+    assert abs(np.corrcoef(jaw, t)[0, 1] - JAW_T_CORR) < 0.03
+    assert json.loads((paper_tables / "synthetic.json").read_text())["jaw_status_corr_with_tscore"] == JAW_T_CORR
+    systemic = t - T_BMI * (clinical["bmi"].to_numpy() - 22)
+    own = jaw - np.polyval(np.polyfit(systemic, jaw, 1), systemic)
+    for covariate in (clinical["age"], clinical["bmi"], clinical["sex"] == "M"):
+        assert abs(np.corrcoef(own, covariate.to_numpy(float))[0, 1]) < 0.08
+    # the image's cortical width alone tracks T only moderately
+    assert 0.6 < np.corrcoef(truth["mcw_mm"], t)[0, 1] < 0.8
+
+
+def test_landmarks_carry_a_clinicians_error_and_truth_the_exact_centre(paper_tables):
+    """A clinician clicks the foramen to within about a millimetre (0.7 mm per axis); truth.csv keeps
+    the exact centre the radiograph is drawn with."""
+    from osteolib.synthetic.clinical import LANDMARK_SD_MM
+    truth = pd.read_csv(paper_tables / "truth.csv").set_index("patient_id")
+    lm = pd.read_csv(paper_tables / "landmarks.csv").set_index(["patient_id", "side"])
+    for side in ("left", "right"):
+        clicked = lm.xs(side, level="side").loc[truth.index]
+        dx = (clicked["x"] - truth[f"foramen_{side}_x"]) * 0.1  # mm: 0.1 mm per pixel at scale 1
+        dy = (clicked["y"] - truth[f"foramen_{side}_y"]) * 0.1
+        for d in (dx, dy):
+            assert abs(d.mean()) < 0.08 and abs(d.std() - LANDMARK_SD_MM) < 0.06
+        rms = np.sqrt((dx ** 2 + dy ** 2).mean())
+        assert 0.85 < rms < 1.15, rms
 
 
 def test_scaled_counts_keep_every_group():
@@ -72,20 +108,18 @@ def test_scaled_counts_keep_every_group():
 
 def test_images_carry_the_cortex(tiny_data):
     truth = pd.read_csv(tiny_data / "truth.csv")
-    lm = pd.read_csv(tiny_data / "landmarks.csv")
     w, h = image_size(truth["scale"].iloc[0])
     for _, t in truth.head(10).iterrows():
         img = tifffile.imread(tiny_data / "images" / f"{t['patient_id']}.tif")
         assert img.shape == (h, w) and img.dtype == np.uint8
-        left = lm[(lm.patient_id == t["patient_id"]) & (lm.side == "left")].iloc[0]
-        x = int(left["x"])
+        x = int(t["foramen_left_x"])
         col = img[:, x - 3:x + 4].mean(axis=1)
         border, margin = int(t["border_y"]), int(t["margin_y"])
         cortex = col[int(margin) + 1:border].mean()
         below = col[border + 4:border + 12].mean()
         assert cortex > below + 20, "the cortex must be brighter than the soft tissue below it"
         # the generator's anatomy: the lower border lies 12-17 mm below the foramen (+- the border's waviness)
-        depth_mm = (t["border_y"] - left["y"]) * 0.1 / t["scale"]
+        depth_mm = (t["border_y"] - t["foramen_left_y"]) * 0.1 / t["scale"]
         assert 11.0 <= depth_mm <= 18.0
 
 
@@ -95,12 +129,11 @@ def test_cortex_mask_marks_the_cortical_band(tiny_data):
     from PIL import Image
     from osteolib.synthetic import cortex_mask
     truth = pd.read_csv(tiny_data / "truth.csv")
-    lm = pd.read_csv(tiny_data / "landmarks.csv").query("side == 'left'").set_index("patient_id")
     w, h = image_size(truth["scale"].iloc[0])
     for _, t in truth.head(10).iterrows():
         mask = np.asarray(Image.open(cortex_mask(tiny_data, t["patient_id"])))
         assert mask.shape == (h, w) and mask.dtype == bool
-        rows = np.flatnonzero(mask[:, int(round(lm.loc[t["patient_id"], "x"]))])
+        rows = np.flatnonzero(mask[:, int(round(t["foramen_left_x"]))])
         assert rows.size and abs(rows.min() - t["margin_y"]) <= 1
         assert abs(rows.max() + 1 - t["border_y"]) <= 1
         img = tifffile.imread(tiny_data / "images" / f"{t['patient_id']}.tif").astype(float)

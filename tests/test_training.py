@@ -104,14 +104,15 @@ def test_smoke_run_learns_the_planted_signal(medium_study, tmp_path):
         assert (out / name).is_file()
     pred = pd.read_csv(out / "predictions.csv", dtype={"patient_id": str})
     assert sorted(pred["patient_id"]) == sorted(study.cohort["patient_id"])
-    assert set(pred.columns) == {"repeat", "fold", "patient_id", "y_true", "p_osteoporosis"}
+    assert set(pred.columns) == {"repeat", "fold", "patient_id", "y_true", "p_osteoporosis", "threshold"}
+    assert pred.groupby("fold")["threshold"].nunique().eq(1).all(), "one threshold per fold, from its validation part"
     auc = summary["auc"].iloc[0]
     assert auc > 0.65, f"ensemble AUC {auc:.3f} on a planted signal"
     hist = pd.read_csv(out / "history.csv")
     assert list(hist.columns) == ["fold", "epoch", "train_loss", "val_loss", "val_auc", "seconds"]
     # the kept checkpoint reproduces fold 0's test predictions, loaded without unpickling
     net, card = training.load_checkpoint(out)
-    assert card["arm"] == "ensemble" and card["input_size"] == [40, 64]
+    assert card["arm"] == "ensemble" and card["input_size"] == [32, 64]
     fold, scaler = study.fold(0, 0, "ensemble")
     assert scaler.as_dict() == {k: card["covariates"][k] for k in scaler.as_dict()}
     with torch.no_grad():

@@ -64,23 +64,27 @@ def profile(roots, tmp_path):
 
 def test_dry_run_lists_exactly_the_expected_jobs(profile):
     out = snakemake(profile, "--dry-run")
-    assert job_counts(out) == {"cohort": 1, "roi": 1, "train": 4, "stats": 1, "gradcam": 1, "all": 1, "total": 9}
+    # a training job per backbone (2), arm (2) and chunk of repeats (2)
+    assert job_counts(out) == {"cohort": 1, "roi": 1, "train": 8, "stats": 1, "gradcam": 1, "all": 1, "total": 13}
     study = yaml.safe_load(profile.read_text())["study"]
     for b in ("resnet18", "efficientnet-b0"):
-        for chunk in ("0", "1"):
-            assert f"{paths.study_dir(study)}/notebooks/03_train__{b}__r{chunk}.ipynb" in out
-    # the paper profile: 6 backbones x 3 chunks of 10 repeats
-    assert job_counts(snakemake(Path("params/paper.yaml"), "--dry-run", "--quiet", "rules"))["train"] == 18
+        for arm in ("image", "ensemble"):
+            for chunk in ("0", "1"):
+                assert f"{paths.study_dir(study)}/notebooks/03_train__{b}__{arm}__r{chunk}.ipynb" in out
+    # the paper profile: 6 backbones x 2 arms x 3 chunks of 10 repeats
+    assert job_counts(snakemake(Path("params/paper.yaml"), "--dry-run", "--quiet", "rules"))["train"] == 36
 
 
 @pytest.mark.slow
 def test_tiny_study_end_to_end_then_nothing_then_only_the_touched_backbone(profile):
-    study = yaml.safe_load(profile.read_text())["study"]
+    values = yaml.safe_load(profile.read_text())
+    profile.write_text(yaml.safe_dump({**values, "repeats_per_job": 2}))  # one chunk: 4 training jobs
+    study = values["study"]
     s = paths.study_dir(study)
     first = snakemake(profile)
     assert job_counts(first)["total"] == 9
-    for nb in ("01_cohort", "02_roi", "03_train__resnet18__r0", "03_train__efficientnet-b0__r1", "04_stats",
-               "05_gradcam"):
+    for nb in ("01_cohort", "02_roi", "03_train__resnet18__image__r0-1", "03_train__efficientnet-b0__ensemble__r0-1",
+               "04_stats", "05_gradcam"):
         assert (s / "notebooks" / f"{nb}.ipynb").is_file(), nb
     for b in ("resnet18", "efficientnet-b0"):
         for r in ("r00", "r01"):
@@ -107,8 +111,9 @@ def test_tiny_study_end_to_end_then_nothing_then_only_the_touched_backbone(profi
     assert resnet.stat().st_mtime_ns != stamps[1], "the changed backbone is trained again"
     metrics = json.loads((resnet.parent / "metrics.json").read_text())
     assert metrics["settings"]["lr"] == values["lr"] / 2
-    manifest = json.loads((s / "runs" / "resnet18" / "manifest_03_train__0.json").read_text())
-    assert manifest["parameters"]["repeats"] == "0" and manifest["parameters"]["retrain_changed"] is True
+    manifest = json.loads((s / "runs" / "resnet18" / "manifest_03_train__image__0-1.json").read_text())
+    assert manifest["parameters"]["repeats"] == "0-1" and manifest["parameters"]["arms"] == "image"
+    assert manifest["parameters"]["retrain_changed"] is True
     assert "Nothing to be done" in snakemake(profile)
 
 
@@ -120,8 +125,8 @@ def test_slurm_profile_gives_training_a_gpu():
     assert out.returncode == 0, out.stderr[-3000:]
     jobs = out.stdout.split("\nrule ")[1:]
     train = [j for j in jobs if j.startswith("train:")]
-    assert len(train) == 18
-    assert all("slurm_partition=gpu" in j and "gpu=1" in j and "runtime=720" in j for j in train)
+    assert len(train) == 36
+    assert all("slurm_partition=gpu" in j and "gpu=1" in j and "runtime=360" in j for j in train)
     assert all("SLURM_CPUS_PER_TASK" in j for j in train), "threads follow what SLURM allocated"
     cohort = next(j for j in jobs if j.startswith("cohort:"))
     assert "slurm_partition=cpu" in cohort and "gpu=" not in cohort.split("resources:")[1].split("\n")[0]

@@ -1,8 +1,9 @@
 """The embedded synthetic cohort: a hospital export of our own making (``docs/protocol.md``).
 
 It writes exactly the input layout a real export has (``clinical.csv``, ``landmarks.csv``,
-``images/``) plus ``truth.csv``, the ground truth a real export never has (latent T-score,
-mandibular cortical width, cortical index, lower-border row below the left foramen) and
+``images/``) plus ``truth.csv``, the ground truth a real export never has (latent T-score, the
+jaw-bone status, mandibular cortical width, cortical index, trabecular texture, the foramina's true
+centres, the lower-border row below the left foramen) and
 ``cortex/<patient_id>.png``, a mask of the lower-border cortex in each radiograph, so tests can
 check that the pipeline recovers a signal that is known to be there, and where it lies.
 
@@ -31,14 +32,15 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from .. import atomic
-from .clinical import make_tables
+from .clinical import JAW_T_CORR, LANDMARK_SD_MM, make_tables
 from .radiograph import FULL_HEIGHT, FULL_PX_MM, FULL_WIDTH, Anatomy, render
 
 __all__ = ["generate", "ensure", "is_synthetic", "render_patient", "image_size", "cortex_mask", "read_truth",
            "border_truth"]
 
-#: Bumped whenever the generator's output changes for the same seed.
-GENERATOR_VERSION = 4
+#: Bumped whenever the generator's output changes for the same seed. 5: the jaw-bone status
+#: (covariates add what the image lacks) and the clinician's landmark error.
+GENERATOR_VERSION = 5
 MARKER = "synthetic.json"
 CORTEX_DIR = "cortex"
 
@@ -56,8 +58,8 @@ def image_size(scale: float) -> tuple[int, int]:
 def _anatomy(row: pd.Series, scale: float) -> Anatomy:
     w, h = image_size(scale)
     return Anatomy(width=w, height=h, px_mm=FULL_PX_MM / scale,
-                   left_foramen=(row["left_x"], row["left_y"]),
-                   right_foramen=(row["right_x"], row["right_y"]),
+                   left_foramen=(row["foramen_left_x"], row["foramen_left_y"]),
+                   right_foramen=(row["foramen_right_x"], row["foramen_right_y"]),
                    border_depth_mm=row["border_depth_mm"], mcw_mm=row["mcw_mm"],
                    cortical_index=row["cortical_index"], texture_t=row["texture_t"],
                    p_missing_tooth=row["p_missing_tooth"], edentulous=bool(row["edentulous"]))
@@ -95,17 +97,16 @@ def generate(out: str | Path, n_screened: int = 902, scale: float = 1.0, seed: i
     seeds = np.random.SeedSequence(seed)
     table_seq, image_seq = seeds.spawn(2)
     width, height = image_size(scale)
-    clinical, landmarks, truth = make_tables(n_screened, np.random.default_rng(table_seq), width, height)
+    clinical, landmarks, truth = make_tables(n_screened, np.random.default_rng(table_seq), width, height,
+                                             FULL_PX_MM / scale)
     with atomic.atomic_dir(out) as tmp:
         if images:
             (tmp / "images").mkdir()
             (tmp / CORTEX_DIR).mkdir()
-            lm = landmarks.pivot(index="patient_id", columns="side", values=["x", "y"])
-            lm.columns = [f"{side}_{axis}" for axis, side in lm.columns]
-            rows = truth.join(lm, on="patient_id")
-            child = [int(s.generate_state(1)[0]) for s in image_seq.spawn(len(rows))]
+            # drawn at the foramina's true centres; landmarks.csv holds where a clinician clicked
+            child = [int(s.generate_state(1)[0]) for s in image_seq.spawn(len(truth))]
             jobs_ = [(r, scale, s, str(tmp / img), str(cortex_mask(tmp, r["patient_id"]))) for r, s, img in
-                     zip(rows.to_dict("records"), child, clinical["image"])]
+                     zip(truth.to_dict("records"), child, clinical["image"])]
             workers = jobs or os.cpu_count() or 1
             bar = dict(total=len(jobs_), desc="radiographs", unit="img", disable=not progress)
             if workers > 1 and len(jobs_) > 8:
@@ -125,7 +126,8 @@ def generate(out: str | Path, n_screened: int = 902, scale: float = 1.0, seed: i
 def _spec(n_screened: int, scale: float, seed: int, images: bool) -> dict:
     """What ``synthetic.json`` records: enough to tell whether a folder holds the wanted cohort."""
     return {"generator_version": GENERATOR_VERSION, "n_screened": n_screened, "scale": scale,
-            "seed": seed, "images": images}
+            "seed": seed, "images": images, "jaw_status_corr_with_tscore": JAW_T_CORR,
+            "landmark_error_sd_mm_per_axis": LANDMARK_SD_MM}
 
 
 def is_synthetic(data_dir: str | Path) -> bool:

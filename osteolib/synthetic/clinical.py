@@ -3,8 +3,26 @@
 Label-first: the sex x label counts are fixed to the paper's
 (Sukegawa et al. 2022, Table 3), age and BMI are drawn per group with the paper's means and SDs,
 then a latent T-score is drawn on its side of -2.5 with a mean that moves with age, sex and BMI.
-The bone of the radiograph (cortical width, cortical index, trabecular texture) follows the
-T-score, so the image carries the signal as it does in reality.
+
+The bone of the radiograph (cortical width, cortical index, trabecular texture) follows a
+*jaw-bone status* that shares only part of its variance with the DXA T-score, as in real patients:
+
+* the jaw is not a weight-bearing bone, so the part of T that body weight explains (the loading
+  effect of BMI on hip and spine, ``T_BMI`` per kg/m^2; Felson et al., J Bone Miner Res 8:567, 1993)
+  does not reach it: the status is built from T's *systemic* part, T - T_BMI (BMI - 22);
+* the rest of the status is independent of age, sex and BMI (a patient's own jaw), scaled so that the
+  status correlates with T at ``JAW_T_CORR``. Single panoramic indices correlate with skeletal BMD only
+  moderately (systematic reviews: Calciolari et al., J Dent Res 94:17S, 2015; Munhoz et al.,
+  Dentomaxillofac Radiol 50:20200514, 2021); the status is everything the jaw shows, cortex and
+  trabeculae together, so it correlates more closely than any one noisy index: the cortical width
+  alone, with its own variation, correlates with T at about 0.7 in the paper-size cohort.
+
+Age reaches the radiograph only through the channels a radiograph has: through the bone (the
+status shares T's age trend), and through tooth loss and ridge resorption (``p_missing_tooth``,
+``edentulous``: both rise with age; neither lies inside the ROI).
+
+The clinician's landmarks carry an annotation error (``LANDMARK_SD_MM`` per axis, about 1 mm from
+the foramen's centre); ``truth.csv`` keeps the exact positions the radiograph was drawn with.
 """
 from __future__ import annotations
 
@@ -26,8 +44,12 @@ PAPER_BMI = {1: (21.2, 3.4), 0: (22.5, 3.7)}
 #: Latent T-score model: mean at age 70, woman, BMI 22, and its slopes (docs/protocol.md, synthetic cohort).
 T_BASE, T_AGE, T_MALE, T_BMI, T_SD = -1.9, -0.047, 1.7, 0.12, 1.1
 THRESHOLD = -2.5
-#: Noise of the T-score the trabecular texture shows, so that texture alone does not give the label away.
+#: Noise of the status the trabecular texture shows, so that texture alone does not give the label away.
 TEXTURE_SD = 1.2
+#: Correlation of the jaw-bone status with the DXA T-score (generator v5; see the module docstring).
+JAW_T_CORR = 0.85
+#: SD of a clinician's landmark about the foramen's true centre, per axis, in mm (radial RMS ~1 mm).
+LANDMARK_SD_MM = 0.7
 
 
 @dataclass(frozen=True)
@@ -119,12 +141,27 @@ def _tscores(rng, people: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"tscore": t, "tscore_hip": hip, "tscore_spine": spine})
 
 
-def _bone(rng, t: np.ndarray, male: np.ndarray) -> pd.DataFrame:
-    """Mandibular cortical width (mm) and cortical index (C1-C3) from the latent T-score."""
-    mcw = np.clip(3.7 + 0.45 * t + 0.3 * male + rng.normal(0, 0.5, len(t)), 0.9, 6.5)
-    z = -1.3 * (t + 1.7) + rng.logistic(0, 0.6, len(t))
+def jaw_status(rng, t: np.ndarray, bmi: np.ndarray, corr: float = JAW_T_CORR) -> np.ndarray:
+    """The jaw-bone status, on the T-score's scale: T's systemic part (without the weight-bearing
+    effect of BMI) plus a part of the patient's own, independent of age, sex and BMI, mixed so that
+    the status correlates with ``t`` at ``corr`` (in expectation)."""
+    systemic = t - T_BMI * (bmi - 22)
+    z = (systemic - systemic.mean()) / systemic.std()
+    rho = min(1.0, corr / np.corrcoef(systemic, t)[0, 1])
+    own = rng.standard_normal(len(t))
+    return systemic.mean() + t.std() * (rho * z + np.sqrt(1 - rho ** 2) * own)
+
+
+def _bone(rng, jaw: np.ndarray, male: np.ndarray) -> pd.DataFrame:
+    """Mandibular cortical width (mm), cortical index (C1-C3) and the trabecular texture's status,
+    all from the jaw-bone status."""
+    mcw = np.clip(3.7 + 0.45 * jaw + 0.3 * male + rng.normal(0, 0.5, len(jaw)), 0.9, 6.5)
+    z = -1.3 * (jaw + 1.7) + rng.logistic(0, 0.6, len(jaw))
     ci = np.where(z < 0.0, "C1", np.where(z < 1.8, "C2", "C3"))
-    return pd.DataFrame({"mcw_mm": np.round(mcw, 3), "cortical_index": ci})
+    # trabecular pattern follows the status only loosely (as in reality): SD 1.2 of noise
+    texture = jaw + rng.normal(0, TEXTURE_SD, len(jaw))
+    return pd.DataFrame({"jaw_status": np.round(jaw, 3), "mcw_mm": np.round(mcw, 3), "cortical_index": ci,
+                         "texture_t": np.round(texture, 2)})
 
 
 def _body(rng, people: pd.DataFrame) -> pd.DataFrame:
@@ -142,23 +179,27 @@ def _dates(rng, n: int) -> pd.DataFrame:
     return pd.DataFrame({"dxa_date": dxa.astype(str), "radiograph_date": pano.astype(str)})
 
 
-def make_tables(n_screened: int, rng: np.random.Generator, width: int, height: int
+def make_tables(n_screened: int, rng: np.random.Generator, width: int, height: int, px_mm: float
                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Clinical table, landmarks and truth for ``n_screened`` patients on ``width x height`` images.
+    """Clinical table, landmarks and truth for ``n_screened`` patients on ``width x height`` images
+    of ``px_mm`` mm per pixel.
 
     Returns
     -------
     clinical : the columns of the input layout's ``clinical.csv``.
-    landmarks : patient_id, side, x, y (pixels of the scaled image), two rows per patient.
-    truth : patient_id, tscore, label, mcw_mm, cortical_index, border_depth_mm, edentulous
-        (rendering parameters are added by the image generator).
+    landmarks : patient_id, side, x, y (pixels of the scaled image), two rows per patient: where a
+        clinician clicked (the true centre plus the annotation error).
+    truth : patient_id, tscore, label, jaw_status, mcw_mm, cortical_index, texture_t,
+        border_depth_mm, p_missing_tooth, edentulous and the foramina's true centres
+        (``foramen_left_x`` ...; rendering facts are added by the image generator).
     """
     counts = Counts.for_size(n_screened)
     people = _people(rng, counts)
     people = people.iloc[rng.permutation(len(people))].reset_index(drop=True)
     flags = _exclusion_flags(rng, people, counts)
     tscores = _tscores(rng, people)
-    bone = _bone(rng, tscores["tscore"].to_numpy(), (people["sex"] == "M").to_numpy())
+    jaw = jaw_status(rng, tscores["tscore"].to_numpy(), people["bmi"].to_numpy())
+    bone = _bone(rng, jaw, (people["sex"] == "M").to_numpy())
     body = _body(rng, people)
     ids = [f"P{i + 1:0{max(4, len(str(n_screened)))}d}" for i in range(len(people))]
     clinical = pd.DataFrame({"patient_id": ids, "image": [f"images/{i}.tif" for i in ids],
@@ -170,14 +211,19 @@ def make_tables(n_screened: int, rng: np.random.Generator, width: int, height: i
     ly = height * (0.785 + rng.normal(0, 0.010, n))
     rx = width * (0.36 + rng.normal(0, 0.012, n))
     ry = ly + height * rng.normal(0, 0.008, n)
+    exact = np.round(np.c_[lx, ly, rx, ry], 2)
+    clicked = np.round(exact + rng.normal(0, LANDMARK_SD_MM / px_mm, exact.shape), 1)
     landmarks = pd.DataFrame({"patient_id": ids * 2, "side": ["left"] * n + ["right"] * n,
-                              "x": np.round(np.r_[lx, rx], 1), "y": np.round(np.r_[ly, ry], 1)})
+                              "x": np.r_[clicked[:, 0], clicked[:, 2]], "y": np.r_[clicked[:, 1], clicked[:, 3]]})
     landmarks = landmarks.sort_values(["patient_id", "side"], kind="stable").reset_index(drop=True)
     age = clinical["age"].to_numpy()
     truth = pd.DataFrame({"patient_id": ids, "tscore": tscores["tscore"], "label": people["label"],
                           **bone, "border_depth_mm": np.round(rng.uniform(12, 17, n), 2),
-                          # trabecular pattern follows T only loosely (as in reality): SD 1.2 of noise
-                          "texture_t": np.round(tscores["tscore"] + rng.normal(0, TEXTURE_SD, n), 2),
                           "p_missing_tooth": np.clip(0.05 + 0.012 * (age - 45), 0.03, 0.75),
-                          "edentulous": rng.random(n) < np.clip((age - 65) * 0.012, 0, 0.35)})
+                          "edentulous": rng.random(n) < np.clip((age - 65) * 0.012, 0, 0.35),
+                          **{f"foramen_{k}": exact[:, i] for i, k in enumerate(FORAMEN_COLUMNS)}})
     return clinical, landmarks, truth
+
+
+#: The foramina's true centres in truth.csv (``foramen_left_x`` ...), in pixels of the image.
+FORAMEN_COLUMNS = ("left_x", "left_y", "right_x", "right_y")
