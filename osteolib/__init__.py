@@ -23,7 +23,12 @@ metrics        accuracy, ROC AUC, precision, recall, specificity, F1 per fold an
 runs           which models a study has, and their validated predictions
 baselines      logistic regression on the covariates and the OSTA index, on the same splits
 oracle         the synthetic cohort's bound: logistic regression on the generator's truth
-stats          the paper's comparison, CIs, corrected tests, DeLong, bootstrap, the paper's tables
+stats          tests and intervals: corrected and Bayesian t-tests, the paper's, DeLong, bootstrap
+calibration    calibration intercept and slope, Brier score, reliability diagram data
+utility        net benefit (decision curves), sensitivity at a fixed specificity
+subgroups      performance by sex and age band, with bootstrap intervals
+simulate       each test's type-I error and power on a study's own splits
+tables         notebook 04's tables: comparisons, the paper's tables, calibration, utility
 cam            Grad-CAM and guided backpropagation (``cam.method``) and notebook 05 (``cam.study``)
 placement      the ROI detector (``python -m osteolib.placement``), one module per part
 bundle         a trained model as a screening bundle (``python -m osteolib.bundle``)

@@ -33,40 +33,49 @@ def osta_probability(index) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(np.asarray(index, float) - OSTA_CUTOFF))
 
 
-def out_of_fold(cohort: pd.DataFrame, splits: pd.DataFrame, fit_predict) -> pd.DataFrame:
+def out_of_fold(cohort: pd.DataFrame, splits: pd.DataFrame, fit_predict, threshold: float | None = None
+                ) -> pd.DataFrame:
     """Out-of-fold predictions of a model fitted on each fold's training part, on every repeat and
-    fold of ``splits``: repeat, fold, patient_id, y_true, p_osteoporosis.
+    fold of ``splits``: repeat, fold, patient_id, y_true, p_osteoporosis, threshold.
 
-    ``fit_predict(train, test)`` gets the cohort rows (indexed by patient_id) of the fold's training
-    part and of its test part and returns P(osteoporosis) of the test rows.
+    ``fit_predict(train, rows)`` gets the cohort rows (indexed by patient_id) of the fold's training
+    part and the rows to predict (its validation and test parts) and returns P(osteoporosis) of the
+    latter. ``threshold``: the operating point, fixed, or None to choose it on each fold's validation
+    part (Youden's J), as training does for the CNNs.
     """
+    from .metrics import youden_threshold
     c = cohort.set_index("patient_id")
     parts = []
     for (r, k), part in splits.groupby(["repeat", "fold"]):
         train = c.loc[part.loc[part["role"] == "train", "patient_id"]]
+        val = c.loc[part.loc[part["role"] == "val", "patient_id"].to_numpy()]
         test = c.loc[part.loc[part["role"] == "test", "patient_id"].to_numpy()]
+        p = fit_predict(train, pd.concat([val, test]))
+        t = youden_threshold(val["label"], p[:len(val)]) if threshold is None else threshold
         parts.append(pd.DataFrame({"repeat": r, "fold": k, "patient_id": test.index.to_numpy(),
-                                   "y_true": test["label"].to_numpy(), "p_osteoporosis": fit_predict(train, test)}))
+                                   "y_true": test["label"].to_numpy(), "p_osteoporosis": p[len(val):],
+                                   "threshold": t}))
     return pd.concat(parts, ignore_index=True)
 
 
-def _covariates(train: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
+def _covariates(train: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
     scaler = CovariateScaler.fit(train)
     model = LogisticRegression(C=np.inf, max_iter=1000).fit(scaler.transform(train).numpy(), train["label"])
-    return model.predict_proba(scaler.transform(test).numpy())[:, 1]
+    return model.predict_proba(scaler.transform(rows).numpy())[:, 1]
 
 
-def _osta(train: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
-    return osta_probability(osta(test["weight_kg"], test["age"]))
+def _osta(train: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+    return osta_probability(osta(rows["weight_kg"], rows["age"]))
 
 
 def predict(cohort: pd.DataFrame, splits: pd.DataFrame) -> pd.DataFrame:
     """Out-of-fold predictions of both baselines on every repeat and fold of ``splits``.
 
-    Returns the predictions layout (repeat, fold, patient_id, y_true, p_osteoporosis) with an
-    ``arm`` column (``covariates`` or ``osta``).
+    Returns the predictions layout (repeat, fold, patient_id, y_true, p_osteoporosis, threshold) with
+    an ``arm`` column (``covariates`` or ``osta``).
     """
-    parts = [out_of_fold(cohort, splits, fit).assign(arm=arm) for arm, fit in (("covariates", _covariates),
-                                                                                ("osta", _osta))]
+    # OSTA keeps its own cut-off (OSTA <= -1, i.e. p >= 0.5) as its operating point
+    parts = [out_of_fold(cohort, splits, _covariates).assign(arm="covariates"),
+             out_of_fold(cohort, splits, _osta, threshold=0.5).assign(arm="osta")]
     return (pd.concat(parts, ignore_index=True).sort_values(["repeat", "fold", "arm"], kind="stable")
             .reset_index(drop=True))

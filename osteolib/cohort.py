@@ -4,7 +4,9 @@ Columns of ``clinical.csv`` (the input layout, ``docs/protocol.md``) are checked
 the read with an :class:`~osteolib.errors.InputError` naming the file, the row (as a spreadsheet
 shows it: header row 1) and the column.
 
-Label (WHO): osteoporosis when the lower of the hip and spine T-scores is <= -2.5.
+Label (WHO): osteoporosis when the lower of the hip and spine T-scores is <= -2.5. The paper's text
+says "less than -2.5"; both the threshold and whether it is included are parameters
+(``osteoporosis_t``, ``osteoporosis_t_inclusive`` of notebook 01), WHO's rule the default.
 Exclusions, in the paper's order: DXA and radiograph more than 365 days apart (the inclusion
 criterion), antiresorptive drugs, foreign bodies, mandibular fracture, poor image quality.
 """
@@ -52,7 +54,8 @@ def _dates(df: pd.DataFrame, col: str, file: Path) -> pd.Series:
     return values
 
 
-def read_clinical(data_dir: str | Path, check_images: bool = True) -> pd.DataFrame:
+def read_clinical(data_dir: str | Path, check_images: bool = True, threshold: float = OSTEOPOROSIS_T,
+                  inclusive: bool = True) -> pd.DataFrame:
     """Read and validate ``<data_dir>/clinical.csv``.
 
     Returns the table with typed columns plus ``tscore`` (the lower site), ``label`` (1:
@@ -97,19 +100,23 @@ def read_clinical(data_dir: str | Path, check_images: bool = True) -> pd.DataFra
         if check_images and not (data_dir / rel).is_file():
             raise InputError(file, f"image {rel!r} not found in {data_dir}", row=i + 2, column="image")
     out["tscore"] = out[["tscore_hip", "tscore_spine"]].min(axis=1)
-    out["label"] = label(out["tscore"])
+    out["label"] = label(out["tscore"], threshold, inclusive)
     out["bmi"] = out["weight_kg"] / (out["height_cm"] / 100) ** 2
     return out
 
 
-def label(tscore: pd.Series | np.ndarray) -> np.ndarray:
-    """1 (osteoporosis) where the T-score is <= -2.5 (WHO), else 0.
+def label(tscore: pd.Series | np.ndarray, threshold: float = OSTEOPOROSIS_T, inclusive: bool = True) -> np.ndarray:
+    """1 (osteoporosis) where the T-score is <= -2.5 (WHO; ``inclusive``) or < -2.5 (the paper's
+    wording), else 0.
 
     >>> label(np.array([-2.6, -2.5, -2.4])).tolist()
     [1, 1, 0]
+    >>> label(np.array([-2.6, -2.5, -2.4]), inclusive=False).tolist()
+    [1, 0, 0]
     """
     # rounding guards against a T-score like -2.5000000001 parsed from "-2.50"
-    return (np.round(np.asarray(tscore, dtype=float), 6) <= OSTEOPOROSIS_T).astype(int)
+    t = np.round(np.asarray(tscore, dtype=float), 6)
+    return (t <= threshold if inclusive else t < threshold).astype(int)
 
 
 def apply_exclusions(clinical: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -192,13 +199,14 @@ COHORT_COLUMNS = ("patient_id", "label", "sex", "age", "bmi", "height_cm", "weig
                   "tscore_hip", "tscore_spine", "image", "dxa_date", "radiograph_date")
 
 
-def build(data_dir: str | Path, study) -> dict[str, pd.DataFrame]:
+def build(data_dir: str | Path, study, threshold: float = OSTEOPOROSIS_T, inclusive: bool = True
+          ) -> dict[str, pd.DataFrame]:
     """Read, label, exclude; write the study's ``cohort/flow.csv``, ``cohort/cohort.csv`` and
     ``cohort/table3.csv`` (``study``: its folder or :class:`~osteolib.layout.StudyLayout`).
 
     Nothing is written when the input is bad (the read fails before the first write).
     """
-    clinical = read_clinical(data_dir)
+    clinical = read_clinical(data_dir, threshold=threshold, inclusive=inclusive)
     cohort, flow = apply_exclusions(clinical)
     table = cohort_table(cohort)
     layout = StudyLayout.of(study)

@@ -155,12 +155,14 @@ class CohortParams(DataParams):
 
     notebook: ClassVar[str] = "01_cohort"
     bounds: ClassVar[dict] = {"n_screened": (20, None), "image_scale": (0.02, 1.0), "n_repeats": (1, None),
-                              "n_folds": (2, None)}
+                              "n_folds": (2, None), "osteoporosis_t": (-7.0, 5.0)}
     n_screened: int = 902
     image_scale: float = 0.16
     seed: int = 0
     n_repeats: int = 30
     n_folds: int = 5
+    osteoporosis_t: float = -2.5
+    osteoporosis_t_inclusive: bool = True
 
 
 @dataclass(frozen=True)
@@ -299,9 +301,11 @@ class StatsParams(StudyParams):
     """Parameters of ``04_stats.ipynb``."""
 
     notebook: ClassVar[str] = "04_stats"
-    bounds: ClassVar[dict] = {"n_boot": (100, None)}
+    bounds: ClassVar[dict] = {"n_boot": (100, None), "rope": (0.0, 0.5), "n_sim": (0, None)}
     n_boot: int = 2000
     seed: int = 0
+    rope: float = 0.01
+    n_sim: int = 200
 
 
 @dataclass(frozen=True)

@@ -52,11 +52,11 @@ def _fit(columns: list[str], covariates: bool):
         parts = [rows[columns].to_numpy(float)] + ([scaler.transform(rows).numpy()] if covariates else [])
         return np.hstack(parts)
 
-    def fit_predict(train: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
+    def fit_predict(train: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
         scaler = CovariateScaler.fit(train)
         model = make_pipeline(StandardScaler(), LogisticRegression(C=np.inf, max_iter=2000))
         model.fit(matrix(train, scaler), train["label"])
-        return model.predict_proba(matrix(test, scaler))[:, 1]
+        return model.predict_proba(matrix(rows, scaler))[:, 1]
     return fit_predict
 
 

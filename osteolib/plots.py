@@ -141,7 +141,8 @@ def roc_backbone(predictions: pd.DataFrame, baseline: pd.DataFrame, backbone: st
         if g.empty:
             continue
         m = mean_roc(g)
-        a = auc[(auc.metric == "auc") & auc.backbone.isin([backbone, "baseline"]) & (auc.arm == arm)]["mean"]
+        a = auc[(auc.metric == "auc") & auc.backbone.isin([backbone, "baseline"]) & (auc.arm == arm)
+                & auc.pooling.str.startswith("pooled")]["mean"]
         ax.plot(m["fpr"], m["mean"], c=ARM_COLOURS[arm], label=f"{arm} (AUC {a.iloc[0]:.3f})")
         ax.fill_between(m["fpr"], (m["mean"] - m["sd"]).clip(0), (m["mean"] + m["sd"]).clip(0, 1),
                         color=ARM_COLOURS[arm], alpha=0.15, lw=0)
@@ -182,18 +183,105 @@ def metric_distributions(per_repeat: pd.DataFrame, out=None) -> plt.Figure:
     return g.figure
 
 
-def forest(comparisons: pd.DataFrame, out=None) -> plt.Figure:
-    """Hedges' g (ensemble - image) with its 95 % CI, per backbone and metric."""
-    c = comparisons[comparisons.test == "t-test (paper)"].dropna(subset=["hedges_g"])
-    fig, ax = plt.subplots(figsize=(6, 0.3 * max(len(c), 4) + 1), layout="constrained")
-    y = np.arange(len(c))[::-1]
-    ax.errorbar(c["hedges_g"], y, xerr=[c["hedges_g"] - c["g_ci_low"], c["g_ci_high"] - c["hedges_g"]],
-                fmt="o", c="k", ms=4, capsize=2)
+def _forest(est, low, high, labels, xlabel: str, title: str, out=None, empty: str = "") -> plt.Figure:
+    """Estimates with their intervals, one row each, and a dotted line at 0."""
+    fig, ax = plt.subplots(figsize=(6.5, 0.32 * max(len(est), 4) + 1.2), layout="constrained")
+    y = np.arange(len(est))[::-1]
+    ax.errorbar(est, y, xerr=[np.asarray(est) - low, np.asarray(high) - est], fmt="o", c="k", ms=4, capsize=2)
     ax.axvline(0, c="0.5", ls=":")
-    ax.set_yticks(y, [f"{b} · {m}" for b, m in zip(c["backbone"], c["metric"])], fontsize=8)
-    ax.set(xlabel="Hedges' g, ensemble - image (95% CI)", title="Effect sizes over CV repeats")
-    if not len(c):
-        ax.text(0.5, 0.5, "needs at least 2 repeats per arm", ha="center", transform=ax.transAxes)
+    ax.set_yticks(y, list(labels), fontsize=8)
+    ax.set(xlabel=xlabel, title=title)
+    if not len(est) and empty:
+        ax.text(0.5, 0.5, empty, ha="center", transform=ax.transAxes)
+    if out is not None:
+        save(fig, out, (".png", ".svg"))
+    return fig
+
+
+def forest(comparisons: pd.DataFrame, out=None) -> plt.Figure:
+    """Hedges' g (ensemble - image) with its 95 % CI, per backbone and metric (the paper's effect size)."""
+    from .tables import TESTS
+    c = comparisons[(comparisons.test == TESTS["paper"]) & (comparisons.comparison == "ensemble vs image")]
+    c = c.dropna(subset=["hedges_g"])
+    return _forest(c["hedges_g"], c["g_ci_low"], c["g_ci_high"], [f"{b} · {m}" for b, m in zip(c.backbone, c.metric)],
+                   "Hedges' g, ensemble - image (95% CI)", "Effect sizes over CV repeats (the paper's)", out,
+                   empty="needs at least 2 repeats per arm")
+
+
+def auc_differences(comparisons: pd.DataFrame, out=None) -> plt.Figure:
+    """The AUC differences that matter, per backbone: ensemble vs image, and each arm vs the
+    covariates-only model, with their paired patient-level bootstrap 95 % intervals."""
+    from .tables import TESTS
+    c = comparisons[comparisons.test == TESTS["bootstrap"]]
+    return _forest(c["difference"], c["diff_ci_low"], c["diff_ci_high"],
+                   [f"{b} · {k}" for b, k in zip(c.backbone, c.comparison)],
+                   "AUC difference (paired patient-level bootstrap 95% interval)",
+                   "Does the image add to the covariates? Do the covariates add to the image?", out)
+
+
+def _per_backbone(predictions: pd.DataFrame, baseline: pd.DataFrame):
+    """(backbone, [(arm name, its predictions)]) with the covariates baseline beside both arms."""
+    cov = baseline[baseline.arm == "covariates"]
+    for b in sorted(predictions["backbone"].unique()):
+        g = predictions[predictions.backbone == b]
+        yield b, [(a, g[g.arm == a]) for a in ("image", "ensemble") if (g.arm == a).any()] + [("covariates", cov)]
+
+
+def reliability(predictions: pd.DataFrame, baseline: pd.DataFrame, calibration_table: pd.DataFrame,
+                out=None) -> plt.Figure:
+    """Reliability diagrams: observed frequency against mean prediction (deciles), one panel per backbone."""
+    from .calibration import reliability as curve
+    panels = list(_per_backbone(predictions, baseline))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.2), layout="constrained", squeeze=False)
+    for ax, (b, parts) in zip(axes[0], panels):
+        for arm, g in parts:
+            r = curve(g["y_true"], g["p_osteoporosis"])
+            c = calibration_table[calibration_table.backbone.isin([b, "baseline"]) & (calibration_table.arm == arm)]
+            label = f"{arm} (slope {c['slope'].iloc[0]:.2f}, Brier {c['brier'].iloc[0]:.3f})" if len(c) else arm
+            ax.plot(r["mean_predicted"], r["observed"], "o-", ms=3, c=ARM_COLOURS[arm], label=label)
+        ax.plot([0, 1], [0, 1], ls=":", c="0.6", lw=1)
+        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="mean predicted P(osteoporosis)", ylabel="observed frequency",
+               title=f"{b}: calibration (deciles of prediction)", aspect="equal")
+        ax.legend(loc="upper left", fontsize=7)
+    if out is not None:
+        save(fig, out, (".png", ".svg"))
+    return fig
+
+
+def decision_curves(curves: pd.DataFrame, out=None) -> plt.Figure:
+    """Net benefit against threshold probability: each backbone's arms and the covariates model,
+    beside treat all, treat none and OSTA's rule."""
+    backbones = sorted(set(curves.backbone) - {"baseline", "reference"})
+    fig, axes = plt.subplots(1, len(backbones), figsize=(5 * len(backbones), 4), layout="constrained", squeeze=False)
+    styles = {"treat all": ("0.4", "--"), "treat none": ("0.2", ":"), "OSTA <= -1": (ARM_COLOURS["osta"], "-.")}
+    for ax, b in zip(axes[0], backbones):
+        for (bb, arm), g in curves.groupby(["backbone", "arm"], sort=False):
+            if bb not in (b, "baseline", "reference"):
+                continue
+            colour, ls = styles.get(arm, (ARM_COLOURS.get(arm, "k"), "-"))
+            ax.plot(g["threshold"], g["net_benefit"], c=colour, ls=ls, label=arm)
+        top = curves[curves.backbone.isin([b, "baseline", "reference"])]["net_benefit"].max()
+        ax.set(ylim=(-0.05, top + 0.02), xlabel="threshold probability (refer for DXA at or above)",
+               ylabel="net benefit", title=f"{b}: decision curves")
+        ax.legend(fontsize=7)
+    if out is not None:
+        save(fig, out, (".png", ".svg"))
+    return fig
+
+
+def subgroups(table: pd.DataFrame, out=None) -> plt.Figure:
+    """AUC by subgroup (sex, age band) with bootstrap 95 % intervals, per model (a forest plot)."""
+    t = table[table.backbone != "baseline"].reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7, 0.28 * max(len(t), 4) + 1.2), layout="constrained")
+    y = np.arange(len(t))[::-1]
+    for arm, g in t.groupby("arm", sort=False):
+        ax.errorbar(g["auc"], y[g.index], xerr=[g["auc"] - g["auc_ci_low"], g["auc_ci_high"] - g["auc"]], fmt="o",
+                    ms=4, capsize=2, c=ARM_COLOURS.get(arm, "k"), label=arm)
+    ax.legend(fontsize=7)
+    ax.axvline(0.5, c="0.6", ls=":")
+    ax.set_yticks(y, [f"{b} · {a} · {g} (n {n}, OP {k})" for b, a, g, n, k in
+                      zip(t.backbone, t.arm, t.subgroup, t.n, t.n_osteoporosis)], fontsize=7)
+    ax.set(xlabel="AUC (patient-level bootstrap 95% interval)", title="Performance by sex and age band")
     if out is not None:
         save(fig, out, (".png", ".svg"))
     return fig
@@ -206,11 +294,18 @@ def stats_figures(predictions: pd.DataFrame, baseline: pd.DataFrame, tables: dic
     for b in sorted(predictions["backbone"].unique()):
         out.append(layout.figure(f"roc_{b}"))
         roc_backbone(predictions, baseline, b, tables["summary"], out=out[-1])
-    roc_all(predictions, out=layout.figure("roc_all_models"))
-    metric_distributions(tables["metrics_per_repeat"], out=layout.figure("metrics_per_repeat"))
-    forest(tables["comparisons"], out=layout.figure("forest_hedges_g"))
+    figures = {"roc_all_models": lambda o: roc_all(predictions, out=o),
+               "metrics_per_repeat": lambda o: metric_distributions(tables["metrics_per_repeat"], out=o),
+               "forest_hedges_g": lambda o: forest(tables["comparisons"], out=o),
+               "auc_differences": lambda o: auc_differences(tables["comparisons"], out=o),
+               "reliability": lambda o: reliability(predictions, baseline, tables["calibration"], out=o),
+               "decision_curves": lambda o: decision_curves(tables["decision_curves"], out=o),
+               "subgroups": lambda o: subgroups(tables["subgroups"], out=o)}
+    for name, draw in figures.items():
+        draw(layout.figure(name))
+        out.append(layout.figure(name))
     plt.close("all")
-    return out + [layout.figure(n) for n in ("roc_all_models", "metrics_per_repeat", "forest_hedges_g")]
+    return out
 
 
 def _cam_images(roi: np.ndarray, gradcam: np.ndarray, guided_gradcam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

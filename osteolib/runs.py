@@ -15,7 +15,7 @@ from . import models
 from .errors import InputError, first_bad_row
 from .layout import StudyLayout
 
-COLUMNS = ("repeat", "fold", "patient_id", "y_true", "p_osteoporosis")
+COLUMNS = ("repeat", "fold", "patient_id", "y_true", "p_osteoporosis")  # and, from training, threshold
 
 
 def available(study) -> pd.DataFrame:
@@ -45,6 +45,10 @@ def read_predictions(file: str | Path, cohort: pd.DataFrame, repeat: int) -> pd.
     p = pd.to_numeric(df["p_osteoporosis"], errors="coerce")
     first_bad_row(p.isna() | (p < 0) | (p > 1), file, "p_osteoporosis",
                   lambda i: f"{df['p_osteoporosis'].iloc[i]!r} is not a probability")
+    if "threshold" in df:  # each fold's operating point, chosen on its validation part (NaN: none)
+        t = pd.to_numeric(df["threshold"], errors="coerce")
+        first_bad_row((t < 0) | (t > 1), file, "threshold", lambda i: f"{df['threshold'].iloc[i]!r} is not in [0, 1]")
+        df = df.assign(threshold=t)
     if (df["repeat"] != repeat).any():
         raise InputError(file, f"holds repeats other than {repeat}", column="repeat")
     first_bad_row(df["patient_id"].duplicated(), file, "patient_id",

@@ -1,25 +1,41 @@
-"""Statistics across repeats: the paper's comparison and the tests that respect overlapping CV.
+"""Statistical tests and intervals: the paper's comparison, and the tests that respect overlapping CV.
 
-* :func:`compare`: the paper's comparison of two samples of per-repeat values: an independent
-  two-sample t-test (Student) and Hedges' g (pooled SD, small-sample corrected), by pingouin.
-* :func:`describe`: mean, SD, 95 % CI of the mean (t distribution) and Shapiro-Wilk per group.
+Two models evaluated by repeated k-fold cross-validation on the same patients share most of their
+training data, fold after fold and repeat after repeat, so their per-fold and per-repeat values are
+correlated: the plain t-test over repeats (the paper's) and the paired t-test treat them as
+independent and are far too liberal (``osteolib.simulate`` measures how far, on a study's own splits).
+
 * :func:`corrected_ttest`: the corrected resampled t-test of Nadeau & Bengio (2003) in the form of
-  Bouckaert & Frank (2004) for r x k cross-validation, which accounts for the overlap of training
-  sets that makes the plain t-test over repeats far too liberal.
-* :func:`delong`: DeLong's test of two correlated AUCs on the same patients (DeLong et al. 1988,
-  fast algorithm of Sun & Xu 2014), written here because no maintained Python library offers it.
-* :func:`bootstrap_auc`: patient-level bootstrap CI of an AUC.
+  Bouckaert & Frank (2004) for r x k cross-validation: the project's primary test.
+* :func:`bayes_correlated`: the Bayesian correlated t-test (Corani & Benavoli 2015, through
+  ``baycomp``) with a region of practical equivalence: P(a better), P(equivalent), P(b better).
+* :func:`compare`: the paper's independent two-sample t-test over per-repeat values and Hedges' g
+  (pooled SD, small-sample corrected), by pingouin; :func:`paired`: the paired t-test over repeats
+  (it ignores the overlap too).
+* :func:`delong`: DeLong's test of two correlated AUCs on the same patients (DeLong et al. 1988, fast
+  algorithm of Sun & Xu 2014), written here because no maintained Python library offers it.
+* :func:`describe`: mean, SD, 95 % CI of the mean over repeats (on the logit scale for a metric
+  bounded in [0, 1], so the interval stays inside it), Shapiro-Wilk.
+* :func:`weighted_auc` and :func:`bootstrap_weights`: the patient-level bootstrap, vectorised over
+  resamples (a resample is a vector of counts, so every model and repeat is resampled alike);
+  :func:`holm`: Holm's step-down adjustment (statsmodels).
+
+A degenerate case (a single repeat, fewer than 3 values, an arm that is constant) gives NaN and a
+``reason``, never an infinite effect size.
 
 References
 ----------
 Nadeau C., Bengio Y. Inference for the generalization error. Machine Learning 52:239-281 (2003).
 Bouckaert R.R., Frank E. Evaluating the replicability of significance tests for comparing learning
 algorithms. PAKDD 2004, LNCS 3056:3-12.
+Corani G., Benavoli A. A Bayesian approach for comparing cross-validated algorithms on multiple data
+sets. Machine Learning 100:285-304 (2015).
 DeLong E.R., DeLong D.M., Clarke-Pearson D.L. Comparing the areas under two or more correlated ROC
 curves: a nonparametric approach. Biometrics 44:837-845 (1988).
 Sun X., Xu W. Fast implementation of DeLong's algorithm for comparing the areas under correlated
 ROC curves. IEEE Signal Processing Letters 21:1389-1393 (2014).
 Hedges L.V. Distribution theory for Glass's estimator of effect size. J Educ Stat 6:107-128 (1981).
+Holm S. A simple sequentially rejective multiple test procedure. Scand J Stat 6:65-70 (1979).
 """
 from __future__ import annotations
 
@@ -29,14 +45,16 @@ import numpy as np
 import pandas as pd
 import pingouin as pg
 from scipy import stats as st
-from sklearn.metrics import roc_auc_score
+
+NAN = float("nan")
 
 
 def compare(x, y) -> pd.DataFrame:
     """The paper's test of two samples of per-repeat values (``x`` ensemble, ``y`` image).
 
     Returns a one-row table: t, dof, p_value (two-sided Student t-test, equal variances), hedges_g
-    (of x - y), g_ci_low, g_ci_high (95 % CI of g), mean_x, mean_y.
+    (of x - y), g_ci_low, g_ci_high (95 % CI of g, full precision), mean_x, mean_y, reason (why a
+    value is NaN: fewer than 2 repeats, or both arms constant).
 
     Examples
     --------
@@ -45,9 +63,12 @@ def compare(x, y) -> pd.DataFrame:
     (3.273, 6)
     """
     x, y = np.asarray(x, float), np.asarray(y, float)
-    if min(len(x), len(y)) < 2:  # one repeat: no variance, no test
-        return pd.DataFrame([{"t": np.nan, "dof": np.nan, "p_value": np.nan, "hedges_g": np.nan,
-                              "g_ci_low": np.nan, "g_ci_high": np.nan, "mean_x": x.mean(), "mean_y": y.mean()}])
+    row = {"t": NAN, "dof": NAN, "p_value": NAN, "hedges_g": NAN, "g_ci_low": NAN, "g_ci_high": NAN,
+           "mean_x": x.mean(), "mean_y": y.mean(), "reason": ""}
+    if min(len(x), len(y)) < 2:
+        return pd.DataFrame([{**row, "reason": "one repeat: no variance over repeats, no test"}])
+    if np.ptp(x) == 0 and np.ptp(y) == 0:
+        return pd.DataFrame([{**row, "reason": "both arms constant over repeats: no variance, no test"}])
     with warnings.catch_warnings():
         if np.ptp(x) == 0 or np.ptp(y) == 0:
             # one arm has the same value in every repeat (e.g. one false positive each time): scipy then
@@ -56,29 +77,58 @@ def compare(x, y) -> pd.DataFrame:
             warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
         t = pg.ttest(x, y, paired=False, correction=False)
         g = float(pg.compute_effsize(x, y, paired=False, eftype="hedges"))
-    lo, hi = pg.compute_esci(stat=g, nx=len(x), ny=len(y), eftype="hedges", confidence=0.95)
-    return pd.DataFrame([{"t": float(t["T"].iloc[0]), "dof": float(t["dof"].iloc[0]),
+    lo, hi = pg.compute_esci(stat=g, nx=len(x), ny=len(y), eftype="hedges", confidence=0.95, decimals=12)
+    return pd.DataFrame([{**row, "t": float(t["T"].iloc[0]), "dof": float(t["dof"].iloc[0]),
                           "p_value": float(t["p_val"].iloc[0]), "hedges_g": g, "g_ci_low": float(lo),
-                          "g_ci_high": float(hi), "mean_x": x.mean(), "mean_y": y.mean()}])
+                          "g_ci_high": float(hi)}])
 
 
 def paired(x, y) -> pd.DataFrame:
-    """Paired t-test on the per-repeat differences x - y (both arms share each repeat's splits)."""
+    """Paired t-test on the per-repeat differences x - y (it ignores the overlap of training sets)."""
     x, y = np.asarray(x, float), np.asarray(y, float)
+    d = x - y
+    if len(d) < 2 or np.ptp(d) == 0:
+        return pd.DataFrame([{"t": NAN, "dof": NAN, "p_value": NAN, "mean_difference": float(d.mean()),
+                              "reason": "fewer than 2 repeats" if len(d) < 2 else "constant difference"}])
     t = pg.ttest(x, y, paired=True)
     return pd.DataFrame([{"t": float(t["T"].iloc[0]), "dof": float(t["dof"].iloc[0]),
-                          "p_value": float(t["p_val"].iloc[0]), "mean_difference": float((x - y).mean())}])
+                          "p_value": float(t["p_val"].iloc[0]), "mean_difference": float(d.mean()), "reason": ""}])
 
 
-def describe(values) -> dict[str, float]:
-    """n, mean, SD, 95 % CI of the mean (t distribution), Shapiro-Wilk W and p."""
+def _logit(p):
+    return np.log(p / (1 - p))
+
+
+def describe(values, bounded: bool = True) -> dict:
+    """n, mean, SD, 95 % CI of the mean, Shapiro-Wilk W and p of per-repeat values.
+
+    The interval is the t interval of the mean; for a metric bounded in [0, 1] (``bounded``) it is
+    computed on the logit scale and transformed back, so it stays inside (0, 1) (values of exactly
+    0 or 1 are moved 0.5/n inside first). With fewer than 3 values there is no interval: NaN, and
+    ``reason`` says so.
+
+    >>> d = describe([0.80, 0.82, 0.84])
+    >>> round(d["mean"], 3), 0 < d["ci_low"] < d["mean"] < d["ci_high"] < 1
+    (0.82, True)
+    """
     v = np.asarray(values, float)
     n, mean = len(v), float(v.mean())
-    sd = float(v.std(ddof=1)) if n > 1 else float("nan")
-    half = float(st.t.ppf(0.975, n - 1) * sd / np.sqrt(n)) if n > 1 else float("nan")
-    w, p = (st.shapiro(v) if n >= 3 and sd > 0 else (float("nan"), float("nan")))
-    return {"n": n, "mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half,
-            "shapiro_w": float(w), "shapiro_p": float(p)}
+    sd = float(v.std(ddof=1)) if n > 1 else NAN
+    out = {"n": n, "mean": mean, "sd": sd, "ci_low": NAN, "ci_high": NAN, "shapiro_w": NAN, "shapiro_p": NAN,
+           "reason": ""}
+    if n < 3:
+        return {**out, "reason": f"{n} value(s): no interval or normality test (needs 3)"}
+    if sd > 0:
+        out["shapiro_w"], out["shapiro_p"] = (float(a) for a in st.shapiro(v))
+    q = st.t.ppf(0.975, n - 1)
+    if not bounded:
+        half = q * sd / np.sqrt(n)
+        return {**out, "ci_low": mean - half, "ci_high": mean + half}
+    eps = 0.5 / n
+    z = _logit(np.clip(v, eps, 1 - eps))
+    half = q * z.std(ddof=1) / np.sqrt(n)
+    expit = lambda a: float(1 / (1 + np.exp(-a)))
+    return {**out, "ci_low": expit(z.mean() - half), "ci_high": expit(z.mean() + half)}
 
 
 def corrected_ttest(differences: np.ndarray, n_train: float, n_test: float) -> dict[str, float]:
@@ -99,11 +149,45 @@ def corrected_ttest(differences: np.ndarray, n_train: float, n_test: float) -> d
     """
     d = np.asarray(differences, float)
     r, k = d.shape
-    var = d.var(ddof=1)
+    var = d.var(ddof=1) if d.size > 1 else 0.0
     if var == 0:
-        return {"t": float("nan"), "dof": r * k - 1, "p_value": float("nan")}
+        return {"t": NAN, "dof": r * k - 1, "p_value": NAN, "reason": "no variance of the per-fold differences"}
     t = d.mean() / np.sqrt((1 / (k * r) + n_test / n_train) * var)
-    return {"t": float(t), "dof": r * k - 1, "p_value": float(2 * st.t.sf(abs(t), r * k - 1))}
+    return {"t": float(t), "dof": r * k - 1, "p_value": float(2 * st.t.sf(abs(t), r * k - 1)), "reason": ""}
+
+
+def bayes_correlated(a, b, rope: float, runs: int) -> dict[str, float]:
+    """Bayesian correlated t-test of per-fold values ``a`` and ``b`` (r x k of them, flattened by
+    repeat; ``runs`` = r), by ``baycomp``: the posterior of the mean difference b - a is a Student t
+    with the Nadeau-Bengio correlation 1/k, and the probabilities that a is better by more than
+    ``rope``, that the two are practically equivalent (|b - a| <= rope), and that b is better.
+
+    >>> r = bayes_correlated([0.80, 0.81, 0.79, 0.80, 0.82], [0.84, 0.86, 0.83, 0.85, 0.85], rope=0.01, runs=1)
+    >>> r["p_b_better"] > 0.9 > r["p_a_better"]
+    True
+    """
+    from baycomp import CorrelatedTTest
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if len(a) < 2:
+        return {"p_a_better": NAN, "p_rope": NAN, "p_b_better": NAN, "reason": "fewer than 2 folds"}
+    probs = CorrelatedTTest.probs(a, b, rope=rope, runs=runs)
+    p_a, p_rope, p_b = probs if len(probs) == 3 else (probs[0], 0.0, probs[1])  # rope 0: two probabilities
+    return {"p_a_better": float(p_a), "p_rope": float(p_rope), "p_b_better": float(p_b), "reason": ""}
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm-adjusted p-values (statsmodels), NaN kept where a test could not be done.
+
+    >>> holm([0.01, 0.04, float("nan"), 0.03]).round(2).tolist()
+    [0.03, 0.06, nan, 0.06]
+    """
+    from statsmodels.stats.multitest import multipletests
+    p = np.asarray(p_values, float)
+    out = np.full_like(p, np.nan)
+    ok = np.isfinite(p)
+    if ok.any():
+        out[ok] = multipletests(p[ok], method="holm")[1]
+    return out
 
 
 def _midrank(x: np.ndarray) -> np.ndarray:
@@ -133,158 +217,41 @@ def delong(y_true, p_a, p_b) -> dict[str, float]:
     return {"auc_a": float(auc[0]), "auc_b": float(auc[1]), "z": float(z), "p_value": float(p)}
 
 
-def bootstrap_auc(y_true, score, n_boot: int = 2000, seed: int = 0) -> dict[str, float]:
-    """AUC with a percentile 95 % CI from resampling patients with replacement."""
-    y, s = np.asarray(y_true), np.asarray(score, float)
+# --- the patient-level bootstrap ------------------------------------------------------------------
+
+def bootstrap_weights(n: int, n_boot: int, seed: int) -> np.ndarray:
+    """(n_boot, n) counts: how often each of ``n`` patients is drawn in each resample (with
+    replacement). One matrix serves every model and repeat, so they are resampled alike (paired)."""
     rng = np.random.default_rng(seed)
-    aucs = []
-    for _ in range(n_boot):
-        i = rng.integers(0, len(y), len(y))
-        if y[i].min() != y[i].max():
-            aucs.append(roc_auc_score(y[i], s[i]))
-    lo, hi = np.percentile(aucs, [2.5, 97.5])
-    return {"auc": float(roc_auc_score(y, s)), "ci_low": float(lo), "ci_high": float(hi), "n_boot": len(aucs)}
+    return rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(np.float64)
 
 
-# --- the study's tables -------------------------------------------------------------------------
-from . import atomic, metrics  # noqa: E402  (kept beside the functions that use them)
+def weighted_auc(y_true, score, weights: np.ndarray) -> np.ndarray:
+    """ROC AUC of ``score`` for each row of ``weights`` (patient weights, e.g. bootstrap counts):
+    the Mann-Whitney statistic with ties counted half, vectorised over rows. Written here because
+    scikit-learn takes one weight vector per call, which is too slow for thousands of resamples.
 
-FAMILIES = {"resnet": ("resnet18", "resnet50", "resnet152"),
-            "efficientnet": ("efficientnet-b0", "efficientnet-b3", "efficientnet-b7")}
-INTERVAL = "95% CI of the mean over repeats (t distribution)"
-
-
-MODEL = ("backbone", "arm")
-
-
-def summary(repeats: pd.DataFrame) -> pd.DataFrame:
-    """backbone, arm, metric, n, mean, sd, ci_low, ci_high, shapiro_w, shapiro_p, interval."""
-    rows = [{"backbone": b, "arm": a, "metric": m, **describe(g[m]), "interval": INTERVAL}
-            for (b, a), g in repeats.groupby(["backbone", "arm"]) for m in metrics.NAMES]
-    return pd.DataFrame(rows)
-
-
-def fold_sizes(splits: pd.DataFrame) -> tuple[float, float]:
-    """Mean training (train + validation: all a model saw) and test sizes per fold."""
-    n = splits.groupby(["repeat", "fold", "role"]).size().unstack()
-    return float((n["train"] + n["val"]).mean()), float(n["test"].mean())
-
-
-def comparisons(predictions: pd.DataFrame, splits: pd.DataFrame) -> pd.DataFrame:
-    """Ensemble vs image, per backbone and metric: the paper's test and the tests beyond it.
-
-    Tests: ``t-test (paper)``: independent two-sample t-test over per-repeat values, with Hedges' g;
-    ``paired t-test``: on per-repeat differences (the arms share each repeat's splits);
-    ``corrected t-test``: Nadeau-Bengio / Bouckaert-Frank on per-fold differences with the real
-    fold sizes; ``DeLong`` (AUC only): DeLong's test within each repeat, summarised by the median
-    z and p over repeats and the share of repeats with p < 0.05.
+    >>> y, s = np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])
+    >>> weighted_auc(y, s, np.ones((1, 4))).tolist()
+    [0.75]
     """
-    reps, folds = metrics.per_repeat(predictions, MODEL), metrics.per_fold(predictions, MODEL)
-    n_train, n_test = fold_sizes(splits)
-    rows = []
-    for b, g in reps.groupby("backbone"):
-        if set(g["arm"]) != {"image", "ensemble"}:
-            continue
-        e, i = (g[g["arm"] == a].set_index("repeat").sort_index() for a in ("ensemble", "image"))
-        common = e.index.intersection(i.index)
-        fe, fi = (folds[(folds.backbone == b) & (folds.arm == a)].set_index(["repeat", "fold"]).loc[common]
-                  for a in ("ensemble", "image"))
-        for m in metrics.NAMES:
-            c = compare(e.loc[common, m], i.loc[common, m]).iloc[0]
-            base = {"backbone": b, "metric": m, "n_repeats": len(common), "mean_ensemble": c["mean_x"],
-                    "mean_image": c["mean_y"]}
-            rows.append({**base, "test": "t-test (paper)", "statistic": c["t"], "dof": c["dof"],
-                         "p_value": c["p_value"], "hedges_g": c["hedges_g"], "g_ci_low": c["g_ci_low"],
-                         "g_ci_high": c["g_ci_high"],
-                         "note": "independent two-sample Student t over per-repeat values; Hedges' g with 95% CI"})
-            if len(common) > 1:
-                pr = paired(e.loc[common, m], i.loc[common, m]).iloc[0]
-                rows.append({**base, "test": "paired t-test", "statistic": pr["t"], "dof": pr["dof"],
-                             "p_value": pr["p_value"], "note": "paired t over per-repeat differences ensemble - image"})
-            d = (fe[m] - fi[m]).to_numpy().reshape(len(common), -1)
-            ct = corrected_ttest(d, n_train, n_test)
-            rows.append({**base, "test": "corrected t-test", "statistic": ct["t"], "dof": ct["dof"],
-                         "p_value": ct["p_value"],
-                         "note": f"Nadeau-Bengio corrected resampled t (Bouckaert-Frank r x k form), per-fold "
-                                 f"differences, n_train {n_train:.0f}, n_test {n_test:.0f}"})
-        tests = []
-        for r in common:
-            pe = predictions[(predictions.backbone == b) & (predictions.arm == "ensemble") & (predictions.repeat == r)]
-            pi = predictions[(predictions.backbone == b) & (predictions.arm == "image") & (predictions.repeat == r)]
-            pi = pi.set_index("patient_id").loc[pe["patient_id"]]
-            tests.append(delong(pe["y_true"], pe["p_osteoporosis"], pi["p_osteoporosis"]))
-        t = pd.DataFrame(tests)
-        rows.append({"backbone": b, "metric": "auc", "n_repeats": len(common), "test": "DeLong",
-                     "mean_ensemble": t["auc_a"].mean(), "mean_image": t["auc_b"].mean(),
-                     "statistic": float(t["z"].median()), "p_value": float(t["p_value"].median()),
-                     "share_p_below_0.05": float((t["p_value"] < 0.05).mean()),
-                     "note": "DeLong z within each repeat (same patients); median z and p over repeats"})
-    return pd.DataFrame(rows)
+    y = np.asarray(y_true).astype(bool)
+    w = np.atleast_2d(np.asarray(weights, float))
+    _, group = np.unique(np.asarray(score, float), return_inverse=True)
+    n_groups = group.max() + 1
+    onehot = np.zeros((len(y), n_groups))
+    onehot[np.arange(len(y)), group] = 1.0
+    pos = (w * y) @ onehot                     # (B, G): positives' weight per distinct score
+    neg = (w * ~y) @ onehot
+    below = np.cumsum(neg, axis=1) - neg       # negatives' weight strictly below each score
+    num = (pos * (below + 0.5 * neg)).sum(axis=1)
+    den = pos.sum(axis=1) * neg.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, np.nan)
 
 
-def bootstrap_table(predictions: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """Per backbone and arm: AUC of the repeat-averaged out-of-fold probability with a
-    patient-level bootstrap 95 % CI (percentile)."""
-    rows = []
-    for (b, a), g in predictions.groupby(["backbone", "arm"]):
-        mean_p = g.groupby("patient_id").agg(y=("y_true", "first"), p=("p_osteoporosis", "mean"))
-        rows.append({"backbone": b, "arm": a, **bootstrap_auc(mean_p["y"], mean_p["p"], n_boot, seed),
-                     "interval": "patient-level bootstrap 95% CI (percentile) of the AUC of repeat-averaged probabilities"})
-    return pd.DataFrame(rows)
-
-
-def _mean_sd(row: pd.Series) -> str:
-    """'mean (SD)'; with a single repeat there is no SD: 'mean (n/a)'."""
-    sd = f"{row['sd']:.3f}" if np.isfinite(row["sd"]) else "n/a"
-    return f"{row['mean']:.3f} ({sd})"
-
-
-def paper_table(summ: pd.DataFrame, comp: pd.DataFrame, family: str) -> pd.DataFrame:
-    """The layout of the paper's Tables 1 (ResNet) and 2 (EfficientNet): per backbone the image
-    and ensemble models as mean (SD) over repeats, then the t-test p-value and Hedges' g."""
-    rows = []
-    for b in FAMILIES[family]:
-        s = summ[summ.backbone == b]
-        if s.empty:
-            continue
-        for arm, label in (("image", "Image"), ("ensemble", "Ensemble")):
-            a = s[s.arm == arm].set_index("metric")
-            if not a.empty:
-                rows.append({"backbone": b, "model": label, **{m: _mean_sd(a.loc[m]) for m in metrics.NAMES}})
-        c = comp[(comp.backbone == b) & (comp.test == "t-test (paper)")].set_index("metric")
-        if not c.empty:
-            from .cohort import format_p
-            rows.append({"backbone": b, "model": "p-value",
-                         **{m: format_p(c.loc[m, "p_value"]) or "n/a" for m in metrics.NAMES}})
-            rows.append({"backbone": b, "model": "Hedges' g",
-                         **{m: f"{c.loc[m, 'hedges_g']:.2f}" if np.isfinite(c.loc[m, "hedges_g"]) else "n/a"
-                            for m in metrics.NAMES}})
-    note = ("mean (SD) over CV repeats (n/a: one repeat only, no SD or test); p: independent two-sample t-test over repeats (the paper's test; see "
-            "comparisons.csv for tests that respect the overlap of CV training sets); g: Hedges' g, ensemble - image")
-    rows.append({"backbone": "note", "model": note})
-    return pd.DataFrame(rows, columns=["backbone", "model", *metrics.NAMES])
-
-
-def study(predictions: pd.DataFrame, baseline_predictions: pd.DataFrame, splits: pd.DataFrame,
-          n_boot: int = 2000, seed: int = 0) -> dict[str, pd.DataFrame]:
-    """Every table of notebook 04 from the predictions (models and baselines)."""
-    reps = metrics.per_repeat(predictions, MODEL)
-    summ = summary(reps)
-    comp = comparisons(predictions, splits)
-    base = baseline_predictions.assign(backbone="baseline")
-    base_reps = metrics.per_repeat(base, MODEL)
-    return {"metrics_per_repeat": pd.concat([reps, base_reps], ignore_index=True),
-            "metrics_per_fold": metrics.per_fold(pd.concat([predictions, base], ignore_index=True), MODEL),
-            "summary": pd.concat([summ, summary(base_reps)], ignore_index=True),
-            "comparisons": comp,
-            "baselines": summary(base_reps).drop(columns="backbone"),
-            "bootstrap_auc": bootstrap_table(pd.concat([predictions, base], ignore_index=True), n_boot, seed),
-            "table_resnet": paper_table(summ, comp, "resnet"),
-            "table_efficientnet": paper_table(summ, comp, "efficientnet")}
-
-
-def write(tables: dict[str, pd.DataFrame], study) -> list:
-    """Write every table to the study's ``stats/<name>.csv`` atomically; returns the paths."""
-    from .layout import StudyLayout
-    layout = StudyLayout.of(study)
-    return [atomic.write_csv(t, layout.stats_table(name), float_format="%.6g") for name, t in tables.items()]
+def percentile_ci(samples: np.ndarray) -> tuple[float, float]:
+    """The 2.5th and 97.5th percentiles of bootstrap ``samples`` (NaN resamples left out)."""
+    s = np.asarray(samples, float)
+    s = s[np.isfinite(s)]
+    return (float(np.percentile(s, 2.5)), float(np.percentile(s, 97.5))) if len(s) else (NAN, NAN)

@@ -136,12 +136,17 @@ def test_04_writes_the_tables_and_figures(trained, tmp_path):
     s = StudyLayout.of(study)
     _fabricate(s, "efficientnet-b0")
     execute("04_stats.ipynb", tmp_path / "04.ipynb", paths.NOTEBOOKS, study=study, n_boot=200)
-    for name in ("metrics_per_repeat", "table_resnet", "table_efficientnet", "comparisons", "baselines", "summary"):
-        assert s.stats_table(name).is_file()
+    for name in ("metrics_per_repeat", "table_resnet", "table_efficientnet", "comparisons", "baselines", "summary",
+                 "bootstrap_auc", "calibration", "operating_points", "decision_curves", "subgroups", "test_calibration"):
+        assert s.stats_table(name).is_file(), name
     table = pd.read_csv(s.stats_table("table_efficientnet"))
-    assert table["model"].tolist()[:4] == ["Image", "Ensemble", "p-value", "Hedges' g"]
-    for fig in ("roc_resnet18", "roc_efficientnet-b0", "roc_all_models", "metrics_per_repeat", "forest_hedges_g"):
-        assert s.figure(fig).stat().st_size > 5_000 and s.figure(fig).with_suffix(".svg").is_file()
+    assert table["model"].tolist()[:3] == ["Image", "Ensemble", "p, corrected t-test"]
+    comparisons = pd.read_csv(s.stats_table("comparisons"))
+    assert {"image vs covariates", "ensemble vs covariates"} <= set(comparisons["comparison"])
+    assert len(pd.read_csv(s.stats_table("test_calibration"))) >= 5
+    for fig in ("roc_resnet18", "roc_efficientnet-b0", "roc_all_models", "metrics_per_repeat", "forest_hedges_g",
+                "auc_differences", "reliability", "decision_curves", "subgroups"):
+        assert s.figure(fig).stat().st_size > 5_000 and s.figure(fig).with_suffix(".svg").is_file(), fig
     executed = json.loads((tmp_path / "04.ipynb").read_text())
     assert "resnet50" in json.dumps(executed["cells"]), "backbones without runs are listed"
     injected = next(c for c in executed["cells"] if "injected-parameters" in c["metadata"].get("tags", []))

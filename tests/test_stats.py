@@ -9,7 +9,7 @@ import pytest
 from scipy import stats as st
 from sklearn.metrics import roc_auc_score
 
-from osteolib import baselines, metrics, runs, stats
+from osteolib import baselines, metrics, runs, stats, tables
 from osteolib.errors import InputError
 
 
@@ -57,10 +57,66 @@ def test_compare_with_one_arm_constant_is_exact_and_quiet():
 
 def test_describe_ci_and_shapiro_against_scipy():
     v = _exact(0.8, 0.02, 30, 3)
-    d = stats.describe(v)
+    d = stats.describe(v, bounded=False)
     lo, hi = st.t.interval(0.95, 29, loc=0.8, scale=0.02 / np.sqrt(30))
     assert d["ci_low"] == pytest.approx(lo) and d["ci_high"] == pytest.approx(hi)
     assert d["shapiro_p"] == pytest.approx(st.shapiro(v).pvalue)
+    # a bounded metric: the t interval of the logits, transformed back
+    z = np.log(v / (1 - v))
+    zlo, zhi = st.t.interval(0.95, 29, loc=z.mean(), scale=z.std(ddof=1) / np.sqrt(30))
+    b = stats.describe(v)
+    assert b["ci_low"] == pytest.approx(1 / (1 + np.exp(-zlo))) and b["ci_high"] == pytest.approx(1 / (1 + np.exp(-zhi)))
+
+
+def test_bounded_intervals_stay_in_0_1_and_degenerate_cases_say_why():
+    """The old t interval of precision over two repeats was 0.14-1.56; now: no interval from 2 values,
+    and from 3 or more an interval that stays inside (0, 1)."""
+    two = stats.describe([0.85, 0.99])
+    assert np.isnan(two["ci_low"]) and "needs 3" in two["reason"]
+    three = stats.describe([0.5, 0.99, 1.0])
+    assert 0 < three["ci_low"] < three["ci_high"] < 1
+    g = stats.compare([0.9, 0.9], [0.8, 0.8]).iloc[0]
+    assert np.isnan(g["hedges_g"]) and "constant" in g["reason"], "never an infinite effect size"
+    one = stats.compare([0.9], [0.8]).iloc[0]
+    assert np.isnan(one["p_value"]) and "one repeat" in one["reason"]
+
+
+def test_hedges_g_interval_at_full_precision():
+    """pingouin rounds its interval to 2 decimals unless told otherwise."""
+    x, y = _exact(0.824, 0.012, 30, 1), _exact(0.809, 0.012, 30, 2)
+    r = stats.compare(x, y).iloc[0]
+    assert round(r["g_ci_low"], 2) != r["g_ci_low"] or round(r["g_ci_high"], 2) != r["g_ci_high"]
+
+
+def test_bayesian_correlated_ttest_against_its_formula():
+    """Corani & Benavoli (2015): the posterior of the mean difference is Student t with n - 1
+    degrees of freedom, location mean(d) and scale sqrt((1/n + rho/(1 - rho)) var(d)), rho = 1/k."""
+    rng = np.random.default_rng(4)
+    a = rng.normal(0.80, 0.02, 10)        # 2 repeats x 5 folds
+    b = a + rng.normal(0.015, 0.01, 10)
+    r = stats.bayes_correlated(a, b, rope=0.01, runs=2)
+    d = b - a
+    scale = np.sqrt((1 / 10 + 1 / (5 - 1)) * d.var(ddof=1))
+    post = st.t(9, loc=d.mean(), scale=scale)
+    assert r["p_a_better"] == pytest.approx(post.cdf(-0.01))
+    assert r["p_b_better"] == pytest.approx(post.sf(0.01))
+    assert r["p_rope"] == pytest.approx(post.cdf(0.01) - post.cdf(-0.01))
+
+
+def test_holm_against_a_hand_worked_example():
+    """p = .01, .04, .03 (m = 3): sorted .01 x 3 = .03, .03 x 2 = .06, .04 x 1 = .04 -> max-cumulated .06."""
+    assert stats.holm([0.01, 0.04, 0.03]).tolist() == pytest.approx([0.03, 0.06, 0.06])
+
+
+def test_weighted_auc_against_sklearn():
+    rng = np.random.default_rng(2)
+    y = (rng.random(200) < 0.3).astype(int)
+    s = np.round(y + rng.normal(0, 1, 200), 1)        # with ties
+    w = stats.bootstrap_weights(200, 5, seed=0)
+    ours = stats.weighted_auc(y, s, w)
+    ref = [roc_auc_score(y, s, sample_weight=row) for row in w]
+    assert np.allclose(ours, ref)
+    assert stats.weighted_auc(y, s, np.ones((1, 200)))[0] == pytest.approx(roc_auc_score(y, s))
 
 
 def test_corrected_ttest_worked_example():
@@ -101,8 +157,10 @@ def test_delong_against_the_definition_and_sklearn():
 def test_bootstrap_ci_covers_the_auc():
     rng = np.random.default_rng(1)
     y = (rng.random(300) < 0.3).astype(int)
-    r = stats.bootstrap_auc(y, y + rng.normal(0, 1, 300), n_boot=300, seed=0)
-    assert r["ci_low"] < r["auc"] < r["ci_high"] and r["ci_high"] - r["ci_low"] < 0.2
+    s = y + rng.normal(0, 1, 300)
+    values = stats.weighted_auc(y, s, stats.bootstrap_weights(300, 300, seed=0))
+    lo, hi = stats.percentile_ci(values)
+    assert lo < roc_auc_score(y, s) < hi and hi - lo < 0.2
 
 
 def test_osta_formula_and_cutoff():
@@ -157,15 +215,24 @@ def test_comparisons_and_paper_tables_on_fabricated_predictions():
                 parts.append(pd.DataFrame({"repeat": r, "fold": t["fold"], "patient_id": t["patient_id"],
                                            "y_true": t["label"], "p_osteoporosis": score, "backbone": b, "arm": arm}))
     preds = pd.concat(parts, ignore_index=True)
-    tables = stats.study(preds, baselines.predict(cohort, folds), folds, n_boot=200)
-    comp = tables["comparisons"]
-    assert set(comp["test"]) == {"t-test (paper)", "paired t-test", "corrected t-test", "DeLong"}
-    auc_rows = comp[(comp.metric == "auc") & (comp.backbone == "resnet18")].set_index("test")
-    assert auc_rows.loc["t-test (paper)", "mean_ensemble"] > auc_rows.loc["t-test (paper)", "mean_image"]
-    table = tables["table_resnet"]
-    assert table["model"].tolist()[:4] == ["Image", "Ensemble", "p-value", "Hedges' g"]
+    out = tables.study(preds, baselines.predict(cohort, folds), folds, cohort, n_boot=200)
+    comp = out["comparisons"]
+    assert set(comp["test"]) == set(tables.TESTS.values())
+    assert set(comp["comparison"]) == {"ensemble vs image", "image vs covariates", "ensemble vs covariates"}
+    auc_rows = comp[(comp.metric == "auc") & (comp.backbone == "resnet18") & (comp.comparison == "ensemble vs image")]
+    paper = auc_rows.set_index("test").loc[tables.TESTS["paper"]]
+    assert paper["mean_b"] > paper["mean_a"] and paper["difference"] == pytest.approx(paper["mean_b"] - paper["mean_a"])
+    # Holm beside the raw p-values, within each test
+    corrected = comp[comp.test == tables.TESTS["corrected"]]
+    assert (corrected["p_holm"] >= corrected["p_value"] - 1e-12).all()
+    assert corrected["p_holm"].to_numpy() == pytest.approx(stats.holm(corrected["p_value"]))
+    table = out["table_resnet"]
+    assert table["model"].tolist()[:2] == ["Image", "Ensemble"]
+    assert "p, corrected t-test" in table["model"].tolist() and "p, t-test (paper)" in table["model"].tolist()
     assert table["backbone"].iloc[-1] == "note"
-    assert set(tables["baselines"]["arm"]) == {"covariates", "osta"}
+    assert set(out["baselines"]["arm"]) == {"covariates", "osta"}
+    pooling = set(out["summary"]["pooling"])
+    assert pooling == {"pooled out-of-fold (tables)", "mean of the folds"}
 
 
 def test_corrupt_or_partial_predictions_name_the_file(tmp_path):

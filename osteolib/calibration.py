@@ -1,0 +1,61 @@
+"""Calibration of predicted probabilities: do they mean what they say? (TRIPOD+AI, item 23a)
+
+* calibration intercept (calibration-in-the-large): the intercept of a logistic regression of the
+  outcome with the model's logit as an offset; 0 when the mean prediction matches the prevalence;
+* calibration slope: the slope of a logistic regression of the outcome on the model's logit; 1 for
+  well-spread predictions, below 1 when they are too extreme (overfitting), above 1 when too modest;
+* Brier score: the mean squared error of the probabilities (scikit-learn);
+* the reliability diagram: observed frequency against mean prediction in quantile bins
+  (scikit-learn's ``calibration_curve``).
+
+The logistic regressions are statsmodels' GLM (binomial family, offset for the intercept), as in
+Van Calster et al., J Clin Epidemiol 74:167-176 (2016).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: Probabilities are kept this far from 0 and 1 before the logit (a probability of exactly 0 or 1
+#: would give an infinite logit).
+EPS = 1e-6
+
+
+def _logit(p) -> np.ndarray:
+    p = np.clip(np.asarray(p, float), EPS, 1 - EPS)
+    return np.log(p / (1 - p))
+
+
+def calibration(y_true, p) -> dict[str, float]:
+    """Calibration intercept and slope, and the Brier score, of probabilities ``p`` for outcomes ``y_true``.
+
+    >>> rng = np.random.default_rng(0)
+    >>> p = rng.uniform(0.05, 0.95, 4000)
+    >>> c = calibration(rng.random(4000) < p, p)   # outcomes drawn from p itself: well calibrated
+    >>> abs(c["intercept"]) < 0.1 and abs(c["slope"] - 1) < 0.1
+    True
+    """
+    import statsmodels.api as sm
+    from sklearn.metrics import brier_score_loss
+    y = np.asarray(y_true).astype(float)
+    lp = _logit(p)
+    out = {"intercept": np.nan, "slope": np.nan, "brier": float(brier_score_loss(y, np.asarray(p, float))),
+           "reason": ""}
+    if len(np.unique(y)) < 2:
+        return {**out, "reason": "one class only"}
+    binomial = sm.families.Binomial()
+    try:
+        out["intercept"] = float(sm.GLM(y, np.ones((len(y), 1)), family=binomial, offset=lp).fit().params[0])
+        out["slope"] = float(sm.GLM(y, sm.add_constant(lp), family=binomial).fit().params[1])
+    except (np.linalg.LinAlgError, ValueError) as e:  # perfect separation and the like
+        out["reason"] = f"no fit ({type(e).__name__})"
+    return out
+
+
+def reliability(y_true, p, n_bins: int = 10) -> pd.DataFrame:
+    """Reliability diagram data: per quantile bin of the predictions, the mean prediction and the
+    observed frequency (scikit-learn's ``calibration_curve``)."""
+    from sklearn.calibration import calibration_curve
+    observed, predicted = calibration_curve(np.asarray(y_true).astype(int), np.asarray(p, float),
+                                            n_bins=n_bins, strategy="quantile")
+    return pd.DataFrame({"mean_predicted": predicted, "observed": observed})
