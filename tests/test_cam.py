@@ -10,7 +10,7 @@ from torch import nn
 
 from osteolib import cam, models
 
-SIZE = (40, 64)
+SIZE = (32, 64)
 
 
 def _hooks(net: nn.Module) -> int:

@@ -32,7 +32,7 @@ def test_bundle_holds_weights_and_card_and_no_pickle(trained):
     for key in ("backbone", "arm", "input_size", "normalisation", "covariates", "roi", "threshold", "study",
                 "versions", "git", "weights"):
         assert key in card, key
-    assert card["roi"]["height"] == 40 and card["roi"]["width"] == 64
+    assert card["roi"]["height"] == 32 and card["roi"]["width"] == 64
     assert card["study"]["cv_metrics"]["n_repeats"] == 1 and 0 <= card["study"]["cv_metrics"]["auc"]["mean"] <= 1
     # safetensors: an 8-byte little-endian header length, then a JSON header; neither a pickle stream
     # (which starts with the PROTO opcode 0x80) nor a torch.save zip archive
