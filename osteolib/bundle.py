@@ -81,8 +81,8 @@ def write(study: str | Path, backbone: str, arm: str, out: str | Path, refit_all
         covariates, source = facts["covariates"], {**source, **facts["source"]}
     with atomic.atomic_dir(Path(out)) as tmp:
         cards.write(tmp, state, {
-            "backbone": backbone, "arm": arm, "input_size": card["input_size"],
-            "hidden": card["hidden"], "normalisation": card["normalisation"], "covariates": covariates,
+            **{k: card[k] for k in training.NETWORK_KEYS if k in card},
+            "normalisation": card["normalisation"], "covariates": covariates,
             "roi": roi.read_geometry(layout).as_card(), "threshold": card["threshold"],
             "positive_class": "osteoporosis (DXA T-score <= -2.5)",
             "study": {"name": layout.name, "cv_metrics": cv_metrics(layout, backbone, arm)},

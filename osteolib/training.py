@@ -435,6 +435,10 @@ def _run_repeat(study: Study, s: Settings, arm: str, repeat: int, out: Path, poo
     return repeat_metrics
 
 
+#: The card keys :func:`network` builds a network from (a bundle's card carries them too).
+NETWORK_KEYS = ("backbone", "arm", "input_size", "hidden", "fusion", "stochastic_depth")
+
+
 def model_card(s: Settings, arm: str, input_size, scaler: CovariateScaler) -> dict:
     """What is needed to use a trained network: backbone, arm, input size, head, normalisation,
     the covariate scaler, the threshold and the settings it was trained with."""
