@@ -125,21 +125,27 @@ def _delong_row(m: Models, a: tuple, b: tuple) -> dict:
             "reason": "median z and p over repeats" if len(t) > 1 else ""}
 
 
-def _bootstrap_difference(m: Models, a: tuple, b: tuple, weights: np.ndarray) -> dict:
-    """The AUC difference b - a (mean over repeats) with its paired patient-level bootstrap interval."""
+def _bootstrap_differences(m: Models, a: tuple, b: tuple, weights: np.ndarray) -> tuple[dict, list[dict]]:
+    """The AUC difference b - a with its paired patient-level bootstrap interval: within each repeat
+    (one row each), and of the mean over repeats (the summary row of ``comparisons.csv``)."""
     pa, pb = m.matrix(a), m.matrix(b)
-    diff = np.mean([weighted_auc(m.y, pb[r], weights) - weighted_auc(m.y, pa[r], weights) for r in range(len(pa))],
-                   axis=0)
-    lo, hi = percentile_ci(diff[1:])
-    return {"backbone": b[0] if b[0] != BASELINE else a[0], "comparison": f"{b[1]} vs {a[1]}", "metric": "auc",
-            "n_repeats": len(pa), "difference": diff[0], "diff_ci_low": lo, "diff_ci_high": hi,
-            "test": TESTS["bootstrap"], "reason": "95% percentile interval; the same resample for both models"}
+    per = np.array([weighted_auc(m.y, pb[r], weights) - weighted_auc(m.y, pa[r], weights) for r in range(len(pa))])
+    name = {"backbone": b[0] if b[0] != BASELINE else a[0], "comparison": f"{b[1]} vs {a[1]}", "metric": "auc"}
+    rows = [{**name, "repeat": r, "difference": d[0], **dict(zip(("ci_low", "ci_high"), percentile_ci(d[1:])))}
+            for r, d in zip(m.repeats(a).index, per)]
+    lo, hi = percentile_ci(per.mean(axis=0)[1:])
+    excludes = np.mean([(r["ci_low"] > 0) or (r["ci_high"] < 0) for r in rows])
+    return ({**name, "n_repeats": len(pa), "difference": per.mean(axis=0)[0], "diff_ci_low": lo, "diff_ci_high": hi,
+             "share_repeats_ci_excludes_0": excludes, "test": TESTS["bootstrap"],
+             "reason": "95% percentile interval of the mean over repeats; the same resample for both models"}, rows)
 
 
-def comparisons(m: Models, splits: pd.DataFrame, weights: np.ndarray, rope: float) -> pd.DataFrame:
-    """Ensemble vs image (every metric), and each arm vs the covariates-only baseline (AUC), per backbone."""
+def comparisons(m: Models, splits: pd.DataFrame, weights: np.ndarray, rope: float
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Ensemble vs image (every metric), and each arm vs the covariates-only baseline (AUC), per
+    backbone; and the bootstrap AUC differences within each repeat."""
     n_train, n_test = fold_sizes(splits)
-    rows = []
+    rows, per_repeat = [], []
     cov = (BASELINE, "covariates")
     for b in sorted({k[0] for k in m.keys} - {BASELINE}):
         image, ens = (b, "image"), (b, "ensemble")
@@ -148,15 +154,17 @@ def comparisons(m: Models, splits: pd.DataFrame, weights: np.ndarray, rope: floa
         for a, c, names in pairs:
             for metric in names:
                 rows += _tests(m, a, c, metric, n_train, n_test, rope)
-            rows += [_delong_row(m, a, c), _bootstrap_difference(m, a, c, weights)]
+            summary_row, repeat_rows = _bootstrap_differences(m, a, c, weights)
+            rows += [_delong_row(m, a, c), summary_row]
+            per_repeat += repeat_rows
     out = pd.DataFrame(rows)
     if out.empty:
-        return out
+        return out, pd.DataFrame(per_repeat)
     out["p_holm"] = np.nan
     for test, g in out.groupby("test"):
         if "p_value" in g and g["p_value"].notna().any():
             out.loc[g.index, "p_holm"] = holm(g["p_value"])
-    return out
+    return out, pd.DataFrame(per_repeat).assign(interval="paired patient-level bootstrap 95% percentile interval")
 
 
 def bootstrap_auc(m: Models, weights: np.ndarray) -> pd.DataFrame:
@@ -292,11 +300,11 @@ def study(predictions: pd.DataFrame, baseline_predictions: pd.DataFrame, splits:
     m = Models(predictions, baseline_predictions, cohort)
     weights = np.vstack([np.ones(len(m.ids)), bootstrap_weights(len(m.ids), n_boot, seed)])
     summ = summary(m)
-    comp = comparisons(m, splits, weights, rope)
+    comp, differences = comparisons(m, splits, weights, rope)
     models = {k: (m.matrix(k), m.matrix(k, "threshold")) for k in m.keys}
     c = cohort.set_index("patient_id").loc[m.ids].reset_index()
     return {"metrics_per_repeat": m.per_repeat, "metrics_per_fold": m.per_fold, "summary": summ,
-            "comparisons": comp, "baselines": summ[summ.backbone == BASELINE].drop(columns="backbone"),
+            "comparisons": comp, "auc_differences_per_repeat": differences, "baselines": summ[summ.backbone == BASELINE].drop(columns="backbone"),
             "bootstrap_auc": bootstrap_auc(m, weights), "calibration": calibration_table(m),
             "operating_points": operating_points(m), "decision_curves": decision_curves(m, cohort),
             "subgroups": subgroups.table(models, m.y, c, weights),

@@ -233,6 +233,15 @@ def test_comparisons_and_paper_tables_on_fabricated_predictions():
     assert set(out["baselines"]["arm"]) == {"covariates", "osta"}
     pooling = set(out["summary"]["pooling"])
     assert pooling == {"pooled out-of-fold (tables)", "mean of the folds"}
+    # the paired bootstrap of the AUC difference, within each repeat: its point estimate is the plain
+    # AUC difference of that repeat (scikit-learn), and its interval holds it
+    per = out["auc_differences_per_repeat"].set_index(["backbone", "comparison", "repeat"])
+    for r in (0, 1):
+        g = preds[(preds.backbone == "resnet18") & (preds.repeat == r)]
+        e, i = (g[g.arm == a].set_index("patient_id").sort_index() for a in ("ensemble", "image"))
+        ref = roc_auc_score(e["y_true"], e["p_osteoporosis"]) - roc_auc_score(i["y_true"], i["p_osteoporosis"])
+        row = per.loc[("resnet18", "ensemble vs image", r)]
+        assert row["difference"] == pytest.approx(ref) and row["ci_low"] < ref < row["ci_high"]
 
 
 def test_corrupt_or_partial_predictions_name_the_file(tmp_path):
