@@ -9,7 +9,9 @@ config         frozen dataclasses that validate each notebook's parameters; prof
 repro          seeding, environment report, git state, file hashes, the run manifest
 atomic         outputs appear whole or not at all (temporary name, then rename)
 errors         InputError (file, row, column) and ParameterError
-synthetic      the synthetic cohort generator (``python -m osteolib.synthetic``), truth readers
+synthetic      the synthetic cohort generator (``python -m osteolib.synthetic``), truth readers,
+               ``synthetic.export``: the cohort as a messy hospital export (``--export messy``)
+validation     every fault of a table at once (pandera, lazy) as file, row, column, value, problem
 cohort         reading and validating the clinical table, labels, exclusions, flow, cohort table
 splits         repeated stratified folds with inner validation split, saved once, checked
 images         reading radiographs (TIFF, PNG, JPEG, DICOM; 8/16 bit; colour) as 8-bit gray
@@ -33,6 +35,7 @@ cam            Grad-CAM and guided backpropagation (``cam.method``) and notebook
 placement      the ROI detector (``python -m osteolib.placement``), one module per part
 bundle         a trained model as a screening bundle (``python -m osteolib.bundle``)
 screen         screening new patients with a bundle (``python -m osteolib.screen``)
+ingest         a hospital export and a YAML mapping to the input layout (``python -m osteolib.ingest``)
 workflow       the job plan of a profile, the notebook runner of the Snakemake jobs
 bench          the epoch benchmark (``python -m osteolib.bench``)
 =============  ===========================================================================

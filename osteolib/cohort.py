@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from . import atomic
-from .errors import InputError, first_bad_row, read_text_csv
+from .errors import InputError, read_text_csv
 from .layout import StudyLayout
 
 #: Columns of clinical.csv, in order.
@@ -37,29 +37,69 @@ _RANGES = {"age": (0, 120), "height_cm": (50, 250), "weight_kg": (10, 350),
            "tscore_hip": (-7, 5), "tscore_spine": (-7, 5)}
 
 
-def _numbers(df: pd.DataFrame, col: str, file: Path, allow_empty: bool = False) -> pd.Series:
-    raw = df[col].str.strip()
-    values = pd.to_numeric(raw, errors="coerce")
-    bad = values.isna() & ~(allow_empty & (raw == ""))
-    first_bad_row(bad, file, col, lambda i: "is empty" if raw.iloc[i] == "" else f"{raw.iloc[i]!r} is not a number")
-    lo, hi = _RANGES[col]
-    out = ~values.isna() & ((values < lo) | (values > hi))
-    first_bad_row(out, file, col, lambda i: f"{values.iloc[i]:g} is outside [{lo}, {hi}]")
-    return values
+#: Optional columns: the pixel spacing of each image, in mm (rows, columns), as ingest records it.
+SPACING_COLUMNS = ("spacing_row_mm", "spacing_col_mm")
 
 
-def _dates(df: pd.DataFrame, col: str, file: Path) -> pd.Series:
-    values = pd.to_datetime(df[col].str.strip(), format="%Y-%m-%d", errors="coerce")
-    first_bad_row(values.isna(), file, col, lambda i: f"{df[col].iloc[i]!r} is not an ISO date (YYYY-MM-DD)")
-    return values
+def _numeric(s: pd.Series) -> pd.Series:
+    return pd.to_numeric(s.str.strip(), errors="coerce")
+
+
+def _number_checks(lo: float, hi: float, allow_empty: bool) -> list:
+    """A number in [lo, hi] (or, with ``allow_empty``, an empty cell)."""
+    import pandera.pandas as pa
+    empty = lambda s: s.str.strip() == ""
+    checks = [] if allow_empty else [pa.Check(lambda s: ~empty(s), error="is empty")]
+    return checks + [pa.Check(lambda s: empty(s) | _numeric(s).notna(), error="{value!r} is not a number"),
+                     pa.Check(lambda s: _numeric(s).isna() | _numeric(s).between(lo, hi),
+                              error=f"{{value}} is outside [{lo:g}, {hi:g}]")]
+
+
+def clinical_schema(data_dir: Path, check_images: bool = True):
+    """The pandera schema of ``clinical.csv`` read as text: every rule of the input layout."""
+    import pandera.pandas as pa
+    folder = str(data_dir).replace("{", "{{").replace("}", "}}")
+    strip = lambda s: s.str.strip()
+    columns = {
+        "patient_id": [pa.Check(lambda s: strip(s) != "", error="empty patient_id"),
+                       pa.Check(lambda s: ~strip(s).duplicated(), error="duplicate patient {value!r} (first seen in row {first})")],
+        "image": [pa.Check(lambda s: strip(s) != "", error="empty image path")]
+        + ([pa.Check(lambda s: strip(s).map(lambda rel: rel == "" or (data_dir / rel).is_file()),
+                     error=f"image {{value!r}} not found in {folder}")] if check_images else []),
+        "sex": [pa.Check(lambda s: strip(s).isin(["F", "M"]), error="unknown sex code {value!r} (expected F or M)")],
+        **{c: _number_checks(*_RANGES[c], allow_empty=c.startswith("tscore")) for c in _RANGES},
+        **{c: [pa.Check(lambda s: strip(s).isin(["0", "1"]), error="{value!r} is not 0 or 1")] for c in EXCLUSIONS},
+        **{c: [pa.Check(lambda s: pd.to_datetime(strip(s), format="%Y-%m-%d", errors="coerce").notna(),
+                        error="{value!r} is not an ISO date (YYYY-MM-DD)")] for c in ("dxa_date", "radiograph_date")},
+    }
+    spacing = {c: pa.Column(str, _number_checks(0.001, 10, allow_empty=True), required=False) for c in SPACING_COLUMNS}
+    return pa.DataFrameSchema({c: pa.Column(str, columns[c]) for c in CLINICAL_COLUMNS} | spacing)
+
+
+def layout_faults(df: pd.DataFrame, file: Path, data_dir: Path, check_images: bool = True) -> pd.DataFrame:
+    """Every fault of a clinical table (read as text) against the input layout's rules."""
+    from . import validation
+    return validation.combine(validation.faults(clinical_schema(data_dir, check_images), df, file), _no_tscore(df, file))
+
+
+def _no_tscore(df: pd.DataFrame, file: Path) -> pd.DataFrame:
+    """The one rule across columns: a hip or a spine T-score (checked here, beside the schema)."""
+    from .validation import COLUMNS
+    if not {"tscore_hip", "tscore_spine"} <= set(df.columns):
+        return pd.DataFrame(columns=COLUMNS)
+    both = (df["tscore_hip"].str.strip() == "") & (df["tscore_spine"].str.strip() == "")
+    return pd.DataFrame({"file": str(file), "row": np.flatnonzero(both) + 2, "column": "tscore_hip", "value": "",
+                         "problem": "neither a hip nor a spine T-score"})
 
 
 def read_clinical(data_dir: str | Path, check_images: bool = True, threshold: float = OSTEOPOROSIS_T,
-                  inclusive: bool = True) -> pd.DataFrame:
+                  inclusive: bool = True, report: str | Path | None = None) -> pd.DataFrame:
     """Read and validate ``<data_dir>/clinical.csv``.
 
     Returns the table with typed columns plus ``tscore`` (the lower site), ``label`` (1:
-    osteoporosis) and ``bmi`` (kg/m^2). Raises :class:`InputError` on the first fault.
+    osteoporosis) and ``bmi`` (kg/m^2). Every fault of the file is collected (pandera's lazy
+    validation) and raised at once as a :class:`~osteolib.validation.ValidationError`; with
+    ``report``, the table of faults is written there first.
 
     Examples
     --------
@@ -69,36 +109,27 @@ def read_clinical(data_dir: str | Path, check_images: bool = True, threshold: fl
     >>> read_clinical(d, check_images=False)[["patient_id", "label"]].shape
     (40, 2)
     """
+    from . import validation
     data_dir = Path(data_dir)
     file = data_dir / "clinical.csv"
-    df = read_text_csv(file, CLINICAL_COLUMNS)
+    df = read_text_csv(file, ())
     if df.empty:
         raise InputError(file, "no patient rows")
-    ids = df["patient_id"].str.strip()
-    first_bad_row(ids == "", file, "patient_id", lambda i: "empty patient_id")
-    first_bad_row(ids.duplicated(), file, "patient_id", lambda i: f"duplicate patient {ids.iloc[i]!r} "
-                  f"(first seen in row {int(np.flatnonzero(ids == ids.iloc[i])[0]) + 2})")
-    out = pd.DataFrame({"patient_id": ids, "image": df["image"].str.strip()})
-    sex = df["sex"].str.strip()
-    first_bad_row(~sex.isin(["F", "M"]), file, "sex", lambda i: f"unknown sex code {sex.iloc[i]!r} (expected F or M)")
-    out["sex"] = sex
-    for col in ("age", "height_cm", "weight_kg"):
-        out[col] = _numbers(df, col, file)
-    for col in ("tscore_hip", "tscore_spine"):
-        out[col] = _numbers(df, col, file, allow_empty=True)
-    both = out["tscore_hip"].isna() & out["tscore_spine"].isna()
-    first_bad_row(both, file, "tscore_hip", lambda i: "neither a hip nor a spine T-score")
+    df.attrs["expected"] = list(CLINICAL_COLUMNS)
+    table = layout_faults(df, file, data_dir, check_images)
+    if len(table):
+        table = table.sort_values(["row", "column"], na_position="first", kind="stable")
+        if report is not None:
+            atomic.write_csv(table, report)
+        raise validation.ValidationError(file, table, report)
+    out = pd.DataFrame({"patient_id": df["patient_id"].str.strip(), "image": df["image"].str.strip(),
+                        "sex": df["sex"].str.strip()})
+    for col in (*_RANGES, *(c for c in SPACING_COLUMNS if c in df)):
+        out[col] = _numeric(df[col])
     for col in EXCLUSIONS:
-        flag = df[col].str.strip()
-        first_bad_row(~flag.isin(["0", "1"]), file, col, lambda i: f"{flag.iloc[i]!r} is not 0 or 1")
-        out[col] = flag.astype(int)
+        out[col] = df[col].str.strip().astype(int)
     for col in ("dxa_date", "radiograph_date"):
-        out[col] = _dates(df, col, file)
-    for i, rel in enumerate(out["image"]):
-        if rel == "":
-            raise InputError(file, "empty image path", row=i + 2, column="image")
-        if check_images and not (data_dir / rel).is_file():
-            raise InputError(file, f"image {rel!r} not found in {data_dir}", row=i + 2, column="image")
+        out[col] = pd.to_datetime(df[col].str.strip(), format="%Y-%m-%d")
     out["tscore"] = out[["tscore_hip", "tscore_spine"]].min(axis=1)
     out["label"] = label(out["tscore"], threshold, inclusive)
     out["bmi"] = out["weight_kg"] / (out["height_cm"] / 100) ** 2
@@ -204,13 +235,14 @@ def build(data_dir: str | Path, study, threshold: float = OSTEOPOROSIS_T, inclus
     """Read, label, exclude; write the study's ``cohort/flow.csv``, ``cohort/cohort.csv`` and
     ``cohort/table3.csv`` (``study``: its folder or :class:`~osteolib.layout.StudyLayout`).
 
-    Nothing is written when the input is bad (the read fails before the first write).
+    When the input is bad nothing of the cohort is written: every fault is listed in the study's
+    ``validation.csv`` (file, row, column, value, problem) and the error names it.
     """
-    clinical = read_clinical(data_dir, threshold=threshold, inclusive=inclusive)
+    layout = StudyLayout.of(study)
+    clinical = validate(data_dir, layout.validation_csv, threshold, inclusive)
     cohort, flow = apply_exclusions(clinical)
     table = cohort_table(cohort)
-    layout = StudyLayout.of(study)
-    cohort_out = cohort[list(COHORT_COLUMNS)].copy()
+    cohort_out = cohort[list(COHORT_COLUMNS) + [c for c in SPACING_COLUMNS if c in cohort]].copy()
     cohort_out["bmi"] = cohort_out["bmi"].round(3)
     for col in ("dxa_date", "radiograph_date"):
         cohort_out[col] = cohort_out[col].dt.strftime("%Y-%m-%d")
@@ -218,6 +250,31 @@ def build(data_dir: str | Path, study, threshold: float = OSTEOPOROSIS_T, inclus
     atomic.write_csv(cohort_out, layout.cohort_csv)
     atomic.write_csv(table, layout.cohort_table("table3"))
     return {"flow": flow, "cohort": cohort_out, "table3": table}
+
+
+def validate(data_dir: str | Path, report: str | Path, threshold: float = OSTEOPOROSIS_T,
+             inclusive: bool = True) -> pd.DataFrame:
+    """The data folder's ``clinical.csv`` read (as :func:`read_clinical`) and its ``landmarks.csv``
+    (when there is one) checked, every fault of both at once: listed in ``report`` and raised as one
+    :class:`~osteolib.validation.ValidationError`. A clean folder removes an earlier, stale report."""
+    from . import validation
+    from .roi import read_all_landmarks
+    data_dir, found, clinical = Path(data_dir), [], None
+    try:
+        clinical = read_clinical(data_dir, threshold=threshold, inclusive=inclusive)
+    except validation.ValidationError as e:
+        found.append(e.faults)
+    if (data_dir / "landmarks.csv").is_file():
+        try:
+            read_all_landmarks(data_dir)
+        except validation.ValidationError as e:
+            found.append(e.faults)
+    if found:
+        table = validation.combine(*found)
+        atomic.write_csv(table, report)
+        raise validation.ValidationError(table["file"].iloc[0], table, report)
+    Path(report).unlink(missing_ok=True)
+    return clinical
 
 
 def read_cohort(study) -> pd.DataFrame:

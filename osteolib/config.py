@@ -34,7 +34,7 @@ import yaml
 from . import paths
 from .errors import ParameterError
 
-__all__ = ["ParameterError", "Params", "CohortParams", "RoiParams", "TrainParams", "StatsParams", "CamParams",
+__all__ = ["ParameterError", "Params", "IngestParams", "CohortParams", "RoiParams", "TrainParams", "StatsParams", "CamParams",
            "WorkflowParams", "load_profile", "profile_path", "notebook_values", "parse_repeats"]
 
 _LITERAL = (str, int, float, bool, list, tuple, dict, type(None))
@@ -150,6 +150,54 @@ class DataParams(StudyParams):
 
 
 @dataclass(frozen=True)
+class IngestParams(DataParams):
+    """Parameters of ``00_data.ipynb``: a hospital export in, the study's data folder (``data_dir``) out.
+
+    Empty ``mapping``: the worked example, the synthetic cohort exported as a hospital would
+    (``n_screened`` patients, ``seed``) into ``data/<study>-export/`` and ingested into
+    ``data/<study>-ingested/``. Otherwise ``data_dir`` is the folder to write, the one notebooks
+    01-05 then read.
+    """
+
+    notebook: ClassVar[str] = "00_data"
+    bounds: ClassVar[dict] = {"n_screened": (20, None)}
+    mapping: str = ""
+    key_file: str = ""
+    n_screened: int = 902
+    seed: int = 0
+
+    def check(self) -> None:
+        super().check()
+        if self.mapping and not self.data_dir:
+            raise ParameterError("mapping is given but data_dir is empty: give the data folder to write (the one "
+                                 "notebooks 01-05 read with the same data_dir)")
+
+    @property
+    def example(self) -> bool:
+        """No mapping: the synthetic messy export is the input (a profile's data_dir is then left alone:
+        it is the folder of data ingested before, or in the layout already)."""
+        return not self.mapping
+
+    @property
+    def export_path(self) -> Path:
+        return paths.data_root() / f"{self.study}-export"
+
+    @property
+    def mapping_path(self) -> Path:
+        return paths.resolve(self.mapping) if self.mapping else self.export_path / "mapping.yaml"
+
+    @property
+    def ingest_path(self) -> Path:
+        """The data folder written: ``data_dir``, or ``data/<study>-ingested`` for the example."""
+        return paths.resolve(self.data_dir) if self.mapping else paths.data_root() / f"{self.study}-ingested"
+
+    @property
+    def key_path(self) -> Path:
+        return paths.resolve(self.key_file) if self.key_file else self.ingest_path.with_name(
+            f"{self.ingest_path.name}-key.csv")
+
+
+@dataclass(frozen=True)
 class CohortParams(DataParams):
     """Parameters of ``01_cohort.ipynb``: data, cohort, splits."""
 
@@ -170,13 +218,15 @@ class RoiParams(DataParams):
     """Parameters of ``02_roi.ipynb``: the crop geometry, in pixels of the study's images."""
 
     notebook: ClassVar[str] = "02_roi"
-    bounds: ClassVar[dict] = {"roi_height": (8, None), "roi_width": (8, None), "min_confidence": (0.0, 1.0)}
+    bounds: ClassVar[dict] = {"roi_height": (8, None), "roi_width": (8, None), "min_confidence": (0.0, 1.0),
+                              "roi_pixel_mm": (0.0, 5.0)}
     choices: ClassVar[dict] = {"roi_side": ("left", "right"), "roi_source": ("landmarks", "auto")}
     roi_height: int = 32
     roi_width: int = 64
     roi_dx: int = 0
     roi_dy: int = 0
     roi_side: str = "left"
+    roi_pixel_mm: float = 0.0
     roi_source: str = "landmarks"
     roi_detector: str = ""
     min_confidence: float = 0.5
@@ -190,7 +240,7 @@ class RoiParams(DataParams):
     @property
     def geometry(self):
         from .roi import RoiGeometry
-        return RoiGeometry(self.roi_height, self.roi_width, self.roi_dx, self.roi_dy, self.roi_side)
+        return RoiGeometry(self.roi_height, self.roi_width, self.roi_dx, self.roi_dy, self.roi_side, self.roi_pixel_mm)
 
 
 def profile_path(name_or_path: str | Path) -> Path:

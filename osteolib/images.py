@@ -71,6 +71,22 @@ def read_gray(path: str | Path) -> np.ndarray:
     return to_uint8(np.asarray(a), path)
 
 
+def pixel_spacing(path: str | Path) -> tuple[float, float] | None:
+    """A DICOM file's pixel spacing in mm (row, column): ``PixelSpacing``, else ``ImagerPixelSpacing``
+    (at the detector; panoramic units often record only this); None for other formats or when the
+    file records neither. Only these two elements are read, never an identifying one."""
+    path = Path(path)
+    if path.suffix.lower() not in (".dcm", ".dicom"):
+        return None
+    import pydicom
+    ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["PixelSpacing", "ImagerPixelSpacing"])
+    for tag in ("PixelSpacing", "ImagerPixelSpacing"):
+        value = ds.get(tag)
+        if value is not None and len(value) == 2:
+            return float(value[0]), float(value[1])
+    return None
+
+
 def read_dicom(path: str | Path) -> np.ndarray:
     """A DICOM radiograph as it is meant to be displayed, as a (height, width) uint8 array.
 

@@ -85,6 +85,7 @@ class StudyLayout:
     cohort_dir = _at("cohort", "notebook 01's tables")
     cohort_csv = _at("cohort/cohort.csv", "the included patients")
     splits_csv = _at("splits.csv", "repeat, fold, patient_id, role")
+    validation_csv = _at("validation.csv", "every fault of a bad input (file, row, column, value, problem)")
 
     def cohort_table(self, name: str) -> Path:
         """``cohort/<name>.csv``: flow, cohort, table3, oracle."""

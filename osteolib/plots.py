@@ -81,6 +81,51 @@ def synthetic_examples(data_dir: str | Path, geometry: RoiGeometry, out: str | P
     return fig
 
 
+def devices(data_dir: str | Path, geometry: RoiGeometry, out: str | Path | None = None) -> plt.Figure:
+    """One radiograph per pixel spacing of a data folder, drawn in millimetres (the same physical
+    scale), with its left or right landmark and the ROI box cut from it; below, the ROIs themselves.
+
+    With the geometry in mm the ROIs cover the same anatomy and have the same pixels whatever the
+    device; in pixels they do not. Needs the spacing columns of ``clinical.csv`` and ``landmarks.csv``.
+    """
+    from .cohort import SPACING_COLUMNS, read_clinical
+    from .roi import cut, read_all_landmarks
+    data_dir = Path(data_dir)
+    clinical = read_clinical(data_dir, check_images=False)
+    if not set(SPACING_COLUMNS) <= set(clinical.columns) or clinical[list(SPACING_COLUMNS)].isna().all(axis=None):
+        raise ValueError(f"{data_dir / 'clinical.csv'}: no pixel spacing recorded (spacing_row_mm, spacing_col_mm)")
+    lm = read_all_landmarks(data_dir)
+    lm = lm[lm["side"] == geometry.side].set_index("patient_id")
+    known = clinical[clinical["patient_id"].isin(lm.index)].dropna(subset=list(SPACING_COLUMNS))
+    picks = [g.iloc[0] for _, g in known.groupby(list(SPACING_COLUMNS))]
+    fig, axes = plt.subplots(2, len(picks), figsize=(5.5 * len(picks), 5.2), height_ratios=[2.2, 1],
+                             layout="constrained", squeeze=False)
+    for k, p in enumerate(picks):
+        img = images.read_gray(data_dir / p["image"])
+        (h, w), (sr, sc) = img.shape, (p["spacing_row_mm"], p["spacing_col_mm"])
+        x, y = lm.loc[p["patient_id"], ["x", "y"]]
+        roi, (x0, y0, x1, y1) = cut(img, geometry, x, y, p["patient_id"], (sr, sc))
+        ax = axes[0, k]
+        ax.imshow(img, cmap="gray", vmin=0, vmax=255, extent=(0, w * sc, h * sr, 0))
+        ax.add_patch(mpatches.Rectangle((x0 * sc, y0 * sr), (x1 - x0) * sc, (y1 - y0) * sr, fill=False,
+                                        ec="#ffb000", lw=1.2))
+        ax.plot([x * sc], [y * sr], "+", color="#ff3030", ms=9, mew=1.5)
+        ax.set_title(f"{p['patient_id']}: {w} x {h} px at {sc:g} x {sr:g} mm/px", fontsize=9)
+        ax.set_xlabel("mm")
+        axes[1, k].imshow(roi, cmap="gray", vmin=0, vmax=255)
+        axes[1, k].set_title(f"ROI {roi.shape[1]} x {roi.shape[0]} px = {(x1 - x0) * sc:.1f} x "
+                             f"{(y1 - y0) * sr:.1f} mm", fontsize=9)
+        axes[1, k].set_axis_off()
+    top = max(ax.get_xlim()[1] for ax in axes[0])
+    for ax in axes[0]:
+        ax.set_xlim(0, top)
+    unit = f"in mm ({geometry.pixel_mm:g} mm per ROI pixel)" if geometry.in_mm else "in image pixels"
+    fig.suptitle(f"One radiograph per device, at the same physical scale: the ROI {unit}", fontsize=10)
+    if out is not None:
+        save(fig, out)
+    return fig
+
+
 def contact_sheet(study, cohort: pd.DataFrame, n: int = 40, out: str | Path | None = None,
                   seed: int = 0) -> plt.Figure:
     """A grid of ROIs (half osteoporotic, half not) for a visual check of the crops."""
@@ -99,9 +144,16 @@ def contact_sheet(study, cohort: pd.DataFrame, n: int = 40, out: str | Path | No
         ax.set_axis_off()
     for ax, (_, p) in zip(axes.flat, pick.iterrows()):
         ax.imshow(np.asarray(Image.open(layout.roi_png(p["patient_id"]))), cmap="gray", vmin=0, vmax=255)
-        ax.set_title(f"{p['patient_id']} {'OP' if p['label'] else 'non-OP'}", fontsize=7,
+        spacing = f" · {p['spacing_row_mm']:.3g} mm/px" if "spacing_row_mm" in p and pd.notna(p["spacing_row_mm"]) else ""
+        ax.set_title(f"{p['patient_id']} {'OP' if p['label'] else 'non-OP'}{spacing}", fontsize=7,
                      color="#b00000" if p["label"] else "black")
-    fig.suptitle(f"ROIs ({first.shape[0]} x {first.shape[1]} px): osteoporosis (OP) first", fontsize=10)
+    size = f"{first.shape[0]} x {first.shape[1]} px"
+    if layout.roi_geometry.is_file():
+        from .roi import read_geometry
+        g = read_geometry(layout)
+        if g.in_mm:  # devices of different spacing, the same piece of bone
+            size += f" = {g.height * g.pixel_mm:g} x {g.width * g.pixel_mm:g} mm on every device"
+    fig.suptitle(f"ROIs ({size}): osteoporosis (OP) first", fontsize=10)
     if out is not None:
         save(fig, out)
     return fig

@@ -18,27 +18,38 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from . import atomic, images, repro
-from .errors import InputError, first_bad_row, read_text_csv
+from .errors import InputError, read_text_csv
 from .layout import StudyLayout
 
 LANDMARK_COLUMNS = ("patient_id", "side", "x", "y")
 
 
+#: The paper's device: about 0.1 mm per pixel (2964 x 1464 px panoramics), the synthetic cohort's at
+#: scale 1; its 250 x 400 px ROI is 25 x 40 mm there.
+PAPER_PIXEL_MM = 0.1
+
+
 @dataclass(frozen=True)
 class RoiGeometry:
-    """Crop geometry in pixels of the images it is applied to.
+    """Crop geometry: in pixels of the images it is applied to, or in millimetres.
 
     Parameters
     ----------
-    height, width : ROI size (paper: 250 x 400).
-    dx : horizontal offset of the box centre from the landmark (+ towards the image's right).
-    dy : vertical offset of the box's top edge from the landmark (+ downwards).
+    height, width : ROI size in pixels of the ROI (paper: 250 x 400).
+    dx : horizontal offset of the box centre from the landmark (+ towards the image's right), ROI pixels.
+    dy : vertical offset of the box's top edge from the landmark (+ downwards), ROI pixels.
     side : which mental foramen, ``"left"`` (the patient's left, on the image's right) or ``"right"``.
+    pixel_mm : 0 (default): the box is cut in the image's own pixels, as the paper did (250 x 400 px
+        at its device's about 0.1 mm per pixel: 25 x 40 mm). > 0: the ROI's pixel size in mm: a box of
+        ``height`` x ``width`` x ``pixel_mm`` mm is cut from each image by its own pixel spacing and
+        resampled to ``height`` x ``width`` px, so devices of different spacing give the same anatomy.
 
     Examples
     --------
     >>> RoiGeometry().box(1900.0, 1150.0)
     (1700, 1150, 2100, 1400)
+    >>> RoiGeometry(250, 400, pixel_mm=0.1).source_box(1900.0, 1150.0, (0.125, 0.125))
+    (1740.0, 1150.0, 2060.0, 1350.0)
     """
 
     height: int = 250
@@ -46,6 +57,19 @@ class RoiGeometry:
     dx: int = 0
     dy: int = 0
     side: str = "left"
+    pixel_mm: float = 0.0
+
+    @property
+    def in_mm(self) -> bool:
+        return self.pixel_mm > 0
+
+    def source_box(self, x: float, y: float, spacing: tuple[float, float]) -> tuple[float, float, float, float]:
+        """(x0, y0, x1, y1) in pixels of an image of ``spacing`` (row, column mm) holding the box in mm."""
+        row_mm, col_mm = spacing
+        w, h = self.width * self.pixel_mm / col_mm, self.height * self.pixel_mm / row_mm
+        x0 = x + self.dx * self.pixel_mm / col_mm - w / 2
+        y0 = y + self.dy * self.pixel_mm / row_mm
+        return tuple(float(round(v, 3)) for v in (x0, y0, x0 + w, y0 + h))
 
     def box(self, x: float, y: float) -> tuple[int, int, int, int]:
         """(x0, y0, x1, y1), half-open, of the ROI for a landmark at (x, y)."""
@@ -62,15 +86,24 @@ class RoiGeometry:
         """The geometry as ``rois/geometry.json`` and a bundle's card record it.
 
         >>> RoiGeometry.from_card(RoiGeometry(40, 64).as_card())
-        RoiGeometry(height=40, width=64, dx=0, dy=0, side='left')
+        RoiGeometry(height=40, width=64, dx=0, dy=0, side='left', pixel_mm=0.0)
         """
-        return {"height": self.height, "width": self.width, "dx": self.dx, "dy": self.dy, "side": self.side,
-                "units": "pixels of the study's radiographs",
+        card = {"height": self.height, "width": self.width, "dx": self.dx, "dy": self.dy, "side": self.side,
+                "pixel_mm": self.pixel_mm,
                 "anchor": "box centred on the mental foramen's x (+ dx), top edge at its y (+ dy)"}
+        if self.in_mm:
+            mm = lambda v: round(v * self.pixel_mm, 4)
+            return {**card, "units": "mm, cut from each image by its pixel spacing and resampled to height x width px",
+                    "height_mm": mm(self.height), "width_mm": mm(self.width), "dx_mm": mm(self.dx),
+                    "dy_mm": mm(self.dy)}
+        return {**card, "units": "pixels of the study's radiographs (at the paper's device, about "
+                                 f"{PAPER_PIXEL_MM} mm per pixel, {self.height * PAPER_PIXEL_MM:g} x "
+                                 f"{self.width * PAPER_PIXEL_MM:g} mm)"}
 
     @classmethod
     def from_card(cls, card: dict) -> "RoiGeometry":
-        return cls(int(card["height"]), int(card["width"]), int(card["dx"]), int(card["dy"]), card["side"])
+        return cls(int(card["height"]), int(card["width"]), int(card["dx"]), int(card["dy"]), card["side"],
+                   float(card.get("pixel_mm", 0.0)))
 
 
 def read_geometry(study) -> RoiGeometry:
@@ -82,22 +115,33 @@ def read_geometry(study) -> RoiGeometry:
     return RoiGeometry.from_card(json.loads(file.read_text()))
 
 
-def read_all_landmarks(data_dir: str | Path) -> pd.DataFrame:
+def landmark_schema():
+    """The pandera schema of ``landmarks.csv`` read as text."""
+    import pandera.pandas as pa
+    number = lambda s: pd.to_numeric(s.str.strip(), errors="coerce").notna()
+    return pa.DataFrameSchema({
+        "patient_id": pa.Column(str, pa.Check(lambda s: s.str.strip() != "", error="empty patient_id")),
+        "side": pa.Column(str, pa.Check(lambda s: s.str.strip().isin(["left", "right"]),
+                                        error="unknown side {value!r} (expected left or right)")),
+        "x": pa.Column(str, pa.Check(number, error="{value!r} is not a number")),
+        "y": pa.Column(str, pa.Check(number, error="{value!r} is not a number"))},
+        unique=["patient_id", "side"], report_duplicates="exclude_first")
+
+
+def read_all_landmarks(data_dir: str | Path, report: str | Path | None = None) -> pd.DataFrame:
     """Every row of ``<data_dir>/landmarks.csv``, validated: patient_id, side, x, y (numbers), row
-    (as a spreadsheet shows it). A bad side, a non-number or a patient's second landmark of one side
-    is an :class:`InputError` naming the row and column."""
+    (as a spreadsheet shows it). Every fault (a bad side, a non-number, a patient's second landmark of
+    one side) is collected and raised at once (:class:`~osteolib.validation.ValidationError`)."""
+    from . import validation
     file = Path(data_dir) / "landmarks.csv"
-    df = read_text_csv(file, LANDMARK_COLUMNS)
+    df = read_text_csv(file, ())
+    df.attrs["expected"] = list(LANDMARK_COLUMNS)
+    stripped = df.assign(**{c: df[c].str.strip() for c in ("patient_id", "side") if c in df})
+    validation.check(landmark_schema(), stripped, file, report)
+    df = stripped
     df["row"] = np.arange(len(df)) + 2
-    first_bad_row(~df["side"].str.strip().isin(["left", "right"]), file, "side",
-                  lambda i: f"unknown side {df['side'].iloc[i]!r} (expected left or right)")
     for col in ("x", "y"):
-        values = pd.to_numeric(df[col].str.strip(), errors="coerce")
-        first_bad_row(values.isna(), file, col, lambda i: f"{df[col].iloc[i]!r} is not a number")
-        df[col] = values
-    df["patient_id"], df["side"] = df["patient_id"].str.strip(), df["side"].str.strip()
-    first_bad_row(df.duplicated(["patient_id", "side"]), file, "patient_id",
-                  lambda i: f"second {df['side'].iloc[i]} landmark for patient {df['patient_id'].iloc[i]!r}")
+        df[col] = pd.to_numeric(df[col].str.strip())
     return df
 
 
@@ -124,18 +168,43 @@ def crop(image: np.ndarray, box: tuple[int, int, int, int], patient_id: str) -> 
     return image[y0:y1, x0:x1].copy()
 
 
+def cut(image: np.ndarray, geometry: RoiGeometry, x: float, y: float, patient_id: str,
+        spacing: tuple[float, float] | None = None) -> tuple[np.ndarray, tuple]:
+    """The ROI of one radiograph and its box in the image's pixels.
+
+    In pixels (or in mm on an image that already has the ROI's pixel size) the box is cut as it is;
+    in mm on an image of another spacing, the box in mm is resampled to the ROI's pixel size
+    (Pillow's area-aware bilinear filter). InputError when the box leaves the image, or when a
+    geometry in mm meets an image without a pixel spacing."""
+    same = spacing is not None and all(abs(s - geometry.pixel_mm) < 1e-9 for s in spacing)
+    if not geometry.in_mm or same:
+        box = geometry.box(x, y)
+        return crop(image, box, patient_id), box
+    if spacing is None or not all(np.isfinite(spacing)):
+        raise InputError(f"patient {patient_id}", "the ROI is given in mm but the image has no pixel spacing "
+                         "(clinical.csv spacing_row_mm, spacing_col_mm): record it, or give the ROI in pixels")
+    box = geometry.source_box(x, y, spacing)
+    h, w = image.shape
+    if box[0] < 0 or box[1] < 0 or box[2] > w or box[3] > h:
+        raise InputError(f"patient {patient_id}", f"ROI box x {box[0]:g}..{box[2]:g}, y {box[1]:g}..{box[3]:g} "
+                         f"leaves the image ({w} x {h} px): check the landmark or the ROI geometry")
+    roi = Image.fromarray(image).resize((geometry.width, geometry.height), Image.Resampling.BILINEAR, box=box)
+    return np.asarray(roi), box
+
+
 def _one(data_dir: Path, layout: StudyLayout, rois_dir: Path, geometry: RoiGeometry, rec: dict) -> dict:
     image = images.read_gray(data_dir / rec["image"])
     h, w = image.shape
     if not (0 <= rec["x"] < w and 0 <= rec["y"] < h):
         raise InputError(data_dir / "landmarks.csv", f"landmark ({rec['x']:g}, {rec['y']:g}) of patient "
                          f"{rec['patient_id']!r} lies outside its image ({w} x {h} px)", row=rec["row"], column="x")
-    box = geometry.box(rec["x"], rec["y"])
-    roi = crop(image, box, rec["patient_id"])
+    spacing = (rec["spacing_row_mm"], rec["spacing_col_mm"]) if "spacing_row_mm" in rec else None
+    roi, box = cut(image, geometry, rec["x"], rec["y"], rec["patient_id"], spacing)
     out = layout.roi_png(rec["patient_id"], rois_dir)
     Image.fromarray(roi).save(out, optimize=False)
+    extra = {"spacing_row_mm": spacing[0], "spacing_col_mm": spacing[1]} if geometry.in_mm else {}
     return {"patient_id": rec["patient_id"], "side": geometry.side, "x0": box[0], "y0": box[1],
-            "x1": box[2], "y1": box[3], "image": rec["image"], "sha256": repro.sha256(out)}
+            "x1": box[2], "y1": box[3], **extra, "image": rec["image"], "sha256": repro.sha256(out)}
 
 
 def crop_study(data_dir: str | Path, cohort: pd.DataFrame, geometry: RoiGeometry,
@@ -150,7 +219,17 @@ def crop_study(data_dir: str | Path, cohort: pd.DataFrame, geometry: RoiGeometry
     data_dir, layout = Path(data_dir), StudyLayout.of(study)
     # landmarks: the data's own, or placed by the detector (osteolib.placement.auto_landmarks)
     lm = read_landmarks(data_dir, cohort["patient_id"].tolist(), geometry.side) if landmarks is None else landmarks
-    recs = lm.merge(cohort[["patient_id", "image"]], on="patient_id").to_dict("records")
+    columns = ["patient_id", "image"] + [c for c in ("spacing_row_mm", "spacing_col_mm") if c in cohort]
+    if geometry.in_mm:  # every patient without a spacing at once, before any image is read
+        known = cohort[columns[2:]].notna().all(axis=1) if len(columns) == 4 else pd.Series(False, cohort.index)
+        if not known.all():
+            ids = cohort.loc[~known, "patient_id"].tolist()
+            raise InputError(Path(data_dir) / "clinical.csv", f"the ROI is given in mm (roi_pixel_mm "
+                             f"{geometry.pixel_mm:g}) but {len(ids)} of {len(cohort)} patients have no pixel spacing "
+                             f"(e.g. {', '.join(map(repr, ids[:3]))}): record it in spacing_row_mm and "
+                             "spacing_col_mm (ingest does, from DICOM or the mapping), or give the ROI in pixels",
+                             column="spacing_row_mm")
+    recs = lm.merge(cohort[columns], on="patient_id").to_dict("records")
     with atomic.atomic_dir(layout.rois_dir) as tmp:
         with ThreadPoolExecutor(jobs) as pool:  # PNG/TIFF codecs release the GIL
             rows = list(tqdm(pool.map(lambda r: _one(data_dir, layout, tmp, geometry, r), recs),

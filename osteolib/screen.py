@@ -48,8 +48,12 @@ def _number(value, name: str, low: float, high: float) -> float:
 
 
 def screen_patient(b: Bundle, image: str | Path, landmark: tuple[float, float], age, sex: str, height_cm,
-                   weight_kg, patient_id: str = "patient", out: str | Path | None = None) -> dict:
-    """Screen one patient; writes ``<out>/<patient_id>.png`` when ``out`` is given. Raises on bad input."""
+                   weight_kg, patient_id: str = "patient", out: str | Path | None = None,
+                   spacing: tuple[float, float] | None = None) -> dict:
+    """Screen one patient; writes ``<out>/<patient_id>.png`` when ``out`` is given. Raises on bad input.
+
+    ``spacing``: the image's pixel spacing in mm (row, column), needed when the bundle's ROI is in mm
+    (a DICOM file's own is used when it is not given)."""
     age = _number(age, "age", 18, 120)
     height_cm = _number(height_cm, "height_cm", 100, 230)
     weight_kg = _number(weight_kg, "weight_kg", 20, 250)
@@ -61,8 +65,7 @@ def screen_patient(b: Bundle, image: str | Path, landmark: tuple[float, float], 
     h, w = gray.shape
     if not (0 <= x < w and 0 <= y < h):
         raise ValueError(f"landmark ({x:g}, {y:g}) lies outside the image ({w} x {h} px)")
-    box = b.geometry.box(x, y)
-    crop = roi.crop(gray, box, patient_id)
+    crop, box = roi.cut(gray, b.geometry, x, y, patient_id, spacing or images.pixel_spacing(image))
     if list(crop.shape) != list(b.card["input_size"]):
         raise ValueError(f"ROI of {crop.shape} px, but the model takes {tuple(b.card['input_size'])}")
     bmi = weight_kg / (height_cm / 100) ** 2
@@ -115,7 +118,11 @@ def screen_table(b: Bundle, table: str | Path, out: str | Path, landmarks: str |
             x, y = (_number(v, axis, -1e9, 1e9) for v, axis in zip(lm_by_id[pid], ("x", "y")))
             image = Path(r["image"])
             image = image if image.is_absolute() else Path(table).parent / image
-            rows.append(screen_patient(b, image, (x, y), r["age"], r["sex"], r["height_cm"], r["weight_kg"], pid, out))
+            spacing = None
+            if r.get("spacing_row_mm", "").strip() and r.get("spacing_col_mm", "").strip():
+                spacing = tuple(_number(r[c], c, 0.001, 10) for c in ("spacing_row_mm", "spacing_col_mm"))
+            rows.append(screen_patient(b, image, (x, y), r["age"], r["sex"], r["height_cm"], r["weight_kg"], pid, out,
+                                       spacing))
         except (ValueError, InputError, OSError) as e:
             message = f"{Path(table).name}, row {r['row']}: {e}"
             tqdm.write(f"skipped {pid}: {message}", file=sys.stderr)
@@ -139,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--height-cm")
     ap.add_argument("--weight-kg")
     ap.add_argument("--patient-id", default="patient", help="name of the outputs (never taken from DICOM)")
+    ap.add_argument("--pixel-spacing", help="one patient: ROW,COL mm per pixel (for a bundle whose ROI is in mm; "
+                                            "a DICOM file's own is used otherwise)")
     args = ap.parse_args(argv)
     b = load(args.bundle)
     if args.table:
@@ -154,8 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         ap.error(f"--landmark {args.landmark!r}: expected X,Y")
     Path(args.out).mkdir(parents=True, exist_ok=True)
+    spacing = tuple(float(v) for v in args.pixel_spacing.split(",")) if args.pixel_spacing else None
     row = screen_patient(b, args.image, (x, y), args.age, args.sex, args.height_cm, args.weight_kg,
-                         args.patient_id, args.out)
+                         args.patient_id, args.out, spacing)
     atomic.write_csv(pd.DataFrame([row]).reindex(columns=COLUMNS), Path(args.out) / f"{args.patient_id}.csv",
                      float_format="%.6f")
     print(f"{row['patient_id']}: P(osteoporosis) = {row['p_osteoporosis']:.3f} -> {row['result']} "

@@ -53,7 +53,39 @@ def test_bad_input_names_file_row_column_and_writes_nothing(data_copy, tmp_path,
     assert "clinical.csv" in message and repr(column) in message and words in message
     if row is not None:
         assert f"row {row}," in message
-    assert not out.exists(), "nothing may be written when the input is bad"
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert written == ["validation.csv"], "nothing of the cohort is written when the input is bad, only the report"
+    report = pd.read_csv(out / "validation.csv", dtype=str, keep_default_na=False)
+    assert list(report.columns) == ["file", "row", "column", "value", "problem"] and len(report) == 1
+    assert report["column"].iloc[0] == column and words in report["problem"].iloc[0]
+
+
+def test_every_fault_is_listed_at_once(data_copy, tiny_data, tmp_path):
+    """Forty faults take one run, not forty: all listed in validation.csv, the message counts them."""
+    def change(df):
+        for r in range(5):
+            df.loc[r, "sex"] = "W"
+            df.loc[r + 10, "age"] = "n.a."
+        df.loc[20, "patient_id"] = df.loc[21, "patient_id"]
+        df.loc[30, "dxa_date"] = "31.02.2017"
+        return df.drop(columns=["poor_quality"])
+    _edit(data_copy, change)
+    out = tmp_path / "study"
+    with pytest.raises(InputError, match=r"13 faults in 12 row\(s\)") as err:
+        cohort.build(data_copy, out)
+    assert "validation.csv" in str(err.value)
+    report = pd.read_csv(out / "validation.csv", dtype={"row": "Int64"}, keep_default_na=False)
+    counts = report.groupby("column").size().to_dict()
+    assert counts == {"sex": 5, "age": 5, "patient_id": 1, "dxa_date": 1, "poor_quality": 1}
+    dup = report[report.column == "patient_id"].iloc[0]
+    assert dup["row"] == 23 and "first seen in row 22" in dup["problem"]
+    from osteolib import validation
+    summary = validation.summary(report)
+    assert summary.set_index("column").loc["sex", "faults"] == 5
+    # fixed: the study is built and the stale report removed
+    (data_copy / "clinical.csv").write_bytes((tiny_data / "clinical.csv").read_bytes())
+    cohort.build(data_copy, out)
+    assert (out / "cohort" / "cohort.csv").is_file() and not (out / "validation.csv").exists()
 
 
 def test_missing_file(tmp_path):

@@ -117,3 +117,18 @@ def test_repeats_parsing():
             config.parse_repeats(bad, 30)
     with pytest.raises(config.ParameterError, match="unknown backbone|valid"):
         config.TrainParams.from_namespace({"backbone": "resnet19"})
+
+
+def test_ingest_parameters():
+    """A profile for data in the layout (data_dir set, no mapping) is valid for every notebook; 00 then
+    runs its example into its own folder and leaves data_dir alone. A mapping needs a data_dir."""
+    own = {**config.load_profile("demo"), "study": "mine", "data_dir": "/secure/data/mine"}
+    for cls in config.Params.registry.values():
+        cls.from_namespace(own)
+    p = config.IngestParams.from_namespace(own)
+    assert p.example and p.ingest_path == paths.data_root() / "mine-ingested"
+    assert p.key_path.name == "mine-ingested-key.csv"
+    with pytest.raises(config.ParameterError, match="mapping is given but data_dir is empty"):
+        config.IngestParams.from_namespace({"mapping": "export/mapping.yaml"})
+    real = config.IngestParams.from_namespace({**own, "mapping": "/secure/export/mapping.yaml"})
+    assert str(real.ingest_path) == "/secure/data/mine" and str(real.mapping_path) == "/secure/export/mapping.yaml"

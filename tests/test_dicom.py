@@ -9,33 +9,17 @@ from PIL import Image
 
 from osteolib import images, roi
 from osteolib.errors import InputError
+from osteolib.synthetic import export
 
 PATIENT_NAME = "Doe^Jane^Secret"
 PATIENT_ID = "MRN-99812345"
 
 
 def write_dicom(path, pixels: np.ndarray, photometric: str = "MONOCHROME1", window=None, bits: int = 16):
-    """A minimal DX image written with pydicom, with identifiers in the header."""
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1.1"  # Digital X-Ray Image Storage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
-    ds.PatientName, ds.PatientID, ds.PatientBirthDate = PATIENT_NAME, PATIENT_ID, "19480211"
-    ds.InstitutionName = "Secret Dental Hospital"
-    ds.Modality = "PX"
-    ds.Rows, ds.Columns = pixels.shape
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, photometric
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, bits, bits - 1, 0
-    if window is not None:
-        ds.WindowCenter, ds.WindowWidth = window
-    ds.PixelData = pixels.astype(np.uint16).tobytes()
-    ds.save_as(path, enforce_file_format=True)
-    return path
+    """A minimal DX image, with identifiers in the header."""
+    header = {"PatientName": PATIENT_NAME, "PatientID": PATIENT_ID, "PatientBirthDate": "19480211",
+              "InstitutionName": "Secret Dental Hospital"}
+    return export.write_dicom(path, pixels, header, photometric, bits, window=window)
 
 
 def test_monochrome1_16_bit_reads_as_the_displayed_image(tmp_path):

@@ -181,3 +181,35 @@ def test_unknown_parameter_stops_the_notebook(roots, tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match="unknown parameter 'n_fold'"):
         execute("01_cohort.ipynb", tmp_path / "bad.ipynb", paths.ROOT, study="never-written", n_fold=3)
     assert not paths.study_dir("never-written").exists()
+
+
+def test_00_ingests_the_worked_example_and_01_02_run_on_it_with_the_roi_in_mm(roots, smoke, tmp_path):
+    """The messy export: every planted fault shown, fixed, ingested; then the study's first notebooks
+    on the ingested folder, the ROI cut in mm from two devices."""
+    study = "pytest-ingest"
+    executed = execute("00_data.ipynb", tmp_path / "00.ipynb", paths.NOTEBOOKS, study=study, n_screened=60)
+    text = json.dumps(executed["cells"])
+    assert "12 faults (10 in clinical.xlsx, 2 in landmarks.csv)" in text
+    data = paths.data_root() / f"{study}-ingested"
+    assert (data / "ingest.json").is_file() and (data.parent / f"{study}-ingested-key.csv").is_file()
+    values = {**smoke, "study": study, "data_dir": str(data), "roi_pixel_mm": 0.625}
+    execute("01_cohort.ipynb", tmp_path / "01.ipynb", paths.ROOT, **config.notebook_values("01_cohort", values))
+    execute("02_roi.ipynb", tmp_path / "02.ipynb", paths.ROOT, **config.notebook_values("02_roi", values))
+    s = StudyLayout.of(study)
+    rois = pd.read_csv(s.rois_csv)
+    assert set(rois["spacing_col_mm"]) == {0.5, 0.625} and set((rois.x1 - rois.x0).round(6)) == {64.0, 80.0}
+    assert json.loads(s.roi_geometry.read_text())["width_mm"] == 40
+
+
+def test_00_stops_on_a_faulty_export_without_quoting_an_identifier(roots, tmp_path):
+    from osteolib.synthetic import export
+    messy = export.export_messy(tmp_path / "export", 40, 1, progress=False)
+    out = tmp_path / "data"
+    with pytest.raises(pm.PapermillExecutionError, match="12 faults"):
+        execute("00_data.ipynb", tmp_path / "00.ipynb", paths.ROOT, study="pytest-own",
+                mapping=str(messy / "mapping.yaml"), data_dir=str(out))
+    assert not out.exists() and (tmp_path / "data-validation.csv").is_file()
+    sheet = pd.read_excel(messy / "clinical.xlsx", dtype=str)
+    text = (tmp_path / "00.ipynb").read_text()
+    leaked = [v for v in (*sheet["MRN"], *sheet["Patient name"], *sheet["Accession"]) if v in text]
+    assert not leaked, leaked[:3]

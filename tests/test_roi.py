@@ -1,6 +1,8 @@
 """Reading radiographs and cropping the ROI."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -126,3 +128,36 @@ def test_missing_image_during_cropping(data_copy, tmp_path):
     with pytest.raises(InputError, match="image not found"):
         roi.crop_study(data_copy, patients, GEOMETRY, tmp_path / "study", progress=False)
     assert not (tmp_path / "study" / "rois").exists()
+
+
+def test_roi_in_mm_cuts_the_same_anatomy_from_devices_of_different_spacing(tmp_path):
+    """The same patients rendered at 0.625 and 0.5 mm per pixel: a 20 x 40 mm ROI (32 x 64 px of
+    0.625 mm) is cut as it is from the first and resampled from the second; the two agree."""
+    from osteolib.synthetic import generate
+    a = generate(tmp_path / "a", n_screened=20, scale=0.16, seed=11, jobs=1, progress=False)
+    b = generate(tmp_path / "b", n_screened=20, scale=0.2, seed=11, jobs=1, progress=False)
+    geometry = roi.RoiGeometry(32, 64, pixel_mm=0.625)
+    ids = cohort.read_clinical(a)["patient_id"].tolist()
+    out = {}
+    for name, data in (("a", a), ("b", b)):
+        patients = cohort.read_clinical(data)
+        assert patients["spacing_row_mm"].iloc[0] == pytest.approx(0.1 / (0.16 if name == "a" else 0.2))
+        table = roi.crop_study(data, patients, geometry, tmp_path / f"study_{name}", progress=False)
+        out[name] = {p: np.asarray(Image.open(tmp_path / f"study_{name}" / "rois" / f"{p}.png")) for p in ids}
+        if name == "b":
+            width = (table["x1"] - table["x0"]).to_numpy()
+            assert np.allclose(width, 80), "40 mm at 0.5 mm per pixel"
+    for p in ids:
+        assert out["a"][p].shape == out["b"][p].shape == (32, 64)
+        r = np.corrcoef(out["a"][p].ravel().astype(float), out["b"][p].ravel().astype(float))[0, 1]
+        assert r > 0.8, (p, r)
+    card = json.loads((tmp_path / "study_b" / "rois" / "geometry.json").read_text())
+    assert card["height_mm"] == 20 and card["width_mm"] == 40 and card["units"].startswith("mm")
+
+
+def test_roi_in_mm_needs_the_spacing(data_copy, tmp_path):
+    clinical = pd.read_csv(data_copy / "clinical.csv").drop(columns=["spacing_row_mm", "spacing_col_mm"])
+    clinical.to_csv(data_copy / "clinical.csv", index=False)
+    with pytest.raises(InputError, match="3 of 3 patients have no pixel spacing"):
+        roi.crop_study(data_copy, cohort.read_clinical(data_copy).head(3), roi.RoiGeometry(32, 64, pixel_mm=0.5),
+                       tmp_path / "s", progress=False, jobs=1)

@@ -154,3 +154,29 @@ def test_screening_a_dicom_writes_no_header_identifier(trained, tiny_data, tmp_p
     for f in (tmp_path / "out").iterdir():
         for secret in (PATIENT_NAME, PATIENT_ID, "Jane^Secret"):
             assert secret.encode() not in f.read_bytes()
+
+
+def test_a_bundle_with_the_roi_in_mm_takes_each_images_spacing(trained, tiny_data, tmp_path):
+    """A bundle whose ROI is in mm (0.625 mm per ROI pixel, the tiny cohort's own spacing): the spacing
+    given, or read from a DICOM file's ImagerPixelSpacing, gives the pixel bundle's probability; an
+    image without one is refused, naming what is missing."""
+    from osteolib import images
+    from osteolib.errors import InputError
+    from osteolib.synthetic import export
+    _, out = trained
+    b = bundle.load(out)
+    in_mm = bundle.Bundle(b.net, {**b.card, "roi": {**b.card["roi"], "pixel_mm": 0.625}}, b.folder)
+    c = pd.read_csv(tiny_data / "clinical.csv", dtype=str).iloc[0]
+    lm = pd.read_csv(tiny_data / "landmarks.csv", dtype=str).query("side == 'left'").set_index("patient_id")
+    args = (tuple(float(v) for v in lm.loc[c["patient_id"], ["x", "y"]]), c["age"], c["sex"], c["height_cm"],
+            c["weight_kg"], "case-mm")
+    image = tiny_data / c["image"]
+    pixels = screen.screen_patient(b, image, *args)
+    given = screen.screen_patient(in_mm, image, *args, spacing=(0.625, 0.625))
+    assert given["p_osteoporosis"] == pixels["p_osteoporosis"]
+    dcm = export.write_dicom(tmp_path / "p.dcm", images.read_gray(image), {}, "MONOCHROME2", 8,
+                             spacing=("ImagerPixelSpacing", 0.625))
+    assert screen.screen_patient(in_mm, dcm, *args)["p_osteoporosis"] == pytest.approx(pixels["p_osteoporosis"],
+                                                                                      abs=1e-7)
+    with pytest.raises(InputError, match="no pixel spacing"):
+        screen.screen_patient(in_mm, image, *args)

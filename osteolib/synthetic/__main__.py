@@ -1,4 +1,9 @@
-"""``python -m osteolib.synthetic --out DIR [--n-screened 902] [--scale 1.0] [--seed 0] [--no-images]``"""
+"""``python -m osteolib.synthetic --out DIR [--n-screened 902] [--scale 1.0] [--seed 0] [--no-images]``
+
+``--export messy`` writes the same cohort as a hospital would export it instead (a spreadsheet with
+its own column names and codes, DICOM files from two devices with identifiers in their headers,
+faults planted), to try ``python -m osteolib.ingest`` on: see :mod:`osteolib.synthetic.export`.
+"""
 from __future__ import annotations
 
 import argparse
@@ -9,15 +14,24 @@ from . import generate
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m osteolib.synthetic", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m osteolib.synthetic", description=__doc__.split("\n\n")[0],
+                                epilog=__doc__.split("\n\n")[1])
     p.add_argument("--out", required=True, help="folder to create (must not exist, or be empty)")
     p.add_argument("--n-screened", type=int, default=902, help="screened patients (902: the paper)")
-    p.add_argument("--scale", type=float, default=1.0, help="image scale (1.0: 2964 x 1464 px)")
+    p.add_argument("--scale", type=float, default=1.0, help="image scale (1.0: 2964 x 1464 px; not with --export, "
+                                                            "whose two devices have their own)")
     p.add_argument("--seed", type=int, default=0, help="master seed")
     p.add_argument("--no-images", action="store_true", help="write the tables only")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--export", choices=["messy"], help="write the cohort as a hospital export, faults planted")
     a = p.parse_args(argv)
     t0 = time.perf_counter()
+    if a.export:
+        from .export import export_messy
+        out = export_messy(a.out, a.n_screened, a.seed)
+        print(f"wrote {out} in {time.perf_counter() - t0:.1f} s: ingest it with\n"
+              f"  python -m osteolib.ingest {out}/mapping.yaml --out data/messy", file=sys.stderr)
+        return 0
     out = generate(a.out, a.n_screened, a.scale, a.seed, images=not a.no_images, jobs=a.jobs)
     print(f"wrote {out} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     return 0

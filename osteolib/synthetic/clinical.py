@@ -206,6 +206,8 @@ def make_tables(n_screened: int, rng: np.random.Generator, width: int, height: i
                              "sex": people["sex"], "age": np.round(people["age"]).astype(int)})
     clinical = pd.concat([clinical, body, tscores[["tscore_hip", "tscore_spine"]], flags,
                           _dates(rng, len(people))], axis=1)
+    # the images' pixel spacing, as a DICOM export records it (PixelSpacing: row, column)
+    clinical["spacing_row_mm"] = clinical["spacing_col_mm"] = round(px_mm, 6)
     n = len(ids)
     lx = width * (0.64 + rng.normal(0, 0.012, n))
     ly = height * (0.785 + rng.normal(0, 0.010, n))
