@@ -15,7 +15,8 @@ backbone, it times:
 
 Each is warmed up for one epoch (cuDNN autotuning) before it is timed. With ``--parallel K`` it
 also runs K project epochs at once in K processes on the same device, to see whether training
-several folds at once fills a GPU that one small model leaves idle. Results: a CSV and a markdown
+several folds at once fills a GPU that one small model leaves idle (the workers wait at a barrier
+after their warm-up, so the timed epochs really overlap). Results: a CSV and a markdown
 table. This is a benchmark, not a test: it asserts nothing.
 """
 from __future__ import annotations
@@ -52,8 +53,9 @@ def _data(size: tuple[int, int], seed: int = 0) -> tuple[np.ndarray, np.ndarray]
 
 
 def project_epoch(backbone: str, images: np.ndarray, labels: np.ndarray, device: torch.device,
-                  epochs: int = 2) -> dict[str, float]:
-    """Seconds per epoch of the project's loop (train part and validation part), after a warm-up."""
+                  epochs: int = 2, barrier=None) -> dict[str, float]:
+    """Seconds per epoch of the project's loop (train part and validation part), after a warm-up;
+    ``barrier`` (if given) is called between the warm-up and the timed epochs."""
     net = models.build(backbone, "ensemble", images.shape[1:], seed=0)
     engine = Engine(net, device, Settings(backbone, lr=0.001, batch_size=32))
     n = len(images)
@@ -62,7 +64,9 @@ def project_epoch(backbone: str, images: np.ndarray, labels: np.ndarray, device:
                 torch.arange(N_TRAIN, n, device=device), torch.arange(N_TRAIN, n, device=device))
     gen = torch.Generator(device=device).manual_seed(0)
     times = []
-    for _ in range(epochs + 1):
+    for epoch in range(epochs + 1):
+        if epoch == 1 and barrier is not None:
+            barrier()
         _sync(device)
         t0 = time.perf_counter()
         engine.train_epoch(fold, gen)
@@ -153,15 +157,39 @@ def bare_step(backbone: str, size: tuple[int, int], device: torch.device, steps:
     return {"bare_img_per_s": ips, "bare_train_s": N_TRAIN / ips}
 
 
-def parallel(backbone: str, size: tuple[int, int], k: int, device: str) -> dict[str, float]:
-    """K project epochs at once in K processes: aggregate training images per second."""
-    cmd = [sys.executable, "-m", "osteolib.bench", "--worker", "--backbones", backbone,
-           "--size", str(size[0]), str(size[1]), "--device", device]
+def parallel(backbone: str, size: tuple[int, int], k: int, device: str, epochs: int = 2) -> dict[str, float]:
+    """K project epochs at once in K processes: seconds per fold-epoch (train + validation) together.
+
+    Every worker warms up (imports, cuDNN autotuning) and then waits at a barrier; the clock runs
+    from the moment all are released until the last has finished its timed epochs, so the epochs
+    measured really ran at the same time (workers timing themselves would overlap only by chance)."""
+    folder = Path(tempfile.mkdtemp(prefix="osteolib-parallel-"))
+    cmd = [sys.executable, "-m", "osteolib.bench", "--worker", "--backbones", backbone, "--epochs", str(epochs),
+           "--size", str(size[0]), str(size[1]), "--device", device, "--barrier", str(folder)]
+    procs = [subprocess.Popen(cmd + ["--worker-id", str(i)], stdout=subprocess.PIPE, text=True) for i in range(k)]
+    while len(list(folder.glob("ready-*"))) < k:
+        if any(p.poll() not in (None, 0) for p in procs):
+            raise RuntimeError(f"a --parallel worker of {backbone} failed before its timed epochs")
+        time.sleep(0.05)
     t0 = time.perf_counter()
-    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(k)]
-    outs = [float(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
-    return {f"parallel{k}_train_img_per_s": k * N_TRAIN / float(np.mean(outs)),
-            f"parallel{k}_wall_s": time.perf_counter() - t0}
+    (folder / "go").touch()
+    for p in procs:
+        p.communicate()
+    wall = time.perf_counter() - t0
+    for f in folder.iterdir():
+        f.unlink()
+    folder.rmdir()
+    return {f"parallel{k}_fold_epoch_s": wall / (k * epochs), f"parallel{k}_timed_wall_s": wall}
+
+
+def _file_barrier(folder: Path, worker_id: int):
+    """Wait, after the warm-up, until the parent releases every worker at once (no library does a
+    barrier across unrelated processes through a folder; this is the whole of it)."""
+    def wait():
+        (folder / f"ready-{worker_id}").touch()
+        while not (folder / "go").exists():
+            time.sleep(0.01)
+    return wait
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,11 +204,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip-naive", action="store_true")
     p.add_argument("--out", default=None, help="CSV to write (default: bench/bench.csv under the outputs root)")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--worker-id", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--barrier", default=None, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     device, size = resolve_device(a.device), tuple(a.size)
     images, labels = _data(size)
-    if a.worker:  # one process of --parallel: print its median training seconds per epoch
-        print(project_epoch(a.backbones[0], images, labels, device, a.epochs)["project_train_s"])
+    if a.worker:  # one process of --parallel: warm up, wait at the barrier, run its timed epochs
+        project_epoch(a.backbones[0], images, labels, device, a.epochs,
+                      barrier=_file_barrier(Path(a.barrier), a.worker_id) if a.barrier else None)
         return 0
     workers = a.workers if a.workers is not None else (4 if device.type == "cuda" else 0)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({os.cpu_count()} cores)"
@@ -194,8 +225,10 @@ def main(argv: list[str] | None = None) -> int:
             row["speedup_vs_naive"] = row["naive_epoch_s"] / row["project_epoch_s"]
         row["train_ratio_vs_bare"] = row["project_train_s"] / row["bare_train_s"]
         if a.parallel > 1:
-            row.update(parallel(b, size, a.parallel, a.device))
-            row["project_train_img_per_s"] = N_TRAIN / row["project_train_s"]
+            row.update(parallel(b, size, a.parallel, a.device, a.epochs))
+            # one fold-epoch (train + validation) of K at once, against one fold alone and the bare step
+            row[f"parallel{a.parallel}_vs_one"] = row["project_epoch_s"] / row[f"parallel{a.parallel}_fold_epoch_s"]
+            row[f"parallel{a.parallel}_vs_bare"] = row[f"parallel{a.parallel}_fold_epoch_s"] / row["bare_train_s"]
         rows.append(row)
         print(pd.DataFrame([row]).round(3).to_string(index=False), flush=True)
         # the table so far, after every backbone: a run cut short by a time limit keeps what it measured

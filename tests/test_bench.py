@@ -36,3 +36,25 @@ def test_a_benchmark_cut_short_keeps_the_backbones_it_finished(tmp_path, monkeyp
     else:
         raise AssertionError("the second backbone should have been interrupted")
     assert pd.read_csv(out)["backbone"].tolist() == ["resnet18"]
+
+
+def test_parallel_workers_are_timed_together_after_their_warm_up(tmp_path):
+    """K workers warm up, wait at the barrier and are released at once: the clock covers only their
+    timed epochs (the warm-up's imports and autotuning are outside it)."""
+    import threading
+    import time
+    released = []
+    folder = tmp_path / "barrier"
+    folder.mkdir()
+    waits = [threading.Thread(target=lambda i=i: (bench._file_barrier(folder, i)(), released.append(i)))
+             for i in range(2)]
+    for t in waits:
+        t.start()
+    time.sleep(0.3)
+    assert released == [] and sorted(f.name for f in folder.iterdir()) == ["ready-0", "ready-1"]
+    (folder / "go").touch()
+    for t in waits:
+        t.join(timeout=5)
+    assert sorted(released) == [0, 1]
+    row = bench.parallel("resnet18", (32, 48), 2, "cpu", epochs=1)
+    assert 0 < row["parallel2_fold_epoch_s"] and row["parallel2_timed_wall_s"] == 2 * row["parallel2_fold_epoch_s"]
