@@ -11,7 +11,11 @@ GPUS ?= 0
 SNAKEMAKE := $(BIN)/snakemake -s workflow/Snakefile --cores $(CORES) --resources gpu=$(GPUS) \
 	--config profile=$(PROFILE) gpus=$(GPUS) --printshellcmds --show-failed-logs
 
-.PHONY: setup study paper dry-run test lab clean-study
+LAB_IP ?= 127.0.0.1
+LAB_PORT ?= 8888
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: setup study paper dry-run test test-cluster test-ui lab clean-study
 .DEFAULT_GOAL := help
 
 help:
@@ -19,7 +23,9 @@ help:
 	@echo "make paper   the published protocol (GPUS=N to share N local GPUs)"
 	@echo "make dry-run the jobs 'make study' would run (STUDY=paper for the paper profile)"
 	@echo "make test    set up if needed, then run the tests"
-	@echo "make lab     JupyterLab on notebooks/ with the project's environment"
+	@echo "make lab     JupyterLab on notebooks/ with the project's environment (LAB_IP=0.0.0.0 to reach it from elsewhere)"
+	@echo "make test-cluster  the workflow on a real one-node SLURM started here (root: apt, daemons; ~4 min)"
+	@echo "make test-ui       notebooks 01 and 02 run in JupyterLab through a real browser (chromium, Playwright)"
 	@echo "make setup   create $(VENV) and install osteolib with everything the notebooks need"
 
 setup: $(STAMP)
@@ -50,8 +56,27 @@ dry-run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The real-cluster test: a one-node SLURM on this machine (tests/cluster/slurm-up.sh installs slurm-wlm
+# and munge with apt and starts them; root), the smoke study through profiles/slurm, then SLURM stopped.
+test-cluster: $(STAMP)
+	tests/cluster/slurm-up.sh
+	$(BIN)/python -m pytest tests/cluster -m cluster -s; status=$$?; tests/cluster/slurm-down.sh; exit $$status
+
+# The browser test: Playwright (the [ui] extra) driving Debian's chromium (Playwright's own browser
+# download is not needed); apt installs chromium when it is missing (root).
+test-ui: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[ui]"
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	$(BIN)/python -m pytest tests/ui -m ui -s
+
+# JupyterLab with the project's kernel. As root (a container, a cloud VM) it adds --allow-root. From
+# another machine: LAB_IP=0.0.0.0 and open the URL it prints (with this machine's name), or keep
+# 127.0.0.1 and tunnel: ssh -N -L 8888:127.0.0.1:8888 you@this-machine
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	@echo "JupyterLab on $(LAB_IP):$(LAB_PORT) (this machine: $$(hostname -f 2>/dev/null || hostname)); the URL with its token follows."
+	@echo "From another machine: make lab LAB_IP=0.0.0.0, then http://$$(hostname -f 2>/dev/null || hostname):$(LAB_PORT)/lab?token=<token>;"
+	@echo "or tunnel: ssh -N -L $(LAB_PORT):127.0.0.1:$(LAB_PORT) $$(id -un)@$$(hostname -f 2>/dev/null || hostname), then http://127.0.0.1:$(LAB_PORT)/lab?token=<token>"
+	$(BIN)/jupyter lab notebooks/ --ip=$(LAB_IP) --port=$(LAB_PORT) $(ROOT_FLAG)
 
 clean-study:
 	rm -rf outputs/$(STUDY) data/$(STUDY)

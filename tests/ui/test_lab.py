@@ -1,0 +1,153 @@
+"""JupyterLab in a real browser: ``make test-ui`` (Playwright driving Debian's chromium; not part of
+``make test``).
+
+A JupyterLab server is started on a free port with the project's kernel, over a folder holding
+notebooks 01 and 02 with the smoke profile's parameters injected after their ``parameters`` cell (as
+papermill does, without running them). The browser opens each notebook, runs all cells through the
+Run menu, waits for the kernel, and checks that no cell shows an error and that the notebook's outputs
+are on disk. Screenshots go to the test's temporary folder (``UI_SCREENSHOTS`` copies them elsewhere)."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+from papermill.iorw import load_notebook_node
+from papermill.parameterize import parameterize_notebook
+
+from osteolib import config, paths
+from osteolib.layout import StudyLayout
+
+pytestmark = pytest.mark.ui
+STUDY = "ui-smoke"
+CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server over parameterised copies of notebooks 01 and 02: (url, token, folder, roots)."""
+    base = tmp_path_factory.mktemp("lab")
+    folder = base / "notebooks"
+    folder.mkdir()
+    values = {**config.load_profile("smoke"), "study": STUDY}
+    for name in ("01_cohort", "02_roi"):
+        nb = load_notebook_node(str(paths.NOTEBOOKS / f"{name}.ipynb"))  # papermill's reader (tags every cell)
+        nb = parameterize_notebook(nb, config.notebook_values(name, values))
+        nbformat.write(nb, folder / f"{name}.ipynb")
+    # the lab's own settings, apart from the user's: every cell rendered (JupyterLab 4 renders only the
+    # cells in view by default, so prompts below the fold would not be in the page) and no news pop-up
+    settings = base / "settings"
+    for plugin, value in {"notebook-extension/tracker": {"windowingMode": "none"},
+                          "apputils-extension/notification": {"fetchNews": "false"}}.items():
+        f = settings / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(json.dumps(value))
+    env = {**os.environ, paths.OUTPUTS_ENV: str(base / "outputs"), paths.DATA_ENV: str(base / "data"),
+           "JUPYTERLAB_SETTINGS_DIR": str(settings), "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces")}
+    port, token = free_port(), secrets.token_hex(16)
+    server = subprocess.Popen([sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
+                               "--ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}",
+                               "--allow-root"], env=env, stdout=open(base / "lab.log", "w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        server.kill()
+        pytest.fail(f"JupyterLab did not start: {(base / 'lab.log').read_text()[-2000:]}")
+    yield url, token, folder, base
+    server.terminate()
+    server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"no chromium at {CHROMIUM}: apt-get install chromium (make test-ui does), or set CHROMIUM")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def select_kernel(page, wait_ms: int = 5_000) -> None:
+    """Answer JupyterLab's "Select Kernel" dialog when it comes up (it can, for a notebook opened
+    for the first time even when its kernel exists): keep the notebook's own kernel."""
+    dialog = page.locator(".jp-Dialog")
+    try:
+        dialog.wait_for(state="visible", timeout=wait_ms)
+    except Exception:  # no dialog: nothing to answer
+        return
+    dialog.get_by_role("button", name="Select", exact=True).click()
+    dialog.wait_for(state="hidden", timeout=wait_ms)
+
+
+def run_all_cells(page, url: str, token: str, notebook: str, shots: Path, timeout_s: float = 600) -> dict:
+    """Open a notebook, run all cells through the Run menu, wait until the kernel is idle and every
+    code cell has run; returns what the page shows."""
+    page.goto(f"{url}/lab/tree/{notebook}?token={token}")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
+    select_kernel(page)
+    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']:visible").first.wait_for(timeout=120_000)
+    t0 = time.perf_counter()
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    select_kernel(page, wait_ms=2_000)
+    code = page.locator(".jp-NotebookPanel:visible .jp-CodeCell")
+    n = code.count()
+    while time.perf_counter() - t0 < timeout_s:
+        prompts = code.locator(".jp-InputPrompt").all_inner_texts()
+        if len(prompts) == n and all(p.strip() not in ("[ ]:", "[*]:", "") for p in prompts):
+            break
+        if time.perf_counter() - t0 > 120 and all(p.strip() == "[ ]:" for p in prompts):
+            page.screenshot(path=str(shots / f"{notebook.removesuffix('.ipynb')}-stuck.png"))
+            raise AssertionError(f"{notebook}: no cell started within 2 minutes of Run All Cells "
+                                 f"(screenshot in {shots})")
+        time.sleep(1)
+    seconds = time.perf_counter() - t0
+    page.keyboard.press("Control+s")
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(shots / f"{notebook.removesuffix('.ipynb')}.png"), full_page=False)
+    errors = page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']")
+    return {"cells": n, "prompts": prompts, "errors": errors.all_inner_texts(), "seconds": seconds}
+
+
+def test_notebooks_01_and_02_run_in_jupyterlab(lab, browser, tmp_path):
+    url, token, folder, base = lab
+    shots = Path(os.environ.get("UI_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    timings = {}
+    for notebook in ("01_cohort.ipynb", "02_roi.ipynb"):
+        shown = run_all_cells(page, url, token, notebook, shots)
+        assert not shown["errors"], f"{notebook}: {shown['errors'][0][:2000]}"
+        assert all(p.strip() not in ("[ ]:", "[*]:") for p in shown["prompts"]), f"{notebook}: {shown['prompts']}"
+        timings[notebook] = round(shown["seconds"])
+        saved = [c for c in json.loads((folder / notebook).read_text())["cells"] if c["cell_type"] == "code"]
+        assert all(c.get("execution_count") for c in saved), f"{notebook}: saved from the browser with every cell run"
+        assert not [o for c in saved for o in c.get("outputs", []) if o["output_type"] == "error"], \
+            f"{notebook}: the saved notebook holds an error output"
+    s = StudyLayout(base / "outputs" / STUDY)
+    assert s.cohort_csv.is_file() and s.splits_csv.is_file() and s.rois_csv.is_file()
+    assert s.figure("roi_contact_sheet").stat().st_size > 10_000
+    assert s.manifest("01_cohort").is_file()
+    print(f"\nrun in JupyterLab through chromium: {timings} s; screenshots in {shots}")
