@@ -4,7 +4,8 @@ cluster on this machine first; not part of ``make test``).
 One smoke study runs locally and once through ``snakemake --profile`` with the project's SLURM profile
 (adapted to a one-node test cluster: see :func:`cluster_profile`). While the SLURM run trains, one
 training job is cancelled with ``scancel`` after its first repeat: the profile's ``retries`` resubmit it,
-it resumes from the finished repeat, and the study's results are the local run's, file for file."""
+it resumes from the finished repeat, and the study's results are the local run's, file for file.
+``CLUSTER_LOG_DIR=DIR`` keeps Snakemake's log of the SLURM run there."""
 from __future__ import annotations
 
 import hashlib
@@ -134,4 +135,5 @@ def test_smoke_study_on_slurm_resumes_a_cancelled_job_and_equals_the_local_run(c
     assert not differ, f"{len(differ)} of {len(a)} files differ from the local run: {differ[:10]}"
     print(f"\nlocal run {local_s:.0f} s; SLURM run {slurm_s:.0f} s with job {cancelled} cancelled and "
           f"resubmitted; {len(a)} result files identical; jobs: {sorted(submitted, key=int)}")
-    shutil.copy(log, Path(os.environ.get("CLUSTER_LOG_DIR", tmp_path)) / "slurm-run.log")
+    if os.environ.get("CLUSTER_LOG_DIR"):  # keep Snakemake's log of the SLURM run
+        shutil.copy(log, Path(os.environ["CLUSTER_LOG_DIR"]) / "slurm-run.log")
