@@ -10,9 +10,10 @@
 #   bench18  the epoch benchmark for resnet18: project vs naive loop vs bare step, and 4 folds at once
 #   others   the five other backbones (efficientnet-b0, resnet50, resnet152, efficientnet-b3,
 #            efficientnet-b7): project vs bare step, and 4 folds at once (no naive loop: the 5x
-#            target is resnet18's), one table row written as each backbone ends
+#            target is resnet18's), each in its own process and time box, into bench_<backbone>.csv
 #
-# Time boxes (seconds, each stage's own `timeout`): T_PAPER (300), T_BENCH18 (120), T_OTHERS (400);
+# Time boxes (seconds, each its own `timeout`): T_PAPER (300), T_BENCH18 (120), T_EACH (150, per
+# backbone of `others`; on an H200 efficientnet-b3 with 4 folds at once needed more than 200);
 # PAPER_ARGS adds options to paper_repeat.py (e.g. "--folds-at-once 5"), OTHER_EPOCHS sets the timed
 # epochs of `others` (2). On an H100 the first form of these stages took bench18 ~100 s, paper ~230 s
 # (generation included), efficientnet-b0 + resnet152 ~190 s (EfficientNet's cuDNN autotuning).
@@ -58,9 +59,12 @@ osteolib.synthetic, osteolib.training, efficientnet_pytorch, safetensors, tabula
         echo "paper repeat exit $?"
         # every fold's history and metrics of both arms, as one file (the machine returns at most 8)
         (cd "$WORK/study" && tar czf "$OUT/paper_runs.tgz" --exclude='*.safetensors' runs/resnet18 2>/dev/null) ;;
-      others) timeout $((${T_OTHERS:-400} * slow)) python3 -m osteolib.bench --backbones efficientnet-b0 resnet50 \
-                resnet152 efficientnet-b3 efficientnet-b7 --skip-naive --parallel 4 "${bench[@]}" \
-                "${other_epochs[@]}" --out "$OUT/bench_others.csv" ;;
+      others)  # each backbone in its own time box: one that autotunes for minutes cannot starve the rest
+        for b in efficientnet-b0 resnet50 resnet152 efficientnet-b3 efficientnet-b7; do
+          timeout $((${T_EACH:-150} * slow)) python3 -m osteolib.bench --backbones $b --skip-naive --parallel 4 \
+            "${bench[@]}" "${other_epochs[@]}" --out "$OUT/bench_$b.csv"
+          echo "== $b exit $? ($(date -u +%T))"
+        done ;;
       *) echo "unknown stage $stage (paper, bench18, others)" ;;
     esac
     echo "== stage $stage exit $? ($(date -u +%T))"
