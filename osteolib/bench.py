@@ -163,22 +163,27 @@ def parallel(backbone: str, size: tuple[int, int], k: int, device: str, epochs: 
     Every worker warms up (imports, cuDNN autotuning) and then waits at a barrier; the clock runs
     from the moment all are released until the last has finished its timed epochs, so the epochs
     measured really ran at the same time (workers timing themselves would overlap only by chance)."""
+    import shutil
     folder = Path(tempfile.mkdtemp(prefix="osteolib-parallel-"))
     cmd = [sys.executable, "-m", "osteolib.bench", "--worker", "--backbones", backbone, "--epochs", str(epochs),
            "--size", str(size[0]), str(size[1]), "--device", device, "--barrier", str(folder)]
-    procs = [subprocess.Popen(cmd + ["--worker-id", str(i)], stdout=subprocess.PIPE, text=True) for i in range(k)]
-    while len(list(folder.glob("ready-*"))) < k:
-        if any(p.poll() not in (None, 0) for p in procs):
-            raise RuntimeError(f"a --parallel worker of {backbone} failed before its timed epochs")
-        time.sleep(0.05)
-    t0 = time.perf_counter()
-    (folder / "go").touch()
-    for p in procs:
-        p.communicate()
-    wall = time.perf_counter() - t0
-    for f in folder.iterdir():
-        f.unlink()
-    folder.rmdir()
+    procs = [subprocess.Popen(cmd + ["--worker-id", str(i)], stdout=subprocess.DEVNULL) for i in range(k)]
+    try:
+        while len(list(folder.glob("ready-*"))) < k:
+            if any(p.poll() is not None for p in procs):
+                raise RuntimeError(f"a --parallel worker of {backbone} ended before its timed epochs")
+            time.sleep(0.05)
+        t0 = time.perf_counter()
+        (folder / "go").touch()
+        codes = [p.wait() for p in procs]
+        wall = time.perf_counter() - t0
+        if any(codes):
+            raise RuntimeError(f"--parallel workers of {backbone} failed (exit codes {codes})")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+        shutil.rmtree(folder, ignore_errors=True)
     return {f"parallel{k}_fold_epoch_s": wall / (k * epochs), f"parallel{k}_timed_wall_s": wall}
 
 

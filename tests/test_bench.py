@@ -58,3 +58,9 @@ def test_parallel_workers_are_timed_together_after_their_warm_up(tmp_path):
     assert sorted(released) == [0, 1]
     row = bench.parallel("resnet18", (32, 48), 2, "cpu", epochs=1)
     assert 0 < row["parallel2_fold_epoch_s"] and row["parallel2_timed_wall_s"] == 2 * row["parallel2_fold_epoch_s"]
+
+
+def test_a_parallel_worker_that_fails_stops_the_measurement():
+    import pytest
+    with pytest.raises(RuntimeError, match="ended before its timed epochs"):
+        bench.parallel("no-such-backbone", (32, 48), 2, "cpu", epochs=1)
