@@ -60,11 +60,11 @@ def makespan(jobs_h: list[float], gpus: int) -> float:
     return max(finish)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("folder", type=Path)
     p.add_argument("--gpus", nargs="+", type=int, default=[1, 4, 8])
-    a = p.parse_args()
+    a = p.parse_args(argv)
     table, epochs = costs(a.folder)
     per_backbone = table.groupby("backbone", sort=False)[["gpu_hours", "bound_hours"]].sum()
     per_backbone["ratio"] = per_backbone.gpu_hours / per_backbone.bound_hours

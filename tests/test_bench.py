@@ -64,3 +64,27 @@ def test_a_parallel_worker_that_fails_stops_the_measurement():
     import pytest
     with pytest.raises(RuntimeError, match="ended before its timed epochs"):
         bench.parallel("no-such-backbone", (32, 48), 2, "cpu", epochs=1)
+
+
+def test_protocol_cost_from_the_committed_device_run_matches_the_readme():
+    """benchmarks/protocol_cost.py recomputes the README's protocol cost from the raw files of the
+    device run it quotes (benchmarks/results/...): numbers and README cannot drift apart."""
+    import importlib.util
+    import io
+    from contextlib import redirect_stdout
+
+    from osteolib import paths
+    spec = importlib.util.spec_from_file_location("protocol_cost", paths.ROOT / "benchmarks" / "protocol_cost.py")
+    cost = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cost)
+    assert cost.makespan([3, 3, 2, 2, 2], 2) == 7 and cost.makespan([1, 1, 1, 1], 4) == 1
+    folder = paths.ROOT / "benchmarks" / "results" / "2026-11-27-h200"
+    table, epochs = cost.costs(folder)
+    assert epochs == {"ensemble": 54.0, "image": 40.6}
+    total, bound = table.gpu_hours.sum(), table.bound_hours.sum()
+    readme = (paths.ROOT / "README.md").read_text()
+    assert f"**{total:.1f}** | **{bound:.1f}** | **{total / bound:.2f}**" in readme
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert cost.main([str(folder)]) == 0
+    assert "| 4 | 4.8 |" in out.getvalue() and "4.8 h on 4" in readme
