@@ -14,6 +14,7 @@ SNAKEMAKE := $(BIN)/snakemake -s workflow/Snakefile --cores $(CORES) --resources
 LAB_IP ?= 127.0.0.1
 LAB_PORT ?= 8888
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+HOST = $(shell hostname -f 2>/dev/null || hostname)
 
 .PHONY: setup study paper dry-run test test-cluster test-ui lab clean-study
 .DEFAULT_GOAL := help
@@ -73,9 +74,9 @@ test-ui: $(STAMP)
 # another machine: LAB_IP=0.0.0.0 and open the URL it prints (with this machine's name), or keep
 # 127.0.0.1 and tunnel: ssh -N -L 8888:127.0.0.1:8888 you@this-machine
 lab: $(STAMP)
-	@echo "JupyterLab on $(LAB_IP):$(LAB_PORT) (this machine: $$(hostname -f 2>/dev/null || hostname)); the URL with its token follows."
-	@echo "From another machine: make lab LAB_IP=0.0.0.0, then http://$$(hostname -f 2>/dev/null || hostname):$(LAB_PORT)/lab?token=<token>;"
-	@echo "or tunnel: ssh -N -L $(LAB_PORT):127.0.0.1:$(LAB_PORT) $$(id -un)@$$(hostname -f 2>/dev/null || hostname), then http://127.0.0.1:$(LAB_PORT)/lab?token=<token>"
+	@echo "JupyterLab on $(LAB_IP):$(LAB_PORT) (this machine: $(HOST)); the URL with its token follows."
+	@echo "From another machine: make lab LAB_IP=0.0.0.0, then http://$(HOST):$(LAB_PORT)/lab?token=<token>;"
+	@echo "or tunnel: ssh -N -L $(LAB_PORT):127.0.0.1:$(LAB_PORT) $$(id -un)@$(HOST), then http://127.0.0.1:$(LAB_PORT)/lab?token=<token>"
 	$(BIN)/jupyter lab notebooks/ --ip=$(LAB_IP) --port=$(LAB_PORT) $(ROOT_FLAG)
 
 clean-study:
