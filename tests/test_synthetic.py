@@ -13,6 +13,7 @@ import tifffile
 from osteolib import cohort
 from osteolib.synthetic import generate, image_size
 from osteolib.synthetic.clinical import Counts
+from osteolib.synthetic.radiograph import ACQUISITION, DEVICES, MAG
 
 
 def _digest(folder):
@@ -118,9 +119,10 @@ def test_images_carry_the_cortex(tiny_data):
         cortex = col[int(margin) + 1:border].mean()
         below = col[border + 4:border + 12].mean()
         assert cortex > below + 20, "the cortex must be brighter than the soft tissue below it"
-        # the generator's anatomy: the lower border lies 12-17 mm below the foramen (+- the border's waviness)
-        depth_mm = (t["border_y"] - t["foramen_left_y"]) * 0.1 / t["scale"]
-        assert 11.0 <= depth_mm <= 18.0
+        # the generator's anatomy: the lower border lies border_depth_mm (12-16 mm) below the foramen,
+        # magnified 1.25 times on the detector (+- the border's waviness and a pixel)
+        depth_mm = (t["border_y"] - t["foramen_left_y"]) * 0.1 / t["scale"] / MAG
+        assert abs(depth_mm - t["border_depth_mm"]) < 1.0 and 11.5 <= depth_mm <= 16.5
 
 
 def test_cortex_mask_marks_the_cortical_band(tiny_data):
@@ -158,10 +160,77 @@ def test_command_line(tmp_path):
 
 
 def test_side_marker_tells_a_radiograph_from_its_mirror(tiny_data):
-    """The burned-in "R" sits on the patient's right (the image's left), near the top."""
+    """The study's unit burns in an "L" at the bottom right (the patient's left on the image's right)."""
     truth = pd.read_csv(tiny_data / "truth.csv")
     for pid in truth["patient_id"].head(5):
         img = tifffile.imread(tiny_data / "images" / f"{pid}.tif")
         h, w = img.shape
-        left, right = img[: h // 4, : w // 8], img[: h // 4, -(w // 8):]
-        assert (left == 235).sum() >= 10 and (right == 235).sum() < 3
+        corners = {"bottom-right": img[-(h // 5):, -(w // 8):], "bottom-left": img[-(h // 5):, : w // 8],
+                   "top-left": img[: h // 5, : w // 8], "top-right": img[: h // 5, -(w // 8):]}
+        assert (corners.pop("bottom-right") == 235).sum() >= 10
+        assert all((c == 235).sum() < 3 for c in corners.values())
+
+
+@pytest.fixture(scope="module")
+def devices_data(tmp_path_factory):
+    """40 patients on all five units at 0.25 x scale."""
+    return generate(tmp_path_factory.mktemp("devices") / "data", n_screened=40, scale=0.25, seed=11,
+                    jobs=2, progress=False, devices=sorted(DEVICES))
+
+
+def test_panoramic_proportions(devices_data):
+    """On the study's unit, the proportions measured on real panoramic radiographs (about 2943 x 1435 px):
+    the left foramen at about 0.64 of the width, the lower border below it at 0.91 of the height
+    (quartiles 0.89-0.93), the foramen 150-200 px above it (full-size pixels); the cortex is the
+    patient's cortical width magnified 1.25 times; and no root reaches the ROI, whose top edge is the
+    foramen's centre: every lower root in the ROI's columns ends above it."""
+    truth = pd.read_csv(devices_data / "truth.csv")
+    p1 = truth[truth["device"] == "P1"]
+    assert len(p1) >= 5
+    w, h = image_size(0.25)
+    assert set(zip(p1["width"], p1["height"])) == {(w, h)}
+    x = p1["foramen_left_x"] / w
+    assert 0.62 < x.median() < 0.66
+    for t in (truth, p1):   # all units keep the anatomy; on P1 also the proportions of its canvas
+        above = (t["border_y"] - t["foramen_left_y"]) / 0.25          # full-size pixels (0.1 mm)
+        assert 150 <= above.median() <= 200 and above.between(140, 215).all(), above.describe()
+        cortex = (t["border_y"] - t["margin_y"]) / 0.25
+        ratio = cortex / (t["mcw_mm"] * MAG / 0.1)
+        assert 0.85 < ratio.median() < 1.15, ratio.describe()
+        ok = t["apex_clearance_mm"].dropna()
+        assert len(ok) > 0.5 * len(t) and (ok > 0).all(), ok.describe()
+    y = p1["border_y"] / h
+    assert 0.89 <= y.median() <= 0.93 and y.between(0.86, 0.96).all(), y.describe()
+
+
+def test_acquisition_is_recorded_and_drawn(devices_data):
+    """Every unit and its acquisition are in truth.csv; the image has the unit's canvas; the side marker
+    sits in the unit's corner (none on P4); mirrored, the letter is found mirrored in the other corner."""
+    truth = pd.read_csv(devices_data / "truth.csv")
+    assert set(ACQUISITION) <= set(truth.columns)
+    assert set(truth["device"]) == set(DEVICES)
+    assert truth["tilt_deg"].std() > 0.5 and truth["smile"].std() > 0.1 and truth["exposure"].std() > 0.05
+    for _, t in truth.iterrows():
+        img = tifffile.imread(devices_data / "images" / f"{t['patient_id']}.tif")
+        assert img.shape == (t["height"], t["width"])
+        spec = DEVICES[t["device"]]
+        assert (t["width"], t["height"]) == tuple(round(v * 0.25) for v in spec["canvas"])
+        h, w = img.shape
+        corner = {"top-left": img[: h // 5, : w // 8], "top-right": img[: h // 5, -(w // 8):],
+                  "bottom-left": img[-(h // 5):, : w // 8], "bottom-right": img[-(h // 5):, -(w // 8):]}
+        # a burned-in letter is a spike of pixels at exactly 235; the image's own greys are smooth there
+        spike = lambda c: (c == 235).sum() > 6 + 2 * max((c == 234).sum(), (c == 236).sum())
+        if spec["marker"] is None:
+            assert t["marker"] == "none" and not any(spike(c) for c in corner.values())
+        else:
+            assert (t["marker"], t["marker_corner"]) == spec["marker"]
+            assert spike(corner.pop(t["marker_corner"])) and not any(spike(c) for c in corner.values())
+
+
+def test_tilt_turns_the_anatomy_with_the_landmarks(devices_data):
+    """The foramina in truth.csv are where the tilted image has them: the line between them slants by
+    the head's tilt (plus the jaw's own small slant)."""
+    truth = pd.read_csv(devices_data / "truth.csv")
+    slant = np.degrees(np.arctan2(truth["foramen_left_y"] - truth["foramen_right_y"],
+                                  truth["foramen_left_x"] - truth["foramen_right_x"]))
+    assert np.corrcoef(slant, truth["tilt_deg"])[0, 1] > 0.6

@@ -33,14 +33,18 @@ from tqdm.auto import tqdm
 
 from .. import atomic
 from .clinical import JAW_T_CORR, LANDMARK_SD_MM, make_tables
-from .radiograph import FULL_HEIGHT, FULL_PX_MM, FULL_WIDTH, Anatomy, render
+from .radiograph import FULL_HEIGHT, FULL_PX_MM, FULL_WIDTH, MAG, Anatomy, render
 
 __all__ = ["generate", "ensure", "is_synthetic", "render_patient", "image_size", "cortex_mask", "read_truth",
            "border_truth"]
 
 #: Bumped whenever the generator's output changes for the same seed. 5: the jaw-bone status
-#: (covariates add what the image lacks) and the clinician's landmark error.
-GENERATOR_VERSION = 5
+#: (covariates add what the image lacks) and the clinician's landmark error. 6: panoramic anatomy
+#: (both arches, rami, skull and soft-tissue shadows, restorations, implants), the panoramic
+#: magnification, devices and the acquisition recorded in truth.csv.
+GENERATOR_VERSION = 6
+#: The study's unit: the paper's hospital took every radiograph on one.
+STUDY_DEVICES = ("P1",)
 MARKER = "synthetic.json"
 CORTEX_DIR = "cortex"
 
@@ -56,8 +60,9 @@ def image_size(scale: float) -> tuple[int, int]:
 
 
 def _anatomy(row: pd.Series, scale: float) -> Anatomy:
-    w, h = image_size(scale)
-    return Anatomy(width=w, height=h, px_mm=FULL_PX_MM / scale,
+    acq = {k: row[k] for k in ("device", "exposure", "gamma", "contrast", "sharpen", "blur_mm", "noise", "vignette",
+                               "collimation_mm", "tilt_deg", "smile", "tongue_gap_mm")}
+    return Anatomy(width=int(row["width"]), height=int(row["height"]), px_mm=FULL_PX_MM / scale, **acq,
                    left_foramen=(row["foramen_left_x"], row["foramen_left_y"]),
                    right_foramen=(row["foramen_right_x"], row["foramen_right_y"]),
                    border_depth_mm=row["border_depth_mm"], mcw_mm=row["mcw_mm"],
@@ -79,7 +84,8 @@ def render_patient(job: tuple[dict, float, int, str, str]) -> dict:
 
 
 def generate(out: str | Path, n_screened: int = 902, scale: float = 1.0, seed: int = 0,
-             images: bool = True, jobs: int | None = None, progress: bool = True) -> Path:
+             images: bool = True, jobs: int | None = None, progress: bool = True,
+             devices=STUDY_DEVICES) -> Path:
     """Write a synthetic cohort to ``out`` (created; the folder appears whole or not at all).
 
     Parameters
@@ -90,15 +96,16 @@ def generate(out: str | Path, n_screened: int = 902, scale: float = 1.0, seed: i
     seed : master seed; the same seed gives byte-identical files.
     images : False writes the tables only (fast; ``truth.csv`` then lacks the border rows).
     jobs : worker processes for the images (default: all cores). The result does not depend on it.
+    devices : the panoramic units radiographs are taken on (``radiograph.DEVICES``), one drawn per
+        patient; the study's default is its one unit, several give a detector other clinics' looks.
     """
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out} exists and is not empty: remove it or choose another folder")
     seeds = np.random.SeedSequence(seed)
     table_seq, image_seq = seeds.spawn(2)
-    width, height = image_size(scale)
-    clinical, landmarks, truth = make_tables(n_screened, np.random.default_rng(table_seq), width, height,
-                                             FULL_PX_MM / scale)
+    devices = tuple(devices)
+    clinical, landmarks, truth = make_tables(n_screened, np.random.default_rng(table_seq), scale, devices)
     with atomic.atomic_dir(out) as tmp:
         if images:
             (tmp / "images").mkdir()
@@ -119,15 +126,17 @@ def generate(out: str | Path, n_screened: int = 902, scale: float = 1.0, seed: i
         clinical.to_csv(tmp / "clinical.csv", index=False)
         landmarks.to_csv(tmp / "landmarks.csv", index=False)
         truth.to_csv(tmp / "truth.csv", index=False)
-        (tmp / MARKER).write_text(json.dumps(_spec(n_screened, scale, seed, images), indent=2, sort_keys=True) + "\n")
+        (tmp / MARKER).write_text(json.dumps(_spec(n_screened, scale, seed, images, devices), indent=2,
+                                             sort_keys=True) + "\n")
     return out
 
 
-def _spec(n_screened: int, scale: float, seed: int, images: bool) -> dict:
+def _spec(n_screened: int, scale: float, seed: int, images: bool, devices=STUDY_DEVICES) -> dict:
     """What ``synthetic.json`` records: enough to tell whether a folder holds the wanted cohort."""
     return {"generator_version": GENERATOR_VERSION, "n_screened": n_screened, "scale": scale,
             "seed": seed, "images": images, "jaw_status_corr_with_tscore": JAW_T_CORR,
-            "landmark_error_sd_mm_per_axis": LANDMARK_SD_MM}
+            "landmark_error_sd_mm_per_axis": LANDMARK_SD_MM, "devices": list(devices),
+            "magnification": MAG}
 
 
 def is_synthetic(data_dir: str | Path) -> bool:

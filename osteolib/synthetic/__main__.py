@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0, help="master seed")
     p.add_argument("--no-images", action="store_true", help="write the tables only")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--devices", default="P1", help="panoramic units, comma-separated (P1 ... P5, or 'all'); "
+                                                   "P1, the study's one unit, by default")
     p.add_argument("--export", choices=["messy"], help="write the cohort as a hospital export, faults planted")
     a = p.parse_args(argv)
     t0 = time.perf_counter()
@@ -32,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {out} in {time.perf_counter() - t0:.1f} s: ingest it with\n"
               f"  python -m osteolib.ingest {out}/mapping.yaml --out data/messy", file=sys.stderr)
         return 0
-    out = generate(a.out, a.n_screened, a.scale, a.seed, images=not a.no_images, jobs=a.jobs)
+    from .radiograph import DEVICES
+    devices = sorted(DEVICES) if a.devices == "all" else [d.strip() for d in a.devices.split(",") if d.strip()]
+    out = generate(a.out, a.n_screened, a.scale, a.seed, images=not a.no_images, jobs=a.jobs, devices=devices)
     print(f"wrote {out} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     return 0
 

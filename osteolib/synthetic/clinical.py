@@ -179,10 +179,63 @@ def _dates(rng, n: int) -> pd.DataFrame:
     return pd.DataFrame({"dxa_date": dxa.astype(str), "radiograph_date": pano.astype(str)})
 
 
-def make_tables(n_screened: int, rng: np.random.Generator, width: int, height: int, px_mm: float
+def _acquisition(rng, n: int, scale: float, devices) -> pd.DataFrame:
+    """Per radiograph: the unit it was taken on (one of ``devices``, :data:`radiograph.DEVICES`), its
+    canvas at ``scale``, and the acquisition as drawn for this patient: exposure, gamma, contrast, edge
+    enhancement, blur, noise, vignetting, collimation, and the positioning (head tilt, shift, the
+    occlusal plane's smile, the tongue's gap below the palate). Independent of everything else."""
+    from .radiograph import DEVICES
+    unknown = sorted(set(devices) - set(DEVICES))
+    if unknown or not len(devices):
+        raise ValueError(f"unknown devices {unknown}: choose among {sorted(DEVICES)}")
+    dev = np.asarray(devices)[rng.integers(0, len(devices), n)]
+    spec = [DEVICES[d] for d in dev]
+    ln = lambda sd: np.exp(rng.normal(0, sd, n))
+    col = np.array([s["collimation"] is not None for s in spec])
+    return pd.DataFrame({
+        "device": dev,
+        "width": [max(32, round(s["canvas"][0] * scale)) for s in spec],
+        "height": [max(16, round(s["canvas"][1] * scale)) for s in spec],
+        "marker": [s["marker"][0] if s["marker"] else "none" for s in spec],
+        "marker_corner": [s["marker"][1] if s["marker"] else "none" for s in spec],
+        "exposure": np.round(ln(0.12), 3),
+        "gamma": np.round([s["gamma"] for s in spec] * ln(0.08), 3),
+        "contrast": np.round([s["contrast"] for s in spec] * ln(0.06), 3),
+        "sharpen": [s["sharpen"] for s in spec],
+        "blur_mm": np.round(0.12 * np.array([s["blur"] for s in spec]) * ln(0.15), 3),
+        "noise": np.round([s["noise"] for s in spec] * ln(0.2), 3),
+        "vignette": np.round([s["vignette"] for s in spec] * ln(0.2), 3),
+        "collimation_mm": np.round(np.where(col, rng.uniform(3, 12, n), 0.0), 2),
+        "tilt_deg": np.round(rng.normal(0, 1.5, n), 2),
+        "shift_x_mm": np.round(rng.normal(0, 3.0, n), 2),
+        "shift_y_mm": np.round(rng.normal(0, 2.5, n), 2),
+        "smile": np.round(np.clip(rng.normal(1.0, 0.35, n), 0.2, 2.0), 2),
+        "tongue_gap_mm": np.round(np.clip(rng.normal(3.0, 2.5, n), 0, 10), 2)})
+
+
+def _foramina(rng, acq: pd.DataFrame, scale: float, px_mm: float) -> np.ndarray:
+    """True centres (left x, left y, right x, right y) in pixels of each finished image: at 0.36 and 0.64
+    of the study unit's width, 0.79 of its height (the lower border then lies at about 0.91), moved by
+    the patient's shift and turned by the head's tilt about the image's centre."""
+    from .radiograph import FULL_HEIGHT, FULL_WIDTH
+    n = len(acq)
+    cx, cy = (acq["width"].to_numpy() - 1) / 2, (acq["height"].to_numpy() - 1) / 2
+    mid = cx + acq["shift_x_mm"].to_numpy() / px_mm
+    half, sd_x, sd_y = 0.14 * FULL_WIDTH * scale, 0.009 * FULL_WIDTH * scale, 0.007 * FULL_HEIGHT * scale
+    lx = mid + half + rng.normal(0, sd_x, n)
+    rx = mid - half + rng.normal(0, sd_x, n)
+    ly = cy + 0.29 * FULL_HEIGHT * scale + acq["shift_y_mm"].to_numpy() / px_mm + rng.normal(0, sd_y, n)
+    ry = ly + rng.normal(0, 0.008 * FULL_HEIGHT * scale, n)
+    r = np.radians(acq["tilt_deg"].to_numpy())
+    turn = lambda x, y: (cx + np.cos(r) * (x - cx) - np.sin(r) * (y - cy), cy + np.sin(r) * (x - cx) + np.cos(r) * (y - cy))
+    (lx, ly), (rx, ry) = turn(lx, ly), turn(rx, ry)
+    return np.round(np.c_[lx, ly, rx, ry], 2)
+
+
+def make_tables(n_screened: int, rng: np.random.Generator, scale: float, devices=("P1",)
                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Clinical table, landmarks and truth for ``n_screened`` patients on ``width x height`` images
-    of ``px_mm`` mm per pixel.
+    """Clinical table, landmarks and truth for ``n_screened`` patients on images of ``scale`` (1.0:
+    0.1 mm per pixel) taken on ``devices`` (:data:`radiograph.DEVICES`; one per patient, drawn).
 
     Returns
     -------
@@ -190,9 +243,12 @@ def make_tables(n_screened: int, rng: np.random.Generator, width: int, height: i
     landmarks : patient_id, side, x, y (pixels of the scaled image), two rows per patient: where a
         clinician clicked (the true centre plus the annotation error).
     truth : patient_id, tscore, label, jaw_status, mcw_mm, cortical_index, texture_t,
-        border_depth_mm, p_missing_tooth, edentulous and the foramina's true centres
-        (``foramen_left_x`` ...; rendering facts are added by the image generator).
+        border_depth_mm, p_missing_tooth, edentulous, the foramina's true centres
+        (``foramen_left_x`` ...) and the acquisition (``device`` ...; rendering facts are added by
+        the image generator).
     """
+    from .radiograph import ACQUISITION, FULL_PX_MM
+    px_mm = FULL_PX_MM / scale
     counts = Counts.for_size(n_screened)
     people = _people(rng, counts)
     people = people.iloc[rng.permutation(len(people))].reset_index(drop=True)
@@ -209,21 +265,20 @@ def make_tables(n_screened: int, rng: np.random.Generator, width: int, height: i
     # the images' pixel spacing, as a DICOM export records it (PixelSpacing: row, column)
     clinical["spacing_row_mm"] = clinical["spacing_col_mm"] = round(px_mm, 6)
     n = len(ids)
-    lx = width * (0.64 + rng.normal(0, 0.012, n))
-    ly = height * (0.785 + rng.normal(0, 0.010, n))
-    rx = width * (0.36 + rng.normal(0, 0.012, n))
-    ry = ly + height * rng.normal(0, 0.008, n)
-    exact = np.round(np.c_[lx, ly, rx, ry], 2)
+    acq = _acquisition(rng, n, scale, devices)
+    exact = _foramina(rng, acq, scale, px_mm)
     clicked = np.round(exact + rng.normal(0, LANDMARK_SD_MM / px_mm, exact.shape), 1)
     landmarks = pd.DataFrame({"patient_id": ids * 2, "side": ["left"] * n + ["right"] * n,
                               "x": np.r_[clicked[:, 0], clicked[:, 2]], "y": np.r_[clicked[:, 1], clicked[:, 3]]})
     landmarks = landmarks.sort_values(["patient_id", "side"], kind="stable").reset_index(drop=True)
     age = clinical["age"].to_numpy()
+    # the lower border 12-16 mm below the foramen (anatomical; 150-200 px at scale 1 with the magnification)
     truth = pd.DataFrame({"patient_id": ids, "tscore": tscores["tscore"], "label": people["label"],
-                          **bone, "border_depth_mm": np.round(rng.uniform(12, 17, n), 2),
+                          **bone, "border_depth_mm": np.round(rng.uniform(12, 16, n), 2),
                           "p_missing_tooth": np.clip(0.05 + 0.012 * (age - 45), 0.03, 0.75),
                           "edentulous": rng.random(n) < np.clip((age - 65) * 0.012, 0, 0.35),
-                          **{f"foramen_{k}": exact[:, i] for i, k in enumerate(FORAMEN_COLUMNS)}})
+                          **{f"foramen_{k}": exact[:, i] for i, k in enumerate(FORAMEN_COLUMNS)},
+                          **{k: acq[k].to_numpy() for k in ACQUISITION}})
     return clinical, landmarks, truth
 
 
