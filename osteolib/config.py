@@ -157,6 +157,10 @@ class IngestParams(DataParams):
     (``n_screened`` patients, ``seed``) into ``data/<study>-export/`` and ingested into
     ``data/<study>-ingested/``. Otherwise ``data_dir`` is the folder to write, the one notebooks
     01-05 then read.
+
+    ``landmark``: open the landmarking widget on the data folder (the one ingested; or, with an empty
+    ``mapping`` and a ``data_dir``, that folder as it is, nothing ingested), reviewing the proposals of
+    ``roi_detector`` when one is given.
     """
 
     notebook: ClassVar[str] = "00_data"
@@ -165,6 +169,8 @@ class IngestParams(DataParams):
     key_file: str = ""
     n_screened: int = 902
     seed: int = 0
+    landmark: bool = False
+    roi_detector: str = ""
 
     def check(self) -> None:
         super().check()
@@ -175,8 +181,23 @@ class IngestParams(DataParams):
     @property
     def example(self) -> bool:
         """No mapping: the synthetic messy export is the input (a profile's data_dir is then left alone:
-        it is the folder of data ingested before, or in the layout already)."""
-        return not self.mapping
+        it is the folder of data ingested before, or in the layout already) -- unless the notebook is
+        only to landmark a given data_dir."""
+        return not self.mapping and not self.landmark_only
+
+    @property
+    def landmark_only(self) -> bool:
+        """Landmarking a data folder in the layout already: nothing ingested."""
+        return self.landmark and not self.mapping and bool(self.data_dir)
+
+    @property
+    def ingesting(self) -> bool:
+        return not self.landmark_only
+
+    @property
+    def landmark_path(self) -> Path:
+        """The data folder the landmarking widget writes ``landmarks.csv`` into."""
+        return paths.resolve(self.data_dir) if self.landmark_only else self.ingest_path
 
     @property
     def export_path(self) -> Path:

@@ -213,3 +213,20 @@ def test_00_stops_on_a_faulty_export_without_quoting_an_identifier(roots, tmp_pa
     text = (tmp_path / "00.ipynb").read_text()
     leaked = [v for v in (*sheet["MRN"], *sheet["Patient name"], *sheet["Accession"]) if v in text]
     assert not leaked, leaked[:3]
+
+
+def test_00_opens_the_landmarking_widget_on_a_data_folder_and_resumes(roots, data_copy, tmp_path):
+    """landmark=True with a data_dir and no mapping: nothing ingested, the widget opened on the folder;
+    run again after two patients were landmarked, it starts with the third."""
+    from osteolib import annotate
+    (data_copy / "landmarks.csv").unlink()
+    values = dict(study="pytest-landmark", data_dir=str(data_copy), landmark=True)
+    executed = execute("00_data.ipynb", tmp_path / "00.ipynb", paths.ROOT, **values)
+    text = json.dumps(executed["cells"])
+    assert "0 of 120 patients landmarked" in text and "next: P0001" in text
+    assert not (paths.data_root() / "pytest-landmark-export").exists()
+    s = annotate.Landmarking(data_copy)
+    for _ in range(2):
+        s.click(300, 200), s.click(100, 200), s.key("enter")
+    executed = execute("00_data.ipynb", tmp_path / "00b.ipynb", paths.ROOT, **values)
+    assert "2 of 120 patients landmarked" in json.dumps(executed["cells"]) and "next: P0003" in json.dumps(executed["cells"])

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 from .. import images
-from ..synthetic.radiograph import FULL_WIDTH
 from .augment import perturb
 from .infer import place
 from .network import BORDER, KEYPOINTS, Detector
@@ -34,7 +33,7 @@ def evaluate(net: Detector, data_dir: str | Path, patient_ids=None, min_confiden
         if look:
             gray = perturb(gray, seed=i, **look)
         r = place(net, gray, min_confidence)
-        to_full = FULL_WIDTH / gray.shape[1]
+        to_full = full_px(clinical.loc[pid], gray.shape[1])
         for k in KEYPOINTS:
             tx, ty = lm.loc[(pid, k), ["x", "y"]]
             r[f"{k}_true_x"], r[f"{k}_true_y"] = float(tx), float(ty)
@@ -43,6 +42,15 @@ def evaluate(net: Detector, data_dir: str | Path, patient_ids=None, min_confiden
             r[f"{BORDER}_error_full_px"] = float(abs(r[f"{BORDER}_y"] - truth.loc[pid]) * to_full)
         rows.append({"patient_id": pid, **r})
     return pd.DataFrame(rows)
+
+
+def full_px(record: pd.Series, width: int) -> float:
+    """Pixels of the full-size radiograph (0.1 mm) per pixel of this image: from its pixel spacing
+    (``spacing_col_mm``) where the data give it, else from its width against the paper's 2964 px."""
+    from ..roi import PAPER_PIXEL_MM
+    from ..synthetic.radiograph import FULL_WIDTH
+    spacing = record.get("spacing_col_mm", np.nan)
+    return float(spacing) / PAPER_PIXEL_MM if pd.notna(spacing) else FULL_WIDTH / width
 
 
 def error_summary(table: pd.DataFrame, within: float = 40.0) -> dict:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .. import atomic, images
-from ..synthetic.radiograph import FULL_WIDTH
+from .evaluate import full_px
 from .infer import place
 from .network import BORDER, Detector
 
@@ -31,7 +31,7 @@ def auto_landmarks(net: Detector, data_dir: str | Path, cohort: pd.DataFrame, si
     if (data_dir / "landmarks.csv").is_file():
         manual = read_all_landmarks(data_dir).set_index(["patient_id", "side"])
     rows = []
-    for rec in tqdm(cohort[["patient_id", "image"]].to_dict("records"), desc="placing ROIs", disable=not progress):
+    for rec in tqdm(cohort.to_dict("records"), desc="placing ROIs", disable=not progress):
         gray = images.read_gray(data_dir / rec["image"])
         r = place(net, gray, min_confidence)
         row = {"patient_id": rec["patient_id"], "x": r[f"{side}_x"], "y": r[f"{side}_y"],
@@ -41,7 +41,7 @@ def auto_landmarks(net: Detector, data_dir: str | Path, cohort: pd.DataFrame, si
         if manual is not None and (rec["patient_id"], side) in manual.index:
             tx, ty = manual.loc[(rec["patient_id"], side), ["x", "y"]]
             row.update(true_x=float(tx), true_y=float(ty),
-                       error_full_px=float(np.hypot(row["x"] - tx, row["y"] - ty) * FULL_WIDTH / gray.shape[1]))
+                       error_full_px=float(np.hypot(row["x"] - tx, row["y"] - ty) * full_px(pd.Series(rec), gray.shape[1])))
         rows.append(row)
     table = pd.DataFrame(rows)
     flagged = table[~table["ok"]]
