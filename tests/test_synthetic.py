@@ -13,7 +13,7 @@ import tifffile
 from osteolib import cohort
 from osteolib.synthetic import generate, image_size
 from osteolib.synthetic.clinical import Counts
-from osteolib.synthetic.radiograph import ACQUISITION, DEVICES, MAG
+from osteolib.synthetic.radiograph import ACQUISITION, DEVICES, MAG, _side_marker
 
 
 def _digest(folder):
@@ -205,7 +205,7 @@ def test_panoramic_proportions(devices_data):
 
 def test_acquisition_is_recorded_and_drawn(devices_data):
     """Every unit and its acquisition are in truth.csv; the image has the unit's canvas; the side marker
-    sits in the unit's corner (none on P4); mirrored, the letter is found mirrored in the other corner."""
+    sits in the unit's corner (none on P4), and no other letter anywhere else."""
     truth = pd.read_csv(devices_data / "truth.csv")
     assert set(ACQUISITION) <= set(truth.columns)
     assert set(truth["device"]) == set(DEVICES)
@@ -215,16 +215,16 @@ def test_acquisition_is_recorded_and_drawn(devices_data):
         assert img.shape == (t["height"], t["width"])
         spec = DEVICES[t["device"]]
         assert (t["width"], t["height"]) == tuple(round(v * 0.25) for v in spec["canvas"])
-        h, w = img.shape
-        corner = {"top-left": img[: h // 5, : w // 8], "top-right": img[: h // 5, -(w // 8):],
-                  "bottom-left": img[-(h // 5):, : w // 8], "bottom-right": img[-(h // 5):, -(w // 8):]}
-        # a burned-in letter is a spike of pixels at exactly 235; the image's own greys are smooth there
-        spike = lambda c: (c == 235).sum() > 6 + 2 * max((c == 234).sum(), (c == 236).sum())
-        if spec["marker"] is None:
-            assert t["marker"] == "none" and not any(spike(c) for c in corner.values())
-        else:
-            assert (t["marker"], t["marker_corner"]) == spec["marker"]
-            assert spike(corner.pop(t["marker_corner"])) and not any(spike(c) for c in corner.values())
+        # the letter's own pixels (drawn on a blank canvas) are all 235 in the image, and no other letter's are
+        glyph = {}
+        for letter in ("L", "R"):
+            for corner in ("top-left", "top-right", "bottom-left", "bottom-right"):
+                blank = np.zeros_like(img)
+                _side_marker(blank, 0.25 / 0.1, letter, corner)   # pixels per mm at 0.25 x scale
+                glyph[letter, corner] = blank == 235
+        found = [k for k, g in glyph.items() if (img[g] == 235).all()]
+        assert found == ([] if spec["marker"] is None else [spec["marker"]]), (t["device"], found)
+        assert (t["marker"], t["marker_corner"]) == (spec["marker"] or ("none", "none"))
 
 
 def test_tilt_turns_the_anatomy_with_the_landmarks(devices_data):

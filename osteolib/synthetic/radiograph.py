@@ -206,14 +206,14 @@ def _soft_layer(rng, f: _Frame) -> np.ndarray:
     for side in (-1, 1):
         cx, cy = mid + side * (0.36 + jit(0.01)) * f.S, yP - 18 * s + jit(2 * s)
         rx, ry = (0.17 + jit(0.01)) * f.S, 24 * s
-        d -= 0.09 * ellipse(cx, cy, rx, ry, 0.3)
+        d -= 0.08 * ellipse(cx, cy, rx, ry, 0.4)
         rim = np.exp(-(((np.sqrt(((X - cx) / rx) ** 2 + ((Y - cy) / ry) ** 2) - 1) / 0.07) ** 2)) * (Y > cy + 0.3 * ry)
-        d += 0.06 * rim
+        d += 0.035 * rim
     # orbits' lower rims, zygomatic arches and buttresses, articular eminences, mastoids, styloids
     for side in (-1, 1):
         ox = mid + side * 0.34 * f.S
         r = np.sqrt(((X - ox) / (0.08 * W)) ** 2 + ((Y - (yP - 55 * s)) / (22 * s)) ** 2)
-        d += 0.05 * np.exp(-(((r - 1) / 0.12) ** 2)) * (Y > yP - 55 * s)
+        d += 0.03 * np.exp(-(((r - 1) / 0.15) ** 2)) * (Y > yP - 55 * s)
         lat = np.abs(X - mid) / f.S
         d += 0.10 * np.exp(-(((Y - (yP - 12 * s) + 0.05 * (lat - 0.45) * f.S) / (4 * s)) ** 2)) \
             * _sig((lat - 0.42) / 0.02) * _sig((0.88 - lat) / 0.03) * (np.sign(X - mid) == side)
@@ -240,7 +240,7 @@ def _soft_layer(rng, f: _Frame) -> np.ndarray:
         sp = np.clip(np.abs(X - mid) / f.S - 0.45, 0, 0.2) / 0.2
         d += 0.04 * np.exp(-(((Y - yP - 4 * s - 22 * s * sp) / (5 * s)) ** 2)) * (sp > 0) * (sp < 1) * (np.sign(X - mid) == side)
     tongue = ellipse(mid, yO + 8 * s, 0.55 * f.S, 34 * s, 0.3)
-    d += 0.06 * tongue
+    d += 0.10 * tongue
     gap = max(0.0, a.tongue_gap_mm) * s
     if gap > 0:
         air = _sig((Y - yP - 2 * s) / s) * _sig((yP + 2 * s + gap - Y) / s) * _sig((0.5 - U) / 0.03)
@@ -395,8 +395,11 @@ def _draw_tooth(d: np.ndarray, rng, xc: float, w: float, kind: int, y_edge: floa
     cusp = 1.0 + (0.04 * np.cos(4 * np.pi * (xx - xc) / w) if kind >= 3 else 0.0)
     cap = np.clip(v * cusp / 0.07, 0, 1) ** 0.45
     r = np.clip((v - vc) / (1 - vc), 0, 1)
-    neck = 0.80 if kind < 3 else 0.86
-    hw = np.where(v < vc, 0.5 * w * (neck + 0.12 * np.sin(np.pi * np.clip(v / vc, 0, 1) * 0.8)) * cap,
+    # the crown widest at its contact points (a third from the edge), narrowing to the neck where the
+    # root begins (continuous), the root tapering to a rounded apex
+    q = np.clip(v / vc, 0, 1)
+    crown_w = np.where(q > 0.35, 0.97 - 0.25 * ((q - 0.35) / 0.65) ** 2, 0.97 - 0.12 * ((0.35 - q) / 0.35) ** 2)
+    hw = np.where(v < vc, 0.5 * w * crown_w * cap,
                   0.5 * w * (0.72 - 0.42 * r ** 1.5) * np.clip((1 - v) / 0.05, 0, 1) ** 0.5)
     edge = 0.35 * s
     body = np.clip((hw - u) / edge, 0, 1) * (v >= 0) * (v <= 1)
@@ -501,7 +504,7 @@ def render(a: Anatomy, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, 
     ucrest = ucrest - _gaps(f, upper_layout, present[:16]) * (rng.uniform(3, 7) if not a.edentulous else rng.uniform(6, 10)) * m
     r0 = int(np.clip(yP - 4 * s, 0, H - 1))
     Yu = np.arange(r0, H, dtype=np.float32)[:, None]
-    lateral = _sig((0.54 - np.abs(f.t(xs))) / 0.02)[None, :]
+    lateral = _sig((0.54 - np.abs(f.t(xs))) / 0.05)[None, :]
     maxilla = _sig((ucrest[None, :] - Yu) / (0.6 * s)) * _sig((Yu - yP) / (2 * s)) * lateral
     tex = trab[max(0, r0 - top):] if r0 >= top else np.pad(trab, ((top - r0, 0), (0, 0)))
     d[r0:] += maxilla * (0.15 + 0.10 * tex[: H - r0])
