@@ -220,12 +220,15 @@ class Landmarking:
                 f"(l/r: side, u: undo, Enter: accept, s: skip){flagged}")
 
     def on_event(self, event: dict) -> None:
-        """An ipyevents event: a click (relativeX/Y in the displayed image) or a key."""
+        """An ipyevents event: a click (``dataX/Y``: pixels of the displayed picture, which ipyevents gives
+        for an Image widget; else ``relativeX/Y`` in the element as shown) or a key."""
         if event.get("type") == "click" and self.current is not None:
-            shown = event.get("boundingRectWidth") or self.width
-            x = event["relativeX"] * self.width / shown / self._scale
-            y = event["relativeY"] * self.width / shown / self._scale
-            self.click(x, y)
+            if "dataX" in event:
+                x, y = event["dataX"], event["dataY"]
+            else:
+                shown = event.get("boundingRectWidth") or self.width
+                x, y = event["relativeX"] * self.width / shown, event["relativeY"] * self.width / shown
+            self.click(x / self._scale, y / self._scale)
         elif event.get("type") == "keydown":
             self.key(event.get("key", ""))
         self._refresh()

@@ -36,7 +36,8 @@ def test_clicks_and_keys_save_after_every_patient_and_resume(unlabelled):
     s.on_event(_event(s, 100.0, 205.0))                    # right
     s.on_event({"type": "keydown", "key": "u"})             # undo the right click ...
     assert "right" not in s.points and s.side == "right"
-    s.on_event(_event(s, 110.0, 204.0))                    # ... and click again
+    s.on_event({"type": "click", "dataX": 110.0 * s._scale, "dataY": 204.0 * s._scale})   # ... again, as ipyevents
+    # sends it for an Image widget: pixels of the displayed picture
     png = Image.open(io.BytesIO(s.picture()))
     assert png.size[0] == s.width
     s.on_event({"type": "keydown", "key": "Enter"})

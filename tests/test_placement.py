@@ -94,3 +94,31 @@ def test_auto_landmarks_crop_the_study_or_list_the_unsure(detector, tiny_data, t
         placement.auto_landmarks(net, tiny_data, patients, "left", 0.9999, tmp_path, progress=False)
     listed = pd.read_csv(tmp_path / "rois_needs_landmarks.csv")
     assert len(listed) == 12 and listed["reason"].str.contains("confidence").all()
+
+
+def test_marker_boxes_and_their_relocation(tiny_data):
+    """load_set knows where each synthetic marker's letter lies (in detector pixels: a bright letter on its
+    darker surroundings); the augmentation moves it to another corner without mirroring it, leaves no trace where it
+    was, is seeded, and leaves images without a known marker alone."""
+    from osteolib.placement.fit import MARKER_BOX
+    ids = pd.read_csv(tiny_data / "clinical.csv", dtype={"patient_id": str})["patient_id"].tolist()[:4]
+    x, kp, table = placement.load_set(tiny_data, ids)
+    boxes = torch.tensor(table[list(MARKER_BOX)].to_numpy(float), dtype=torch.float32)
+    assert table["has_marker"].all() and not torch.isnan(boxes).any()
+    for img, (x0, y0, x1, y1) in zip(x, boxes.tolist()):                 # P1: "L" at the bottom right
+        inside = img[int(y0):int(np.ceil(y1)), int(x0):int(np.ceil(x1))].float()
+        around = img[int(y0) - 4:int(y1) + 5, int(x0) - 4:int(x1) + 5].float()
+        assert x0 > 0.85 * 256 and y0 > 0.8 * 128 and inside.max() > around.median() + 60
+    xf = x.unsqueeze(1).float() / 255
+    aug = placement.Augment(move_marker=1.0)
+    a = aug.relocate(xf, boxes, torch.Generator().manual_seed(3))
+    b = aug.relocate(xf, boxes, torch.Generator().manual_seed(3))
+    assert torch.equal(a, b)
+    for i, (x0, y0, x1, y1) in enumerate(boxes.tolist()):
+        old = (slice(int(y0) - 1, int(np.ceil(y1)) + 1), slice(int(x0) - 1, int(np.ceil(x1)) + 1))
+        assert a[i, 0][old].max() < xf[i, 0][old].max() - 0.1, "the letter is gone from where it was"
+        moved = (a[i, 0] - xf[i, 0]).abs() > 0.05
+        rows, cols = torch.nonzero(moved, as_tuple=True)
+        assert rows.numel() > 3 and (rows.min() < 20 or cols.min() < 30 or cols.max() > 225)
+    untouched = aug.relocate(xf, torch.full_like(boxes, float("nan")), torch.Generator().manual_seed(3))
+    assert torch.equal(untouched, xf)

@@ -30,13 +30,13 @@ landmarks   notebook 02's automatic landmarks: the flagged patients listed, not 
 ``python -m osteolib.placement train|evaluate`` (:mod:`osteolib.placement.__main__`).
 """
 from .augment import Augment, perturb
-from .evaluate import error_summary, evaluate
+from .evaluate import error_summary, evaluate, mirror_check
 from .fit import TrainSettings, load_set, train
 from .infer import place, predict
 from .landmarks import auto_landmarks
 from .network import BORDER, INPUT, KEYPOINTS, STRIDE, Detector, decode, names, prepare, standardise
 from .storage import FORMAT, load, save
 
-__all__ = ["Augment", "perturb", "error_summary", "evaluate", "TrainSettings", "load_set", "train", "place",
+__all__ = ["Augment", "perturb", "error_summary", "evaluate", "mirror_check", "TrainSettings", "load_set", "train", "place",
            "predict", "auto_landmarks", "BORDER", "INPUT", "KEYPOINTS", "STRIDE", "Detector", "decode", "names",
            "prepare", "standardise", "FORMAT", "load", "save"]

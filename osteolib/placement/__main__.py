@@ -14,22 +14,25 @@ import torch
 
 from .. import atomic, repro
 from ..cohort import read_clinical
-from . import Augment, TrainSettings, error_summary, evaluate, load, load_set, save, train
+from .fit import MARKER_BOX
+from . import Augment, TrainSettings, error_summary, evaluate, load, load_set, mirror_check, save, train
 
 
 def _train(args) -> int:
     """Hold out a share of each folder's patients (listed in the card), train on the rest."""
-    xs, kps, used, held = [], [], [], {}
+    xs, kps, marks, boxes, used, held = [], [], [], [], [], {}
     for d in args.data:
         ids = read_clinical(d, check_images=False)["patient_id"].tolist()
         order = list(np.random.default_rng(repro.child_seed(args.seed, 8)).permutation(ids))
         n_hold = int(round(args.holdout * len(ids)))
         held[str(Path(d).resolve())] = sorted(order[:n_hold])
-        x, kp, _ = load_set(d, order[n_hold:], progress=True)
-        xs.append(x), kps.append(kp), used.append(len(order) - n_hold)
+        x, kp, sizes = load_set(d, order[n_hold:], progress=True)
+        xs.append(x), kps.append(kp), marks.append(torch.tensor(sizes["has_marker"].to_numpy(bool)))
+        boxes.append(torch.tensor(sizes[list(MARKER_BOX)].to_numpy(float), dtype=torch.float32))
+        used.append(len(order) - n_hold)
     t0 = time.perf_counter()
     s = TrainSettings(epochs=args.epochs, seed=args.seed)
-    net = train(torch.cat(xs), torch.cat(kps), s)
+    net = train(torch.cat(xs), torch.cat(kps), s, marked=torch.cat(marks), boxes=torch.cat(boxes))
     seconds = time.perf_counter() - t0
     save(net, args.out, {"trained_on": dict(zip(map(str, args.data), used)), "held_out": held,
                          "settings": asdict(s), "augment": asdict(Augment()), "train_seconds": seconds})
@@ -50,12 +53,19 @@ def _evaluate(args) -> int:
     table = evaluate(net, args.data, ids, args.min_confidence, **look)
     seconds = time.perf_counter() - t0
     atomic.write_csv(table, args.out, float_format="%.3f")
+    mirror = {}
+    if args.mirror_check:
+        m = mirror_check(net, args.data, ids)
+        atomic.write_csv(m, Path(args.out).with_name(Path(args.out).stem + "_mirror.csv"), float_format="%.3f")
+        marked = m[m["marker"] != "none"] if "marker" in m else m
+        mirror = {"looks_mirrored_as_is": float((m["p_mirrored"] >= 0.5).mean()),
+                  "looks_mirrored_flipped_marked": float((marked["p_mirrored_if_flipped"] >= 0.5).mean())}
     if args.figure:
         from .. import plots
         left = table.rename(columns={"left_x": "x", "left_y": "y", "left_true_x": "true_x", "left_true_y": "true_y",
                                      "left_error_full_px": "error_full_px"})
         plots.worst_placements(args.data, left, out=args.figure)
-    print(json.dumps({**error_summary(table), "seconds_per_radiograph": seconds / len(table), "look": look}))
+    print(json.dumps({**error_summary(table), **mirror, "seconds_per_radiograph": seconds / len(table), "look": look}))
     return 0
 
 
@@ -75,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--figure", help="PNG of the worst placements")
     ev.add_argument("--holdout-only", action="store_true", help="only the patients the detector was not trained on")
     ev.add_argument("--min-confidence", type=float, default=0.5)
+    ev.add_argument("--mirror-check", action="store_true",
+                    help="also P(mirrored) of every radiograph as it is and flipped (<out>_mirror.csv)")
     for name in ("gain", "offset", "noise", "blur"):
         ev.add_argument(f"--{name}", type=float, default=None, help="change the image's look (see perturb)")
     args = ap.parse_args(argv)

@@ -44,6 +44,33 @@ def evaluate(net: Detector, data_dir: str | Path, patient_ids=None, min_confiden
     return pd.DataFrame(rows)
 
 
+def mirror_check(net: Detector, data_dir: str | Path, patient_ids=None, progress: bool = True) -> pd.DataFrame:
+    """P(mirrored) of each radiograph as it is and mirrored left-right, with its unit and marker where the
+    synthetic truth records them: the mirrored head should fire on the mirrored copies of marked
+    radiographs and on nothing else (a marker in another place is not a mirror)."""
+    from tqdm.auto import tqdm
+    from ..cohort import read_clinical
+    from ..synthetic import is_synthetic, read_truth
+    from .infer import predict
+    from .network import prepare
+    import torch
+    data_dir = Path(data_dir)
+    clinical = read_clinical(data_dir, check_images=False).set_index("patient_id")
+    ids = list(patient_ids if patient_ids is not None else clinical.index)
+    rows = []
+    for pid in tqdm(ids, desc="mirror check", disable=not progress):
+        small, _ = prepare(images.read_gray(data_dir / clinical.loc[pid, "image"]))
+        p = predict(net, torch.from_numpy(np.stack([small, small[:, ::-1].copy()])))["p_mirrored"]
+        rows.append({"patient_id": pid, "p_mirrored": float(p[0]), "p_mirrored_if_flipped": float(p[1])})
+    out = pd.DataFrame(rows)
+    if is_synthetic(data_dir):
+        t = read_truth(data_dir).set_index("patient_id")
+        for c in ("device", "marker", "marker_corner"):
+            if c in t:
+                out[c] = out["patient_id"].map(t[c])
+    return out
+
+
 def full_px(record: pd.Series, width: int) -> float:
     """Pixels of the full-size radiograph (0.1 mm) per pixel of this image: from its pixel spacing
     (``spacing_col_mm``) where the data give it, else from its width against the paper's 2964 px."""

@@ -609,15 +609,23 @@ def _device(rng, d: np.ndarray, a: Anatomy, f: _Frame) -> np.ndarray:
     return out
 
 
+def marker_box(width: int, height: int, s: float, corner: str) -> tuple[float, float, float, float]:
+    """(x0, y0, x1, y1) of the side marker's letter box in a ``width`` x ``height`` image of ``s`` pixels
+    per mm, in ``corner``."""
+    h, w = 9 * s, 6 * s
+    x0 = 0.05 * width if corner.endswith("left") else 0.95 * width - w
+    y0 = 0.07 * height if corner.startswith("top") else 0.93 * height - h
+    return x0, y0, x0 + w, y0 + h
+
+
 def _side_marker(img: np.ndarray, s: float, letter: str = "L", corner: str = "bottom-right") -> None:
     """Burn in a side marker, as panoramic units print one: ``letter`` (the side of the patient it
     names lies on that half of the image) in ``corner``. The only cue that tells a radiograph from its
     mirror image. Drawn after the detector and without random draws, so no other pixel changes."""
     H, W = img.shape
     Y, X = _grid(H, W)
-    h, w, t = 9 * s, 6 * s, 1.3 * s                                    # letter box and stroke width
-    x0 = 0.05 * W if corner.endswith("left") else 0.95 * W - w
-    y0 = 0.07 * H if corner.startswith("top") else 0.93 * H - h
+    x0, y0, x1, y1 = marker_box(W, H, s, corner)
+    h, w, t = y1 - y0, x1 - x0, 1.3 * s                                 # letter box and stroke width
     u, v = (X - x0) / w, (Y - y0) / h                                  # letter coordinates in [0, 1]
     inside = (u >= 0) & (u <= 1) & (v >= 0) & (v <= 1)
     tu, tv = t / w, t / h

@@ -29,6 +29,7 @@ from osteolib.layout import StudyLayout
 
 pytestmark = pytest.mark.ui
 STUDY = "ui-smoke"
+LANDMARK_STUDY = "ui-landmark"
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 
 
@@ -45,9 +46,14 @@ def lab(tmp_path_factory):
     folder = base / "notebooks"
     folder.mkdir()
     values = {**config.load_profile("smoke"), "study": STUDY}
-    for name in ("01_cohort", "02_roi"):
+    # a data folder without landmarks for 00's landmarking widget
+    from osteolib.synthetic import generate
+    unlabelled = generate(base / "unlabelled", n_screened=30, scale=0.16, seed=5, jobs=1, progress=False)
+    (unlabelled / "landmarks.csv").unlink()
+    landmark = {"study": LANDMARK_STUDY, "data_dir": str(unlabelled), "landmark": True}
+    for name, v in (("01_cohort", values), ("02_roi", values), ("00_data", landmark)):
         nb = load_notebook_node(str(paths.NOTEBOOKS / f"{name}.ipynb"))  # papermill's reader (tags every cell)
-        nb = parameterize_notebook(nb, config.notebook_values(name, values))
+        nb = parameterize_notebook(nb, config.notebook_values(name, v) if name != "00_data" else v)
         nbformat.write(nb, folder / f"{name}.ipynb")
     # the lab's own settings, apart from the user's: every cell rendered (JupyterLab 4 renders only the
     # cells in view by default, so prompts below the fold would not be in the page) and no news pop-up
@@ -151,3 +157,42 @@ def test_notebooks_01_and_02_run_in_jupyterlab(lab, browser, tmp_path):
     assert s.figure("roi_contact_sheet").stat().st_size > 10_000
     assert s.manifest("01_cohort").is_file()
     print(f"\nrun in JupyterLab through chromium: {timings} s; screenshots in {shots}")
+
+
+def test_landmarking_in_jupyterlab_saves_every_patient_and_resumes(lab, browser, tmp_path):
+    """Notebook 00 with landmark=True on a folder without landmarks: two clicks on the radiograph (the
+    right foramen after the left), Enter; landmarks.csv holds the clicked points in the image's pixels.
+    The notebook run again (a new session) resumes with the next patient."""
+    import pandas as pd
+    url, token, folder, base = lab
+    shots = Path(os.environ.get("UI_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    data = base / "unlabelled"
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    shown = run_all_cells(page, url, token, "00_data.ipynb", shots)
+    assert not shown["errors"], shown["errors"][0][:2000]
+    picture = page.locator(".jp-NotebookPanel:visible img.widget-image").first
+    picture.scroll_into_view_if_needed()
+    label = page.locator(".jp-NotebookPanel:visible .widget-label", has_text="of 30").first
+    assert label.inner_text().startswith("P0001 · 1 of 30")
+    box = picture.bounding_box()
+    width = 474                                                      # the radiograph at 0.16 x scale
+    scale = box["width"] / width                                     # displayed pixels per image pixel
+    clicks = {"left": (303.0, 185.0), "right": (170.0, 186.0)}
+    for x, y in clicks.values():
+        picture.click(position={"x": x * scale, "y": y * scale})
+        page.wait_for_timeout(300)
+    page.screenshot(path=str(shots / "00_landmarking.png"))
+    page.keyboard.press("Enter")
+    label.filter(has_text="P0002").wait_for(timeout=10_000)
+    saved = pd.read_csv(data / "landmarks.csv", dtype={"patient_id": str}).set_index("side")
+    assert list(saved["patient_id"]) == ["P0001", "P0001"]
+    for side, (x, y) in clicks.items():
+        assert abs(saved.loc[side, "x"] - x) < 1.0 and abs(saved.loc[side, "y"] - y) < 1.0, (side, saved)
+    # a new session (the notebook run again) resumes with the second patient
+    second = browser.new_page(viewport={"width": 1400, "height": 1000})
+    again = run_all_cells(second, url, token, "00_data.ipynb", shots)
+    assert not again["errors"]
+    resumed = second.locator(".jp-NotebookPanel:visible .jp-OutputArea-output", has_text="1 of 30 patients landmarked")
+    resumed.first.wait_for(timeout=60_000)
+    assert "next: P0002" in resumed.first.inner_text()
