@@ -35,6 +35,7 @@ cam            Grad-CAM and guided backpropagation (``cam.method``) and notebook
 placement      the ROI detector (``python -m osteolib.placement``), one module per part
 bundle         a trained model as a screening bundle (``python -m osteolib.bundle``)
 screen         screening new patients with a bundle (``python -m osteolib.screen``)
+annotate       landmarking in JupyterLab: one radiograph at a time, clicks and keys, saved after every patient
 ingest         a hospital export and a YAML mapping to the input layout (``python -m osteolib.ingest``)
 workflow       the job plan of a profile, the notebook runner of the Snakemake jobs
 bench          the epoch benchmark (``python -m osteolib.bench``)

@@ -216,7 +216,9 @@ class Landmarking:
             flagged = "" if p["ok"] else f" · FLAGGED: {p.get('reason', '') or 'low confidence'}"
         elif self.proposals is not None:
             flagged = " · no proposal"
-        return (f"{self.current} · {self.n_done + 1} of {self.n_total} · click sets the {self.side} foramen "
+        todo = ("both set: Enter accepts, a click moves the " if all(k in self.points for k in SIDES)
+                else "click sets the ")
+        return (f"{self.current} · {self.n_done + 1} of {self.n_total} · {todo}{self.side} foramen "
                 f"(l/r: side, u: undo, Enter: accept, s: skip){flagged}")
 
     def on_event(self, event: dict) -> None:
