@@ -18,6 +18,9 @@ def detector(tiny_data):
     ids = pd.read_csv(tiny_data / "clinical.csv", dtype={"patient_id": str})["patient_id"].tolist()
     x, kp, _ = placement.load_set(tiny_data, ids[:N_TRAIN])
     net = placement.train(x, kp, placement.TrainSettings(epochs=18), progress=False)
+    net.reader = placement.marker.train_reader(*placement.marker.load_corners(tiny_data, ids[:N_TRAIN]),
+                                               placement.marker.ReaderSettings(epochs=8), progress=False)
+    net.reads_markers = True
     return net, ids[N_TRAIN:]
 
 
@@ -71,9 +74,8 @@ def test_augmentation_moves_the_keypoints_with_the_image():
     for b in range(4):
         for (px, py) in kp[b]:
             x[b, 0, int(py) - 1:int(py) + 2, int(px) - 1:int(px) + 2] = 1.0
-    aug = placement.Augment(gain=0, offset=0, gamma=0, blur=0, noise=0, mirror=0)
-    y, moved, mirrored = aug(x, kp, torch.Generator().manual_seed(0))
-    assert not mirrored.any()
+    aug = placement.Augment(gain=0, offset=0, gamma=0, blur=0, noise=0)
+    y, moved = aug(x, kp, torch.Generator().manual_seed(0))
     for b in range(4):
         for (px, py) in moved[b]:
             patch = y[b, 0, int(py) - 3:int(py) + 4, int(px) - 3:int(px) + 4]
@@ -96,29 +98,40 @@ def test_auto_landmarks_crop_the_study_or_list_the_unsure(detector, tiny_data, t
     assert len(listed) == 12 and listed["reason"].str.contains("confidence").all()
 
 
-def test_marker_boxes_and_their_relocation(tiny_data):
-    """load_set knows where each synthetic marker's letter lies (in detector pixels: a bright letter on its
-    darker surroundings); the augmentation moves it to another corner without mirroring it, leaves no trace where it
-    was, is seeded, and leaves images without a known marker alone."""
-    from osteolib.placement.fit import MARKER_BOX
-    ids = pd.read_csv(tiny_data / "clinical.csv", dtype={"patient_id": str})["patient_id"].tolist()[:4]
-    x, kp, table = placement.load_set(tiny_data, ids)
-    boxes = torch.tensor(table[list(MARKER_BOX)].to_numpy(float), dtype=torch.float32)
-    assert table["has_marker"].all() and not torch.isnan(boxes).any()
-    for img, (x0, y0, x1, y1) in zip(x, boxes.tolist()):                 # P1: "L" at the bottom right
-        inside = img[int(y0):int(np.ceil(y1)), int(x0):int(np.ceil(x1))].float()
-        around = img[int(y0) - 4:int(y1) + 5, int(x0) - 4:int(x1) + 5].float()
-        assert x0 > 0.85 * 256 and y0 > 0.8 * 128 and inside.max() > around.median() + 60
-    xf = x.unsqueeze(1).float() / 255
-    aug = placement.Augment(move_marker=1.0)
-    a = aug.relocate(xf, boxes, torch.Generator().manual_seed(3))
-    b = aug.relocate(xf, boxes, torch.Generator().manual_seed(3))
-    assert torch.equal(a, b)
-    for i, (x0, y0, x1, y1) in enumerate(boxes.tolist()):
-        old = (slice(int(y0) - 1, int(np.ceil(y1)) + 1), slice(int(x0) - 1, int(np.ceil(x1)) + 1))
-        assert a[i, 0][old].max() < xf[i, 0][old].max() - 0.1, "the letter is gone from where it was"
-        moved = (a[i, 0] - xf[i, 0]).abs() > 0.05
-        rows, cols = torch.nonzero(moved, as_tuple=True)
-        assert rows.numel() > 3 and (rows.min() < 20 or cols.min() < 30 or cols.max() > 225)
-    untouched = aug.relocate(xf, torch.full_like(boxes, float("nan")), torch.Generator().manual_seed(3))
-    assert torch.equal(untouched, xf)
+@pytest.fixture(scope="module")
+def units(tmp_path_factory):
+    """Radiographs of units P1, P2, P4 (markers bottom right, top left, none) to train a marker reader on,
+    and of units P3, P5 it never saw (top right, and bottom left: where a mirrored P1 shows its letter)."""
+    from osteolib.synthetic import generate
+    base = tmp_path_factory.mktemp("units")
+    seen = generate(base / "seen", n_screened=90, scale=0.16, seed=31, jobs=2, progress=False, devices=["P1", "P2", "P4"])
+    unseen = generate(base / "unseen", n_screened=40, scale=0.16, seed=32, jobs=2, progress=False, devices=["P3", "P5"])
+    return seen, unseen
+
+
+def test_the_marker_reader_reads_letters_not_places(units):
+    """Trained on three units, the reader flags the mirrored copies of two units it never saw and none of
+    their radiographs as they are, although P5 prints its "R" exactly where a mirrored P1 shows its "L":
+    a marker in another place is not a mirror. Radiographs without a marker are never flagged."""
+    from osteolib.placement import marker
+    seen, unseen = units
+    ids = lambda d: pd.read_csv(d / "clinical.csv", dtype={"patient_id": str})["patient_id"].tolist()
+    crops, where = marker.load_corners(seen, ids(seen))
+    assert set(where.tolist()) == {-1, 0, 3}                       # none (P4), top left (P2), bottom right (P1)
+    reader = marker.train_reader(crops, where, marker.ReaderSettings(epochs=12), progress=False)
+    test, where_unseen = marker.load_corners(unseen, ids(unseen))
+    assert set(where_unseen.tolist()) == {1, 2}
+    t = marker.table(reader, test)
+    assert (t["p_mirrored"] < 0.5).mean() >= 0.95, t.describe()
+    assert (t["p_mirrored_if_flipped"] >= 0.5).mean() >= 0.9, t.describe()
+    t_seen = marker.table(reader, crops)
+    unmarked = (where < 0).numpy()
+    assert (t_seen["p_mirrored"][unmarked] < 0.5).all() and (t_seen["p_mirrored_if_flipped"][unmarked] < 0.5).all()
+
+
+def test_corners_are_cut_at_the_readers_scale():
+    gray = np.zeros((234, 474), np.uint8)
+    gray[:5, :5] = 255                                             # top left
+    gray[-5:, -5:] = 128                                           # bottom right
+    c = placement.marker.corners(gray)
+    assert c.shape == (4, *placement.marker.CROP) and c[0, 0, 0] > 200 and c[3, -1, -1] > 100 and c[1].max() == 0

@@ -6,9 +6,10 @@ A small fully convolutional network looks at the whole radiograph resized to 128
 where in the image it looks (CoordConv), and predicts one heatmap per keypoint (the left and the
 right mental foramen) at a quarter of that resolution. The position is the heatmap's soft-argmax
 (sub-cell precision); the confidence is the share of the heatmap's probability within two cells of
-its peak. A second head says whether the radiograph is mirrored (trained on randomly mirrored
-copies; panoramic units burn in a side marker, and so does the synthetic generator). A blank or
-mirrored radiograph, or one unlike anything seen in training, is flagged rather than cropped.
+its peak. A side-marker reader says whether the radiograph is mirrored: panoramic units burn in a
+letter ("L", "R") in a corner, and the reader reads each corner on its own at a finer scale, so a unit
+that prints its letter elsewhere is not taken for a mirror. A blank or mirrored radiograph, or one
+unlike anything seen in training, is flagged rather than cropped.
 
 Training uses strong augmentation so that it does not learn the look of one generator or one
 machine: exposure (gain, offset), contrast, gamma, blur, noise, scale, shift and small rotations,
@@ -19,6 +20,7 @@ small so that it trains on a laptop CPU in minutes.
 
 ==========  ===============================================================================
 network     the detector, its input (:func:`prepare`) and the decoding of its heatmaps
+marker      the side-marker reader: the corners of a radiograph, none / letter / mirrored letter
 augment     the training augmentation, and another machine's look for evaluations
 fit         heatmap targets, the training set of a data folder, the training loop
 infer       placing one radiograph (or a batch) and the verdict: flag, never guess
@@ -30,6 +32,7 @@ landmarks   notebook 02's automatic landmarks: the flagged patients listed, not 
 ``python -m osteolib.placement train|evaluate`` (:mod:`osteolib.placement.__main__`).
 """
 from .augment import Augment, perturb
+from . import marker
 from .evaluate import error_summary, evaluate, mirror_check
 from .fit import TrainSettings, load_set, train
 from .infer import place, predict
@@ -37,6 +40,6 @@ from .landmarks import auto_landmarks
 from .network import BORDER, INPUT, KEYPOINTS, STRIDE, Detector, decode, names, prepare, standardise
 from .storage import FORMAT, load, save
 
-__all__ = ["Augment", "perturb", "error_summary", "evaluate", "mirror_check", "TrainSettings", "load_set", "train", "place",
+__all__ = ["marker", "Augment", "perturb", "error_summary", "evaluate", "mirror_check", "TrainSettings", "load_set", "train", "place",
            "predict", "auto_landmarks", "BORDER", "INPUT", "KEYPOINTS", "STRIDE", "Detector", "decode", "names",
            "prepare", "standardise", "FORMAT", "load", "save"]

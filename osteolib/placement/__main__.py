@@ -14,28 +14,36 @@ import torch
 
 from .. import atomic, repro
 from ..cohort import read_clinical
-from .fit import MARKER_BOX
-from . import Augment, TrainSettings, error_summary, evaluate, load, load_set, mirror_check, save, train
+from . import Augment, TrainSettings, error_summary, evaluate, load, load_set, marker, mirror_check, save, train
 
 
 def _train(args) -> int:
     """Hold out a share of each folder's patients (listed in the card), train on the rest."""
-    xs, kps, marks, boxes, used, held = [], [], [], [], [], {}
+    xs, kps, crops, where, used, held = [], [], [], [], [], {}
     for d in args.data:
         ids = read_clinical(d, check_images=False)["patient_id"].tolist()
         order = list(np.random.default_rng(repro.child_seed(args.seed, 8)).permutation(ids))
         n_hold = int(round(args.holdout * len(ids)))
         held[str(Path(d).resolve())] = sorted(order[:n_hold])
-        x, kp, sizes = load_set(d, order[n_hold:], progress=True)
-        xs.append(x), kps.append(kp), marks.append(torch.tensor(sizes["has_marker"].to_numpy(bool)))
-        boxes.append(torch.tensor(sizes[list(MARKER_BOX)].to_numpy(float), dtype=torch.float32))
-        used.append(len(order) - n_hold)
+        x, kp, _ = load_set(d, order[n_hold:], progress=True)
+        c, w = marker.load_corners(d, order[n_hold:], progress=True)
+        xs.append(x), kps.append(kp), crops.append(c), where.append(w), used.append(len(order) - n_hold)
     t0 = time.perf_counter()
     s = TrainSettings(epochs=args.epochs, seed=args.seed)
-    net = train(torch.cat(xs), torch.cat(kps), s, marked=torch.cat(marks), boxes=torch.cat(boxes))
+    net = train(torch.cat(xs), torch.cat(kps), s)
+    where = torch.cat(where)
+    rs = marker.ReaderSettings(seed=args.seed)
+    if (where >= 0).any():       # the side markers' places are known (a synthetic truth): train the reader
+        net.reader = marker.train_reader(torch.cat(crops), where, rs)
+        net.reads_markers = True
+    else:
+        print("no folder says where its side markers are: the marker reader is not trained, mirrored "
+              "radiographs will not be flagged", file=sys.stderr)
     seconds = time.perf_counter() - t0
     save(net, args.out, {"trained_on": dict(zip(map(str, args.data), used)), "held_out": held,
-                         "settings": asdict(s), "augment": asdict(Augment()), "train_seconds": seconds})
+                         "settings": asdict(s), "augment": asdict(Augment()), "train_seconds": seconds,
+                         "reader_settings": asdict(rs) if net.reads_markers else None,
+                         "reader_trained_on": {"marked": int((where >= 0).sum()), "unmarked": int((where < 0).sum())}})
     print(f"{args.out}: trained on {sum(used)} radiographs in {seconds:.0f} s")
     return 0
 

@@ -1,5 +1,5 @@
 """What the detector is trained and tested against: the training augmentation (geometry with the
-keypoints moved along, exposure, contrast, gamma, blur, noise, mirroring), drawn on the device
+keypoints moved along, exposure, contrast, gamma, blur, noise), drawn on the device
 from a seeded generator, and :func:`perturb`, another machine's look for an evaluation."""
 from __future__ import annotations
 
@@ -22,41 +22,9 @@ class Augment:
     gamma: float = 0.35       # gamma in [1 - gamma, 1 + gamma]
     blur: float = 1.5         # Gaussian blur SD up to this (input pixels)
     noise: float = 0.06       # additive noise SD up to this
-    mirror: float = 0.3       # share of images mirrored (target: "mirrored", no keypoints)
-    move_marker: float = 0.6  # share of known side markers moved to a random corner before that
-
-    def relocate(self, x: torch.Tensor, boxes: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-        """Move the side marker of a share of images (``boxes`` (batch, 4): its letter box x0, y0, x1, y1 in
-        input pixels; NaN: none or unknown) to a random place in a random corner. Where it was is covered
-        with the image next to it (towards the centre), and only the letter's bright strokes are carried
-        (blended by their brightness over the background), so neither a hole nor a square tells where it
-        came from. The letter is not mirrored: the target stays."""
-        x = x.clone()
-        b, _, h, w = x.shape
-        u = torch.rand(b, 5, generator=gen)
-        for i in range(b):
-            if torch.isnan(boxes[i]).any() or u[i, 0] >= self.move_marker:
-                continue
-            x0, y0 = max(0, int(math.floor(boxes[i, 0])) - 1), max(0, int(math.floor(boxes[i, 1])) - 1)
-            x1, y1 = min(w, int(math.ceil(boxes[i, 2])) + 1), min(h, int(math.ceil(boxes[i, 3])) + 1)
-            patch = x[i, :, y0:y1, x0:x1].clone()
-            ph, pw = patch.shape[-2:]
-            src = x0 + pw if x0 < w / 2 else x0 - pw                  # the neighbour towards the centre
-            if not 0 <= src <= w - pw:
-                continue
-            x[i, :, y0:y1, x0:x1] = x[i, :, y0:y1, src:src + pw]
-            bg = x[i, :, y0:y1, x0:x1]
-            alpha = ((patch - bg) / (patch.amax() - bg).clamp_min(1e-3)).clamp(0, 1)
-            left, top = bool(u[i, 1] < 0.5), bool(u[i, 2] < 0.5)
-            tx = (0.02 + 0.08 * float(u[i, 3])) * w if left else (0.98 - 0.08 * float(u[i, 3])) * w - pw
-            ty = (0.03 + 0.08 * float(u[i, 4])) * h if top else (0.97 - 0.08 * float(u[i, 4])) * h - ph
-            tx, ty = int(min(max(0, tx), w - pw)), int(min(max(0, ty), h - ph))
-            target = x[i, :, ty:ty + ph, tx:tx + pw]
-            x[i, :, ty:ty + ph, tx:tx + pw] = target * (1 - alpha) + patch * alpha
-        return x
 
     def __call__(self, x: torch.Tensor, kp: torch.Tensor, gen: torch.Generator):
-        """x (batch, 1, H, W) in [0, 1], kp (batch, K, 2) input pixels -> augmented x, kp, mirrored flags."""
+        """x (batch, 1, H, W) in [0, 1], kp (batch, K, 2) input pixels -> augmented x, kp."""
         b, _, h, w = x.shape
         dev = x.device
         u = lambda *shape: torch.rand(*shape, generator=gen, device=dev)
@@ -88,9 +56,7 @@ class Augment:
             x = nn.functional.conv2d(nn.functional.pad(x, (r, r, 0, 0), mode="replicate"), g.view(1, 1, 1, -1))
             x = nn.functional.conv2d(nn.functional.pad(x, (0, 0, r, r), mode="replicate"), g.view(1, 1, -1, 1))
         x = x + torch.randn(x.shape, generator=gen, device=dev) * u(b, 1, 1, 1) * self.noise
-        mirrored = u(b) < self.mirror
-        x = torch.where(mirrored.view(b, 1, 1, 1), x.flip(-1), x)
-        return x, kp, mirrored
+        return x, kp
 
 
 def perturb(gray: np.ndarray, gain: float = 1.0, offset: float = 0.0, noise: float = 0.0, blur: float = 0.0,

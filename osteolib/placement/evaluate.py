@@ -51,23 +51,14 @@ def evaluate(net: Detector, data_dir: str | Path, patient_ids=None, min_confiden
 
 def mirror_check(net: Detector, data_dir: str | Path, patient_ids=None, progress: bool = True) -> pd.DataFrame:
     """P(mirrored) of each radiograph as it is and mirrored left-right, with its unit and marker where the
-    synthetic truth records them: the mirrored head should fire on the mirrored copies of marked
-    radiographs and on nothing else (a marker in another place is not a mirror)."""
-    from tqdm.auto import tqdm
-    from ..cohort import read_clinical
+    synthetic truth records them: the reader should fire on the mirrored copies of marked radiographs and
+    on nothing else (a marker in another place is not a mirror)."""
+    from .marker import load_corners, table
     from ..synthetic import is_synthetic, read_truth
-    from .infer import predict
-    from .network import prepare
-    import torch
-    data_dir = Path(data_dir)
-    clinical = read_clinical(data_dir, check_images=False).set_index("patient_id")
-    ids = list(patient_ids if patient_ids is not None else clinical.index)
-    rows = []
-    for pid in tqdm(ids, desc="mirror check", disable=not progress):
-        small, _ = prepare(images.read_gray(data_dir / clinical.loc[pid, "image"]))
-        p = predict(net, torch.from_numpy(np.stack([small, small[:, ::-1].copy()])))["p_mirrored"]
-        rows.append({"patient_id": pid, "p_mirrored": float(p[0]), "p_mirrored_if_flipped": float(p[1])})
-    out = pd.DataFrame(rows)
+    from ..cohort import read_clinical
+    ids = list(patient_ids if patient_ids is not None else read_clinical(data_dir, check_images=False)["patient_id"])
+    crops, _ = load_corners(data_dir, ids, progress=progress)
+    out = table(net.reader, crops).assign(patient_id=ids)[["patient_id", "p_mirrored", "p_mirrored_if_flipped"]]
     if is_synthetic(data_dir):
         t = read_truth(data_dir).set_index("patient_id")
         for c in ("device", "marker", "marker_corner"):

@@ -1,4 +1,4 @@
-"""Training the detector: Gaussian heatmap targets, the training set of a data folder (the
+"""Training the detector's keypoints: Gaussian heatmap targets, the training set of a data folder (the
 clinician's foramina and, where the synthetic truth has it, the lower border below the left one)
 and the seeded training loop (AdamW, one-cycle schedule, strong augmentation)."""
 from __future__ import annotations
@@ -10,10 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from torch import nn
 
 from .. import images, repro
-from ..synthetic.radiograph import marker_box
 from .augment import Augment
 from .network import KEYPOINTS, STRIDE, Detector, decode, prepare, standardise
 
@@ -42,8 +40,7 @@ class TrainSettings:
 def load_set(data_dir: str | Path, patient_ids, progress: bool = False, border: bool | None = None
              ) -> tuple[torch.Tensor, torch.Tensor, pd.DataFrame]:
     """Radiographs of ``patient_ids`` as detector inputs (n, 128, 256) uint8, their keypoints
-    (n, K, 2) in detector pixels, and a table of the original sizes and of whether each radiograph
-    carries a side marker (``has_marker``: the synthetic truth's ``marker``; assumed for real data).
+    (n, K, 2) in detector pixels, and a table of the original sizes.
 
     Keypoints: the left and right foramen from ``landmarks.csv`` and, with ``border`` (default:
     when the folder has the synthetic truth), the lower border below the left foramen
@@ -56,8 +53,6 @@ def load_set(data_dir: str | Path, patient_ids, progress: bool = False, border: 
     clinical = read_clinical(data_dir, check_images=False).set_index("patient_id")
     lm = read_all_landmarks(data_dir).set_index(["patient_id", "side"])
     truth = border_truth(data_dir) if border is not False else None
-    marker = _markers(data_dir)
-    spacing = clinical["spacing_col_mm"] if "spacing_col_mm" in clinical else pd.Series(dtype=float)
     if border and truth is None:
         raise ValueError(f"{data_dir} has no lower-border truth (truth.csv with border_y): use border=None or False")
     border = truth is not None
@@ -70,37 +65,14 @@ def load_set(data_dir: str | Path, patient_ids, progress: bool = False, border: 
         if border:
             points.append([lm.loc[(pid, "left"), "x"] / sx, truth.loc[pid] / sy])
         kps.append(points)
-        corner = marker.get(pid)
-        box = [np.nan] * 4
-        if isinstance(corner, str) and corner != "none" and pd.notna(spacing.get(pid, np.nan)):
-            b = marker_box(gray.shape[1], gray.shape[0], 1.0 / float(spacing[pid]), corner)
-            box = [b[0] / sx, b[1] / sy, b[2] / sx, b[3] / sy]
-        sizes.append({"patient_id": pid, "height": gray.shape[0], "width": gray.shape[1], "sx": sx, "sy": sy,
-                      "has_marker": corner != "none", **dict(zip(MARKER_BOX, box))})
+        sizes.append({"patient_id": pid, "height": gray.shape[0], "width": gray.shape[1], "sx": sx, "sy": sy})
     return (torch.from_numpy(np.stack(xs)), torch.tensor(kps, dtype=torch.float32), pd.DataFrame(sizes))
 
 
-#: Columns of :func:`load_set`'s table: the side marker's letter box in detector pixels (NaN: unknown/none).
-MARKER_BOX = ("marker_x0", "marker_y0", "marker_x1", "marker_y1")
-
-
-def _markers(data_dir: Path) -> dict:
-    """patient_id -> the corner of its side marker ("none": no marker) where a synthetic truth records it;
-    real data: unknown (a marker is assumed, its place not known)."""
-    from ..synthetic import is_synthetic, read_truth
-    if not is_synthetic(data_dir):
-        return {}
-    t = read_truth(data_dir)
-    return dict(zip(t["patient_id"], t["marker_corner"])) if "marker_corner" in t else {}
-
-
 def train(x: torch.Tensor, kp: torch.Tensor, s: TrainSettings = TrainSettings(), augment: Augment = Augment(),
-          progress: bool = True, marked: torch.Tensor | None = None, boxes: torch.Tensor | None = None) -> Detector:
-    """Train a detector on uint8 inputs (n, 128, 256) and keypoints (n, K, 2); seeded, CPU-deterministic.
-
-    ``marked`` (n,) bool: which radiographs carry a side marker (default: all). The mirrored head learns
-    "mirrored" only where a marker shows it: a mirrored copy of an unmarked radiograph is taught as not
-    mirrored (nothing tells it apart), so the head fires on a mirrored letter, not on a letter's place."""
+          progress: bool = True) -> Detector:
+    """Train a detector's keypoints on uint8 inputs (n, 128, 256) and keypoints (n, K, 2); seeded,
+    CPU-deterministic. Its side-marker reader is trained apart (:func:`osteolib.placement.marker.train_reader`)."""
     from tqdm.auto import tqdm
     with repro.seeded_global_rng(repro.child_seed(s.seed, 7)):
         net = Detector(kp.shape[1], s.width)
@@ -117,19 +89,13 @@ def train(x: torch.Tensor, kp: torch.Tensor, s: TrainSettings = TrainSettings(),
                 idx = order[i:i + s.batch_size]
                 if len(idx) < 2:
                     continue
-                xb = x[idx].unsqueeze(1).float() / 255
-                if boxes is not None:
-                    xb = augment.relocate(xb, boxes[idx], gen)
-                xb, kb, mirrored = augment(xb, kp[idx], gen)
-                shows = mirrored & marked[idx] if marked is not None else mirrored
-                heat, mirror_logit = net(standardise(xb))
+                xb, kb = augment(x[idx].unsqueeze(1).float() / 255, kp[idx], gen)
+                heat = net(standardise(xb))
                 b, k, h, w = heat.shape
                 logp = torch.log_softmax(heat.flatten(2), -1).view(b, k, h, w)
-                keep = ~mirrored
-                ce = -(_targets(kb, h, w) * logp).sum((2, 3))[keep].mean() if keep.any() else heat.sum() * 0
+                ce = -(_targets(kb, h, w) * logp).sum((2, 3)).mean()
                 xy, _ = decode(heat)
-                l1 = (xy - kb).abs().sum(-1)[keep].mean() / STRIDE if keep.any() else heat.sum() * 0
-                loss = ce + 0.5 * l1 + 2.0 * nn.functional.binary_cross_entropy_with_logits(mirror_logit, shows.float())
+                loss = ce + 0.5 * (xy - kb).abs().sum(-1).mean() / STRIDE
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()

@@ -1,12 +1,14 @@
 """The detector network: a radiograph resized to 128 x 256 px with two coordinate channels
-(CoordConv) -> one heatmap per keypoint at a quarter of that resolution, and the logit of "this
-radiograph is mirrored"; decoding a heatmap into a position (soft-argmax) and a confidence."""
+(CoordConv) -> one heatmap per keypoint at a quarter of that resolution (and, apart, the side-marker
+reader of its corners); decoding a heatmap into a position (soft-argmax) and a confidence."""
 from __future__ import annotations
 
 import numpy as np
 import torch
 from PIL import Image
 from torch import nn
+
+from .marker import Reader
 
 INPUT = (128, 256)            # detector input (height, width)
 STRIDE = 4                    # heatmap cell in input pixels
@@ -32,8 +34,8 @@ def _block(c_in: int, c_out: int, stride: int = 1, dilation: int = 1) -> nn.Sequ
 
 
 class Detector(nn.Module):
-    """Image (batch, 1, 128, 256), standardised -> keypoint heatmap logits (batch, K, 32, 64) and
-    the logit of "this radiograph is mirrored" (batch,)."""
+    """Image (batch, 1, 128, 256), standardised -> keypoint heatmap logits (batch, K, 32, 64); with its
+    side-marker reader (:mod:`osteolib.placement.marker`) for "is this radiograph mirrored?"."""
 
     def __init__(self, k: int = len(KEYPOINTS), width: int = 16):
         super().__init__()
@@ -43,20 +45,19 @@ class Detector(nn.Module):
         self.deep = nn.Sequential(_block(2 * w, 4 * w, 2), _block(4 * w, 4 * w, dilation=2),
                                   _block(4 * w, 4 * w, dilation=4), _block(4 * w, 4 * w, dilation=8))  # 16 x 32
         self.fuse = nn.Sequential(_block(6 * w, 2 * w), nn.Conv2d(2 * w, k, 1))
-        # "mirrored?" from the strongest response of each mid-level feature in the image's left half
-        # and in its right half (a side marker is small, local and on one side), and the deep mean
-        self.mirror = nn.Linear(4 * w + 4 * w, 1)
+        # "mirrored?": the side-marker reader, on the radiograph's corners at a finer scale (trained
+        # apart; ``reads_markers`` False until it is)
+        self.reader = Reader(w)
+        self.reads_markers = False
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, _, h, w = x.shape
         ys = torch.linspace(-1, 1, h, device=x.device).view(1, 1, h, 1).expand(b, 1, h, w)
         xs = torch.linspace(-1, 1, w, device=x.device).view(1, 1, 1, w).expand(b, 1, h, w)
         mid = self.mid(self.stem(torch.cat([x, xs, ys], 1)))
         deep = self.deep(mid)
         up = nn.functional.interpolate(deep, size=mid.shape[-2:], mode="bilinear", align_corners=False)
-        half = mid.shape[-1] // 2
-        pooled = torch.cat([mid[..., :half].amax((2, 3)), mid[..., half:].amax((2, 3)), deep.mean((2, 3))], 1)
-        return self.fuse(torch.cat([mid, up], 1)), self.mirror(pooled).squeeze(1)
+        return self.fuse(torch.cat([mid, up], 1))
 
 
 def standardise(x: torch.Tensor) -> torch.Tensor:

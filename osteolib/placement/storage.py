@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import cards, repro
+from .marker import CROP, REGION
 from .network import INPUT, STRIDE, Detector, names
 
-FORMAT = "osteolib-roi-detector/2"
+FORMAT = "osteolib-roi-detector/3"   # 3: the side-marker reader replaced the mirrored head
 WEIGHTS, CARD = "detector.safetensors", "detector.json"
 
 
@@ -16,7 +17,8 @@ def save(net: Detector, folder: str | Path, facts: dict) -> Path:
     architecture, the keypoints, ``facts`` (what it was trained on, how) and the versions."""
     from .. import atomic
     card = {"input": list(INPUT), "stride": STRIDE, "keypoints": list(names(net.fuse[-1].out_channels)),
-            "width": net.stem[0][0].out_channels, **facts, "versions": repro.versions()}
+            "width": net.stem[0][0].out_channels, "reads_markers": bool(net.reads_markers),
+            "marker_reader": {"corner_region": list(REGION), "crop": list(CROP)}, **facts, "versions": repro.versions()}
     with atomic.atomic_dir(Path(folder)) as tmp:
         cards.write(tmp, net.state_dict(), card, FORMAT, WEIGHTS, CARD)
     return Path(folder)
@@ -27,4 +29,5 @@ def load(folder: str | Path) -> tuple[Detector, dict]:
     state, card = cards.read(folder, FORMAT, WEIGHTS, CARD)
     net = Detector(len(card["keypoints"]), card["width"])
     net.load_state_dict(state)
+    net.reads_markers = bool(card["reads_markers"])
     return net.eval(), card

@@ -627,13 +627,16 @@ def _side_marker(img: np.ndarray, s: float, letter: str = "L", corner: str = "bo
     x0, y0, x1, y1 = marker_box(W, H, s, corner)
     h, w, t = y1 - y0, x1 - x0, 1.3 * s                                 # letter box and stroke width
     u, v = (X - x0) / w, (Y - y0) / h                                  # letter coordinates in [0, 1]
+    img[glyph(letter, u, v, t / w, t / h)] = 235
+
+
+def glyph(letter: str, u: np.ndarray, v: np.ndarray, tu: float, tv: float) -> np.ndarray:
+    """The pixels of a side-marker letter ("L" or "R") at letter coordinates ``u``, ``v`` (0-1 across
+    its box), strokes ``tu`` wide and ``tv`` high (shares of the box)."""
     inside = (u >= 0) & (u <= 1) & (v >= 0) & (v <= 1)
-    tu, tv = t / w, t / h
     stem = u <= tu
     if letter == "R":
         bowl = (v <= 0.55) & ((v <= tv) | ((v >= 0.55 - tv)) | (u >= 1 - tu))
         leg = (v >= 0.55) & (np.abs(u - (0.2 + 0.8 * (v - 0.55) / 0.45)) <= tu)
-        glyph = stem | bowl | leg
-    else:
-        glyph = stem | (v >= 1 - tv)
-    img[inside & glyph] = 235
+        return inside & (stem | bowl | leg)
+    return inside & (stem | (v >= 1 - tv))
