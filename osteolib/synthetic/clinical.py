@@ -206,29 +206,36 @@ def _acquisition(rng, n: int, scale: float, devices) -> pd.DataFrame:
         "noise": np.round([s["noise"] for s in spec] * ln(0.2), 3),
         "vignette": np.round([s["vignette"] for s in spec] * ln(0.2), 3),
         "collimation_mm": np.round(np.where(col, rng.uniform(3, 12, n), 0.0), 2),
-        "tilt_deg": np.round(rng.normal(0, 1.5, n), 2),
+        "tilt_deg": np.round(rng.normal(0, 1.0, n), 2),
         "shift_x_mm": np.round(rng.normal(0, 3.0, n), 2),
-        "shift_y_mm": np.round(rng.normal(0, 2.5, n), 2),
+        "shift_y_mm": np.round(rng.normal(0, 1.0, n), 2),        # the bite block holds the height
         "smile": np.round(np.clip(rng.normal(1.0, 0.35, n), 0.2, 2.0), 2),
         "tongue_gap_mm": np.round(np.clip(rng.normal(3.0, 2.5, n), 0, 10), 2)})
 
 
 def _foramina(rng, acq: pd.DataFrame, scale: float, px_mm: float) -> np.ndarray:
     """True centres (left x, left y, right x, right y) in pixels of each finished image: at 0.36 and 0.64
-    of the study unit's width, 0.79 of its height (the lower border then lies at about 0.91), moved by
-    the patient's shift and turned by the head's tilt about the image's centre."""
+    of the study unit's width, 0.785 of its height (the lower border then lies at about 0.91), moved by
+    the patient's shift and turned by the head's tilt about the image's centre; never so low that the
+    paper's ROI (25 mm below the foramen, + 3 mm for the clinician's click) leaves the image: such a
+    patient is moved up (by twice the excess), as the bite block would have held them (``shift_y_mm``
+    records it)."""
     from .radiograph import FULL_HEIGHT, FULL_WIDTH
     n = len(acq)
     cx, cy = (acq["width"].to_numpy() - 1) / 2, (acq["height"].to_numpy() - 1) / 2
     mid = cx + acq["shift_x_mm"].to_numpy() / px_mm
-    half, sd_x, sd_y = 0.14 * FULL_WIDTH * scale, 0.009 * FULL_WIDTH * scale, 0.007 * FULL_HEIGHT * scale
+    half, sd_x, sd_y = 0.14 * FULL_WIDTH * scale, 0.009 * FULL_WIDTH * scale, 0.006 * FULL_HEIGHT * scale
     lx = mid + half + rng.normal(0, sd_x, n)
     rx = mid - half + rng.normal(0, sd_x, n)
-    ly = cy + 0.29 * FULL_HEIGHT * scale + acq["shift_y_mm"].to_numpy() / px_mm + rng.normal(0, sd_y, n)
+    ly = cy + 0.285 * FULL_HEIGHT * scale + acq["shift_y_mm"].to_numpy() / px_mm + rng.normal(0, sd_y, n)
     ry = ly + rng.normal(0, 0.008 * FULL_HEIGHT * scale, n)
     r = np.radians(acq["tilt_deg"].to_numpy())
     turn = lambda x, y: (cx + np.cos(r) * (x - cx) - np.sin(r) * (y - cy), cy + np.sin(r) * (x - cx) + np.cos(r) * (y - cy))
     (lx, ly), (rx, ry) = turn(lx, ly), turn(rx, ry)
+    # reflected at the limit (moved up by twice the excess), so that no patients pile up on it
+    excess = 2 * np.clip(np.maximum(ly, ry) - (acq["height"].to_numpy() - 1 - 28.0 / px_mm), 0, None)
+    ly, ry = ly - excess, ry - excess
+    acq["shift_y_mm"] = np.round(acq["shift_y_mm"] - excess * px_mm, 2)
     return np.round(np.c_[lx, ly, rx, ry], 2)
 
 
