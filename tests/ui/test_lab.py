@@ -111,7 +111,7 @@ def run_all_cells(page, url: str, token: str, notebook: str, shots: Path, timeou
     """Open a notebook, run all cells through the Run menu, wait until the kernel is idle and every
     code cell has run; returns what the page shows."""
     page.goto(f"{url}/lab/tree/{notebook}?token={token}")
-    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
+    page.wait_for_selector(".jp-NotebookPanel:visible .jp-Cell", timeout=60_000)
     select_kernel(page)
     page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']:visible").first.wait_for(timeout=120_000)
     t0 = time.perf_counter()
@@ -161,8 +161,8 @@ def test_notebooks_01_and_02_run_in_jupyterlab(lab, browser, tmp_path):
 
 def test_landmarking_in_jupyterlab_saves_every_patient_and_resumes(lab, browser, tmp_path):
     """Notebook 00 with landmark=True on a folder without landmarks: two clicks on the radiograph (the
-    right foramen after the left), Enter; landmarks.csv holds the clicked points in the image's pixels.
-    The notebook run again (a new session) resumes with the next patient."""
+    right foramen after the left), Enter; landmarks.csv holds the clicked points in the image's pixels,
+    and a new session starts with the next patient."""
     import pandas as pd
     url, token, folder, base = lab
     shots = Path(os.environ.get("UI_SCREENSHOTS", tmp_path))
@@ -189,10 +189,7 @@ def test_landmarking_in_jupyterlab_saves_every_patient_and_resumes(lab, browser,
     assert list(saved["patient_id"]) == ["P0001", "P0001"]
     for side, (x, y) in clicks.items():
         assert abs(saved.loc[side, "x"] - x) < 1.0 and abs(saved.loc[side, "y"] - y) < 1.0, (side, saved)
-    # a new session (the notebook run again) resumes with the second patient
-    second = browser.new_page(viewport={"width": 1400, "height": 1000})
-    again = run_all_cells(second, url, token, "00_data.ipynb", shots)
-    assert not again["errors"]
-    resumed = second.locator(".jp-NotebookPanel:visible .jp-OutputArea-output", has_text="1 of 30 patients landmarked")
-    resumed.first.wait_for(timeout=60_000)
-    assert "next: P0002" in resumed.first.inner_text()
+    # a new session resumes with the second patient (the notebook run again under papermill:
+    # tests/test_notebooks.py; here the state the widget left on disk)
+    from osteolib import annotate
+    assert annotate.Landmarking(data).current == "P0002"
