@@ -73,33 +73,44 @@ def train(x: torch.Tensor, kp: torch.Tensor, s: TrainSettings = TrainSettings(),
           progress: bool = True) -> Detector:
     """Train a detector's keypoints on uint8 inputs (n, 128, 256) and keypoints (n, K, 2); seeded,
     CPU-deterministic. Its side-marker reader is trained apart (:func:`osteolib.placement.marker.train_reader`)."""
+    def batch_loss(net, idx, gen):
+        xb, kb = augment(x[idx].unsqueeze(1).float() / 255, kp[idx], gen)
+        heat = net(standardise(xb))
+        b, k, h, w = heat.shape
+        logp = torch.log_softmax(heat.flatten(2), -1).view(b, k, h, w)
+        ce = -(_targets(kb, h, w) * logp).sum((2, 3)).mean()
+        xy, _ = decode(heat)
+        return ce + 0.5 * (xy - kb).abs().sum(-1).mean() / STRIDE
+
+    return seeded_loop(lambda: Detector(kp.shape[1], s.width), len(x), s, 7, "ROI detector", batch_loss, progress)
+
+
+def seeded_loop(make_net, n: int, s, key: int, desc: str, batch_loss, progress: bool = True):
+    """The training loop of the detector's parts (keypoints, marker reader): the network made under the
+    global RNG seeded with child seed (``s.seed``, ``key``), AdamW with a one-cycle schedule, seeded
+    shuffles of ``n`` items in batches of ``s.batch_size`` (a last batch of one is skipped);
+    ``batch_loss(net, idx, gen)`` gives one batch's loss. CPU-deterministic; returns the net in eval mode."""
     from tqdm.auto import tqdm
-    with repro.seeded_global_rng(repro.child_seed(s.seed, 7)):
-        net = Detector(kp.shape[1], s.width)
-        gen = torch.Generator().manual_seed(repro.child_seed(s.seed, 7, 1))
+    with repro.seeded_global_rng(repro.child_seed(s.seed, key)):
+        net = make_net()
+        gen = torch.Generator().manual_seed(repro.child_seed(s.seed, key, 1))
         opt = torch.optim.AdamW(net.parameters(), lr=s.lr, weight_decay=1e-4)
-        steps = s.epochs * math.ceil(len(x) / s.batch_size)
+        steps = s.epochs * math.ceil(n / s.batch_size)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=s.lr, total_steps=steps, pct_start=0.15)
-        bar = tqdm(range(s.epochs), desc="ROI detector", disable=not progress)
+        bar = tqdm(range(s.epochs), desc=desc, disable=not progress)
         net.train()
         for _ in bar:
-            order = torch.randperm(len(x), generator=gen)
+            order = torch.randperm(n, generator=gen)
             total = 0.0
-            for i in range(0, len(x), s.batch_size):
+            for i in range(0, n, s.batch_size):
                 idx = order[i:i + s.batch_size]
                 if len(idx) < 2:
                     continue
-                xb, kb = augment(x[idx].unsqueeze(1).float() / 255, kp[idx], gen)
-                heat = net(standardise(xb))
-                b, k, h, w = heat.shape
-                logp = torch.log_softmax(heat.flatten(2), -1).view(b, k, h, w)
-                ce = -(_targets(kb, h, w) * logp).sum((2, 3)).mean()
-                xy, _ = decode(heat)
-                loss = ce + 0.5 * (xy - kb).abs().sum(-1).mean() / STRIDE
+                loss = batch_loss(net, idx, gen)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
                 sched.step()
                 total += float(loss.detach()) * len(idx)
-            bar.set_postfix(loss=f"{total / len(x):.3f}")
+            bar.set_postfix(loss=f"{total / n:.3f}")
     return net.eval()

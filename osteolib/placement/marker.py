@@ -17,7 +17,6 @@ augmentation. Written by hand (no library reads side markers).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,8 +155,7 @@ def train_reader(crops: torch.Tensor, where: torch.Tensor, s: ReaderSettings = R
     radiograph as it is (its marker corner "letter") and mirrored (the mirrored corner "mirrored"),
     the other corners "none", and letters painted into half of the radiographs' free corners
     (:func:`_paint_letters`); classes weighted to balance. Seeded, CPU-deterministic."""
-    from tqdm.auto import tqdm
-    from .. import repro
+    from .fit import seeded_loop
     # both orientations: a mirrored radiograph's corner k is the original's MIRROR_OF[k], flipped
     swap = [MIRROR_OF[k] for k in range(4)]
     flipped = crops[:, swap].flip(-1)
@@ -169,34 +167,14 @@ def train_reader(crops: torch.Tensor, where: torch.Tensor, s: ReaderSettings = R
             y[len(crops) + i, MIRROR_OF[c]] = 2
     counts = torch.bincount(y.flatten(), minlength=3).float().clamp_min(1)
     weight = counts.sum() / (3 * counts)
-    with repro.seeded_global_rng(repro.child_seed(s.seed, 9)):
-        net = Reader(s.width)
-        gen = torch.Generator().manual_seed(repro.child_seed(s.seed, 9, 1))
-        opt = torch.optim.AdamW(net.parameters(), lr=s.lr, weight_decay=1e-4)
-        steps = s.epochs * math.ceil(len(x) / s.batch_size)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=s.lr, total_steps=steps, pct_start=0.15)
-        bar = tqdm(range(s.epochs), desc="marker reader", disable=not progress)
-        net.train()
-        for _ in bar:
-            order = torch.randperm(len(x), generator=gen)
-            total = 0.0
-            for i in range(0, len(x), s.batch_size):
-                idx = order[i:i + s.batch_size]
-                if len(idx) < 2:
-                    continue
-                xb, yb = x[idx].float() / 255, y[idx].clone()
-                b = xb.shape[0]
-                _paint_letters(xb, yb, gen)
-                xb = _augment(xb.reshape(b * 4, *CROP), gen, s.shift).reshape(b, 4, *CROP)
-                logits = net(xb)
-                loss = nn.functional.cross_entropy(logits.reshape(-1, 3), yb.reshape(-1), weight=weight)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                sched.step()
-                total += float(loss.detach()) * b
-            bar.set_postfix(loss=f"{total / len(x):.3f}")
-    return net.eval()
+    def batch_loss(net, idx, gen):
+        xb, yb = x[idx].float() / 255, y[idx].clone()
+        b = xb.shape[0]
+        _paint_letters(xb, yb, gen)
+        xb = _augment(xb.reshape(b * 4, *CROP), gen, s.shift).reshape(b, 4, *CROP)
+        return nn.functional.cross_entropy(net(xb).reshape(-1, 3), yb.reshape(-1), weight=weight)
+
+    return seeded_loop(lambda: Reader(s.width), len(x), s, 9, "marker reader", batch_loss, progress)
 
 
 def table(reader: Reader, crops: torch.Tensor) -> pd.DataFrame:
