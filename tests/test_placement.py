@@ -56,6 +56,8 @@ def test_training_is_seeded_and_a_saved_detector_reloads(tiny_data, tmp_path):
     b = placement.train(x, kp, s, progress=False)
     for (k, va), vb in zip(a.state_dict().items(), b.state_dict().values()):
         assert torch.equal(va, vb), k
+    with pytest.raises(ValueError, match="side-marker reader was never trained"):
+        placement.mirror_check(a, tiny_data, ids[:2], progress=False)
     folder = placement.save(a, tmp_path / "det", {"trained_on": "test"})
     c, card = placement.load(folder)
     assert card["trained_on"] == "test"

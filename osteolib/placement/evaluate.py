@@ -56,6 +56,9 @@ def mirror_check(net: Detector, data_dir: str | Path, patient_ids=None, progress
     from .marker import load_corners, table
     from ..synthetic import is_synthetic, read_truth
     from ..cohort import read_clinical
+    if not net.reads_markers:
+        raise ValueError("this detector's side-marker reader was never trained (its training folders did not "
+                         "say where their markers are): it cannot tell a mirrored radiograph")
     ids = list(patient_ids if patient_ids is not None else read_clinical(data_dir, check_images=False)["patient_id"])
     crops, _ = load_corners(data_dir, ids, progress=progress)
     out = table(net.reader, crops).assign(patient_id=ids)[["patient_id", "p_mirrored", "p_mirrored_if_flipped"]]
