@@ -18,9 +18,10 @@ import sys
 import time
 from pathlib import Path
 
-from osteolib import cohort, roi, splits, synthetic, training
+from osteolib import cohort, repro, roi, splits, synthetic, training
 from osteolib.config import TrainParams, load_profile
 from osteolib.layout import StudyLayout
+from osteolib.settings import RoiGeometry, TrainingSettings
 
 
 def main() -> int:
@@ -47,7 +48,7 @@ def main() -> int:
         t_data = time.perf_counter() - t0
         patients = cohort.build(data, study)["cohort"]
         splits.save(splits.make(patients, prof["n_repeats"], prof["n_folds"], prof["seed"]), study)
-        geometry = roi.RoiGeometry(prof["roi_height"], prof["roi_width"])
+        geometry = RoiGeometry(prof["roi_height"], prof["roi_width"])
         roi.crop_study(data, patients, geometry.scaled(a.scale) if a.scale != 1 else geometry, study)
         t_prep = time.perf_counter() - t0 - t_data
     if a.prepare_only:
@@ -56,9 +57,9 @@ def main() -> int:
     params = TrainParams.from_namespace({**prof, "backbone": a.backbone, "repeats": "0",
                                          "pretrained": not a.no_pretrained and prof["pretrained"],
                                          **({"max_epochs": a.max_epochs} if a.max_epochs else {})})
-    s = training.Settings.from_params(params)
+    s = TrainingSettings.from_params(params)
     t1 = time.perf_counter()
-    data_t = training.Study(study, training.resolve_device("auto"))
+    data_t = training.TrainingData(study, repro.resolve_device("auto"))
     folds_at_once = a.folds_at_once or params.folds_at_once
     summary = training.run(data_t, s, params.arm_list, [0], folds_at_once=folds_at_once)
     t_train = time.perf_counter() - t1

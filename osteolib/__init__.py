@@ -4,7 +4,12 @@ Module map
 ----------
 =============  ===========================================================================
 paths          repository root from ``__file__``; the outputs and data roots (env overrides)
-layout         the one owner of a study's folder grammar (``StudyLayout``)
+layout         the one owner of a study's folder grammar (``StudyLayout``, ``FILES``)
+datafolder     the one owner of a data folder, the study's input (``DataFolder``, the columns)
+steps          the study's contract as data: what each step reads, writes and declares (``STEPS``)
+backbones      the backbone registry (pure data: features, Grad-CAM layer, normalisation, weights)
+settings       the typed configurations, one default each (the paper's): ``NetworkConfig``,
+               ``TrainingSettings``, ``RoiGeometry``
 config         frozen dataclasses that validate each notebook's parameters; profiles
 repro          seeding, environment report, git state, file hashes, the run manifest
 atomic         outputs appear whole or not at all (temporary name, then rename)
@@ -15,12 +20,13 @@ validation     every fault of a table at once (pandera, lazy) as file, row, colu
 cohort         reading and validating the clinical table, labels, exclusions, flow, cohort table
 splits         repeated stratified folds with inner validation split, saved once, checked
 images         reading radiographs (TIFF, PNG, JPEG, DICOM; 8/16 bit; colour) as 8-bit gray
-roi            crop geometry (pure), validated landmarks, cropping a data folder
+roi            validated landmarks, cropping a data folder (its geometry: ``settings.RoiGeometry``)
 plots          every figure
-models         the backbone registry and the two heads (image, ensemble)
+models         the networks: a registered backbone under the two heads (image, ensemble)
 datasets       ROIs as one uint8 tensor on the device, the covariate scaler, on-device augmentation
 training       the one training loop; one fold with early stopping; repeats that resume
 cards          saved networks: safetensors weights beside a JSON card with their SHA-256
+checkpoints    a trained network from its card and back, without the training loop
 metrics        accuracy, ROC AUC, precision, recall, specificity, F1 per fold and per repeat
 runs           which models a study has, and their validated predictions
 baselines      logistic regression on the covariates and the OSTA index, on the same splits
@@ -31,7 +37,7 @@ utility        net benefit (decision curves), sensitivity at a fixed specificity
 subgroups      performance by sex and age band, with bootstrap intervals
 simulate       each test's type-I error and power on a study's own splits
 tables         notebook 04's tables: comparisons, the paper's tables, calibration, utility
-cam            Grad-CAM and guided backpropagation (``cam.method``) and notebook 05 (``cam.study``)
+cam            Grad-CAM and guided backpropagation (``cam.method``) and notebook 05 (``cam.pipeline``)
 placement      the ROI detector (``python -m osteolib.placement``), one module per part
 bundle         a trained model as a screening bundle (``python -m osteolib.bundle``)
 screen         screening new patients with a bundle (``python -m osteolib.screen``)

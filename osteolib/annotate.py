@@ -19,12 +19,20 @@ import io
 import time
 from pathlib import Path
 
+import ipywidgets as w
 import numpy as np
 import pandas as pd
+from ipyevents import Event
 from PIL import Image, ImageDraw
+from tqdm.auto import tqdm
 
 from . import atomic, images
-from .roi import RoiGeometry
+from .cohort import read_clinical
+from .datafolder import LANDMARK_COLUMNS, DataFolder
+from .placement import load, place
+from .settings import RoiGeometry
+
+__all__ = ["SIDES", "LOG_COLUMNS", "read_proposals", "propose", "Landmarking"]
 
 SIDES = ("left", "right")
 #: What ``landmarking.csv`` records per point.
@@ -49,13 +57,11 @@ def propose(detector, data_dir: str | Path, patient_ids=None, min_confidence: fl
             progress: bool = True) -> pd.DataFrame:
     """The detector's proposals for the patients of a data folder (all, or ``patient_ids``), with
     its verdict (``ok``, ``reason``): the table :class:`Landmarking` reviews."""
-    from tqdm.auto import tqdm
-    from .cohort import read_clinical
-    from .placement import load, place
     net = load(detector)[0] if isinstance(detector, (str, Path)) else detector
+    folder = DataFolder(data_dir)
     clinical = read_clinical(data_dir, check_images=False).set_index("patient_id")
     ids = list(patient_ids) if patient_ids is not None else list(clinical.index)
-    rows = [{"patient_id": pid, **place(net, images.read_gray(Path(data_dir) / clinical.loc[pid, "image"]), min_confidence)}
+    rows = [{"patient_id": pid, **place(net, images.read_gray(folder.image(clinical.loc[pid, "image"])), min_confidence)}
             for pid in tqdm(ids, desc="proposing", disable=not progress)]
     return read_proposals(pd.DataFrame(rows))
 
@@ -74,13 +80,13 @@ class Landmarking:
 
     def __init__(self, data_dir: str | Path, proposals=None, geometry: RoiGeometry | None = None,
                  patient_ids=None, width: int = 1000):
-        from .cohort import read_clinical
         self.data_dir = Path(data_dir)
-        self.out, self.log_file = self.data_dir / "landmarks.csv", self.data_dir / "landmarking.csv"
+        folder = DataFolder(self.data_dir)
+        self.out, self.log_file = folder.landmarks_csv, folder.landmarking_csv
         self.clinical = read_clinical(self.data_dir, check_images=False).set_index("patient_id")
         self.proposals = read_proposals(proposals) if proposals is not None else None
         self.geometry, self.width = geometry, width
-        self.saved = self._read(self.out, ["patient_id", "side", "x", "y"])
+        self.saved = self._read(self.out, list(LANDMARK_COLUMNS))
         self.log = self._read(self.log_file, list(LOG_COLUMNS))
         done = set(self.saved.groupby("patient_id")["side"].nunique().loc[lambda n: n == len(SIDES)].index)
         ids = [str(p) for p in (patient_ids if patient_ids is not None else self.clinical.index)]
@@ -121,7 +127,7 @@ class Landmarking:
         """Start the current patient from its proposal (accepted as it is unless clicked)."""
         self.points, self.history, self.side = dict(self.proposal()), [], "left"
         if self.current is not None:
-            self._gray = images.read_gray(self.data_dir / self.clinical.loc[self.current, "image"])
+            self._gray = images.read_gray(DataFolder(self.data_dir).image(self.clinical.loc[self.current, "image"]))
             self._scale = self.width / self._gray.shape[1]
 
     def click(self, x: float, y: float, side: str | None = None) -> None:
@@ -237,8 +243,6 @@ class Landmarking:
 
     def widget(self):
         """The ipywidgets box to display in the notebook."""
-        import ipywidgets as w
-        from ipyevents import Event
         self._image = w.Image(value=self.picture(), format="png", layout=w.Layout(width=f"{self.width}px"))
         self._label = w.Label(self.status())
         buttons = {name: w.Button(description=name) for name in ("left", "right", "undo", "skip", "accept")}

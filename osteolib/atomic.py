@@ -15,6 +15,8 @@ from typing import Iterator
 
 import pandas as pd
 
+__all__ = ["atomic_path", "atomic_dir", "write_csv", "write_text", "write_json"]
+
 # The process's umask, read once (setting it to read it is not thread-safe): temporary files and
 # folders are private (0600 / 0700), so what is renamed into place gets the permissions a plain
 # open() would have given it, and a collaborator on a shared cluster can read the outputs.

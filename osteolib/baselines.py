@@ -15,6 +15,9 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
 from .datasets import CovariateScaler
+from .metrics import youden_threshold
+
+__all__ = ["OSTA_CUTOFF", "osta", "osta_probability", "out_of_fold", "predict"]
 
 OSTA_CUTOFF = -1.0
 
@@ -43,7 +46,6 @@ def out_of_fold(cohort: pd.DataFrame, splits: pd.DataFrame, fit_predict, thresho
     latter. ``threshold``: the operating point, fixed, or None to choose it on each fold's validation
     part (Youden's J), as training does for the CNNs.
     """
-    from .metrics import youden_threshold
     c = cohort.set_index("patient_id")
     parts = []
     for (r, k), part in splits.groupby(["repeat", "fold"]):

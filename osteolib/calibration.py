@@ -15,6 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import brier_score_loss
+
+__all__ = ["EPS", "calibration", "reliability"]
 
 #: Probabilities are kept this far from 0 and 1 before the logit (a probability of exactly 0 or 1
 #: would give an infinite logit).
@@ -35,8 +39,7 @@ def calibration(y_true, p) -> dict[str, float]:
     >>> abs(c["intercept"]) < 0.1 and abs(c["slope"] - 1) < 0.1
     True
     """
-    import statsmodels.api as sm
-    from sklearn.metrics import brier_score_loss
+    import statsmodels.api as sm  # lazy: statsmodels takes seconds to import
     y = np.asarray(y_true).astype(float)
     lp = _logit(p)
     out = {"intercept": np.nan, "slope": np.nan, "brier": float(brier_score_loss(y, np.asarray(p, float))),
@@ -55,7 +58,6 @@ def calibration(y_true, p) -> dict[str, float]:
 def reliability(y_true, p, n_bins: int = 10) -> pd.DataFrame:
     """Reliability diagram data: per quantile bin of the predictions, the mean prediction and the
     observed frequency (scikit-learn's ``calibration_curve``)."""
-    from sklearn.calibration import calibration_curve
     observed, predicted = calibration_curve(np.asarray(y_true).astype(int), np.asarray(p, float),
                                             n_bins=n_bins, strategy="quantile")
     return pd.DataFrame({"mean_predicted": predicted, "observed": observed})

@@ -23,8 +23,11 @@ import json
 from pathlib import Path
 
 import torch
+from safetensors.torch import load_file, save_file
 
 from . import atomic, repro
+
+__all__ = ["write", "read_card", "read"]
 
 
 def write(folder: str | Path, state: dict[str, torch.Tensor], card: dict, fmt: str,
@@ -34,7 +37,6 @@ def write(folder: str | Path, state: dict[str, torch.Tensor], card: dict, fmt: s
     The tensors are saved on the CPU in the standard (contiguous) layout, whatever layout training
     used (channels_last): safetensors stores packed tensors.
     """
-    from safetensors.torch import save_file
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     packed = {k: v.detach().cpu().contiguous() for k, v in state.items()}
@@ -45,21 +47,22 @@ def write(folder: str | Path, state: dict[str, torch.Tensor], card: dict, fmt: s
                              folder / card_file)
 
 
-def read_card(folder: str | Path, fmt: str, card_file: str = "card.json") -> dict:
-    """The card alone (no weights read); ValueError when it is not of format ``fmt``."""
+def read_card(folder: str | Path, fmt: str | tuple[str, ...], card_file: str = "card.json") -> dict:
+    """The card alone (no weights read); ValueError when it is not of format ``fmt`` (or of one of
+    several formats)."""
     file = Path(folder) / card_file
     if not file.is_file():
         raise FileNotFoundError(f"{file} not found")
     card = json.loads(file.read_text())
-    if card.get("format") != fmt:
-        raise ValueError(f"{file}: format {card.get('format')!r}, expected {fmt!r}")
+    formats = (fmt,) if isinstance(fmt, str) else tuple(fmt)
+    if card.get("format") not in formats:
+        raise ValueError(f"{file}: format {card.get('format')!r}, expected {' or '.join(map(repr, formats))}")
     return card
 
 
-def read(folder: str | Path, fmt: str, weights: str = "model.safetensors",
+def read(folder: str | Path, fmt: str | tuple[str, ...], weights: str = "model.safetensors",
          card_file: str = "card.json") -> tuple[dict[str, torch.Tensor], dict]:
     """The weights (on the CPU) and the card; the weights file must match the SHA-256 in the card."""
-    from safetensors.torch import load_file
     folder = Path(folder)
     card = read_card(folder, fmt, card_file)
     file = folder / card["weights"]["file"]

@@ -18,14 +18,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import atomic
+from . import atomic, steps, validation
+from .datafolder import CLINICAL_COLUMNS, SPACING_COLUMNS, DataFolder
 from .errors import InputError, read_text_csv
 from .layout import StudyLayout
+from .roi import read_all_landmarks
 
-#: Columns of clinical.csv, in order.
-CLINICAL_COLUMNS = ("patient_id", "image", "sex", "age", "height_cm", "weight_kg", "tscore_hip",
-                    "tscore_spine", "antiresorptive", "foreign_body", "mandibular_fracture",
-                    "poor_quality", "dxa_date", "radiograph_date")
+__all__ = ["EXCLUSIONS", "OSTEOPOROSIS_T", "MAX_INTERVAL_DAYS", "clinical_schema", "layout_faults",
+           "read_clinical", "label", "apply_exclusions", "cohort_table", "format_p", "COHORT_COLUMNS", "build",
+           "validate", "read_cohort"]
 #: Exclusion flags in the order they are applied, with the reason written to flow.csv.
 EXCLUSIONS = {"antiresorptive": "taking antiresorptive drugs (bisphosphonates, anti-RANKL)",
               "foreign_body": "foreign body in the image (plates, gastric tubes)",
@@ -37,17 +38,13 @@ _RANGES = {"age": (0, 120), "height_cm": (50, 250), "weight_kg": (10, 350),
            "tscore_hip": (-7, 5), "tscore_spine": (-7, 5)}
 
 
-#: Optional columns: the pixel spacing of each image, in mm (rows, columns), as ingest records it.
-SPACING_COLUMNS = ("spacing_row_mm", "spacing_col_mm")
-
-
 def _numeric(s: pd.Series) -> pd.Series:
     return pd.to_numeric(s.str.strip(), errors="coerce")
 
 
 def _number_checks(lo: float, hi: float, allow_empty: bool) -> list:
     """A number in [lo, hi] (or, with ``allow_empty``, an empty cell)."""
-    import pandera.pandas as pa
+    import pandera.pandas as pa  # lazy: pandera takes about a second to import; only validation needs it
     empty = lambda s: s.str.strip() == ""
     checks = [] if allow_empty else [pa.Check(lambda s: ~empty(s), error="is empty")]
     return checks + [pa.Check(lambda s: empty(s) | _numeric(s).notna(), error="{value!r} is not a number"),
@@ -57,7 +54,7 @@ def _number_checks(lo: float, hi: float, allow_empty: bool) -> list:
 
 def clinical_schema(data_dir: Path, check_images: bool = True):
     """The pandera schema of ``clinical.csv`` read as text: every rule of the input layout."""
-    import pandera.pandas as pa
+    import pandera.pandas as pa  # lazy: pandera takes about a second to import; only validation needs it
     folder = str(data_dir).replace("{", "{{").replace("}", "}}")
     strip = lambda s: s.str.strip()
     columns = {
@@ -78,15 +75,13 @@ def clinical_schema(data_dir: Path, check_images: bool = True):
 
 def layout_faults(df: pd.DataFrame, file: Path, data_dir: Path, check_images: bool = True) -> pd.DataFrame:
     """Every fault of a clinical table (read as text) against the input layout's rules."""
-    from . import validation
     return validation.combine(validation.faults(clinical_schema(data_dir, check_images), df, file), _no_tscore(df, file))
 
 
 def _no_tscore(df: pd.DataFrame, file: Path) -> pd.DataFrame:
     """The one rule across columns: a hip or a spine T-score (checked here, beside the schema)."""
-    from .validation import COLUMNS
     if not {"tscore_hip", "tscore_spine"} <= set(df.columns):
-        return pd.DataFrame(columns=COLUMNS)
+        return pd.DataFrame(columns=validation.COLUMNS)
     both = (df["tscore_hip"].str.strip() == "") & (df["tscore_spine"].str.strip() == "")
     return pd.DataFrame({"file": str(file), "row": np.flatnonzero(both) + 2, "column": "tscore_hip", "value": "",
                          "problem": "neither a hip nor a spine T-score"})
@@ -109,9 +104,8 @@ def read_clinical(data_dir: str | Path, check_images: bool = True, threshold: fl
     >>> read_clinical(d, check_images=False)[["patient_id", "label"]].shape
     (40, 2)
     """
-    from . import validation
     data_dir = Path(data_dir)
-    file = data_dir / "clinical.csv"
+    file = DataFolder(data_dir).clinical_csv
     df = read_text_csv(file, ())
     if df.empty:
         raise InputError(file, "no patient rows")
@@ -186,7 +180,7 @@ def cohort_table(cohort: pd.DataFrame) -> pd.DataFrame:
     DataFrame with columns characteristic, osteoporosis, non_osteoporosis, p_value (formatted),
     p (float), test.
     """
-    import pingouin as pg  # imported here: the rest of the module (and training) does not need it
+    import pingouin as pg  # lazy: pingouin takes a second to import; only the cohort table needs it
 
     n_all = len(cohort)
     groups = {1: cohort[cohort["label"] == 1], 0: cohort[cohort["label"] == 0]}
@@ -230,15 +224,14 @@ COHORT_COLUMNS = ("patient_id", "label", "sex", "age", "bmi", "height_cm", "weig
                   "tscore_hip", "tscore_spine", "image", "dxa_date", "radiograph_date")
 
 
-def build(data_dir: str | Path, study, threshold: float = OSTEOPOROSIS_T, inclusive: bool = True
+def build(data_dir: str | Path, layout: StudyLayout, threshold: float = OSTEOPOROSIS_T, inclusive: bool = True
           ) -> dict[str, pd.DataFrame]:
     """Read, label, exclude; write the study's ``cohort/flow.csv``, ``cohort/cohort.csv`` and
-    ``cohort/table3.csv`` (``study``: its folder or :class:`~osteolib.layout.StudyLayout`).
+    ``cohort/table3.csv``.
 
     When the input is bad nothing of the cohort is written: every fault is listed in the study's
     ``validation.csv`` (file, row, column, value, problem) and the error names it.
     """
-    layout = StudyLayout.of(study)
     clinical = validate(data_dir, layout.validation_csv, threshold, inclusive)
     cohort, flow = apply_exclusions(clinical)
     table = cohort_table(cohort)
@@ -257,14 +250,12 @@ def validate(data_dir: str | Path, report: str | Path, threshold: float = OSTEOP
     """The data folder's ``clinical.csv`` read (as :func:`read_clinical`) and its ``landmarks.csv``
     (when there is one) checked, every fault of both at once: listed in ``report`` and raised as one
     :class:`~osteolib.validation.ValidationError`. A clean folder removes an earlier, stale report."""
-    from . import validation
-    from .roi import read_all_landmarks
     data_dir, found, clinical = Path(data_dir), [], None
     try:
         clinical = read_clinical(data_dir, threshold=threshold, inclusive=inclusive)
     except validation.ValidationError as e:
         found.append(e.faults)
-    if (data_dir / "landmarks.csv").is_file():
+    if DataFolder(data_dir).landmarks_csv.is_file():
         try:
             read_all_landmarks(data_dir)
         except validation.ValidationError as e:
@@ -277,9 +268,7 @@ def validate(data_dir: str | Path, report: str | Path, threshold: float = OSTEOP
     return clinical
 
 
-def read_cohort(study) -> pd.DataFrame:
-    """The included patients as notebook 01 wrote them (``study``: its folder or layout)."""
-    file = StudyLayout.of(study).cohort_csv
-    if not file.is_file():
-        raise FileNotFoundError(f"{file} not found: run notebooks/01_cohort.ipynb for this study first")
+def read_cohort(layout: StudyLayout) -> pd.DataFrame:
+    """The included patients as notebook 01 wrote them."""
+    file = steps.require(layout.cohort_csv, "cohort")
     return pd.read_csv(file, dtype={"patient_id": str})

@@ -11,6 +11,11 @@ parameters are built from it (so a bad value stops before any job runs). The wor
 notebooks share that code; the workflow then gives each notebook only the values it declares
 (:func:`notebook_values`).
 
+A parameter that sets a knob of the library (the network's head, the training loop, the ROI's
+geometry) takes its default from the one place that owns it (:mod:`osteolib.settings`: the paper's
+values); the notebooks' parameter cells hold the demo profile's values instead, so that a notebook
+run on its own is the demo (the one exception, checked by ``tests/test_settings.py``).
+
 Examples
 --------
 >>> CohortParams.from_namespace({"study": "x", "n_folds": 5}).study
@@ -25,19 +30,34 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar
 
 import yaml
 
-from . import paths
+from . import backbones, paths, settings
+from .datafolder import DataFolder
 from .errors import ParameterError
+from .layout import StudyLayout
+from .settings import FUSIONS, TARGETS, NetworkConfig, RoiGeometry, TrainingSettings
 
-__all__ = ["ParameterError", "Params", "IngestParams", "CohortParams", "RoiParams", "TrainParams", "StatsParams", "CamParams",
+__all__ = ["ParameterError", "default_from", "Params", "IngestParams", "CohortParams", "RoiParams", "TrainParams", "StatsParams", "CamParams",
            "WorkflowParams", "load_profile", "profile_path", "notebook_values", "parse_repeats"]
 
 _LITERAL = (str, int, float, bool, list, tuple, dict, type(None))
+
+
+def _library(owner: type, name: str):
+    """A parameter whose default is the library's own knob ``owner.name`` (:mod:`osteolib.settings`:
+    the paper's value), recorded in the field's metadata (``default_from``) for the docs and tests."""
+    return field(default=getattr(owner, name), metadata={"default_from": f"{owner.__name__}.{name}"})
+
+
+def default_from(params: type, name: str) -> str | None:
+    """Where a parameter's default comes from: ``"NetworkConfig.fusion"``, or None when the parameter
+    is the notebook's own (its default is then the demo's, as in the notebook's parameters cell)."""
+    return next(f.metadata.get("default_from") for f in fields(params) if f.name == name)
 _IPYTHON_NAMES = {"In", "Out"}
 
 
@@ -108,13 +128,12 @@ def _names(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
-def _check_names(backbones: list[str], arms: list[str]) -> None:
-    """Backbone and arm names, checked by the registry itself (:mod:`osteolib.models`)."""
-    from . import models
-    for b in backbones:
-        models.spec(b)
+def _check_names(names: list[str], arms: list[str]) -> None:
+    """Backbone and arm names, checked by their owners (:mod:`osteolib.backbones`, :mod:`osteolib.settings`)."""
+    for b in names:
+        backbones.spec(b)
     for arm in arms:
-        models.check_arm(arm)
+        settings.check_arm(arm)
 
 
 @dataclass(frozen=True)
@@ -132,9 +151,8 @@ class StudyParams(Params):
         return paths.study_dir(self.study)
 
     @property
-    def layout(self):
+    def layout(self) -> StudyLayout:
         """The study's files (:class:`osteolib.layout.StudyLayout`)."""
-        from .layout import StudyLayout
         return StudyLayout(self.study_dir)
 
 
@@ -214,8 +232,7 @@ class IngestParams(DataParams):
 
     @property
     def key_path(self) -> Path:
-        return paths.resolve(self.key_file) if self.key_file else self.ingest_path.with_name(
-            f"{self.ingest_path.name}-key.csv")
+        return paths.resolve(self.key_file) if self.key_file else DataFolder(self.ingest_path).key_csv
 
 
 @dataclass(frozen=True)
@@ -242,12 +259,12 @@ class RoiParams(DataParams):
     bounds: ClassVar[dict] = {"roi_height": (8, None), "roi_width": (8, None), "min_confidence": (0.0, 1.0),
                               "roi_pixel_mm": (0.0, 5.0)}
     choices: ClassVar[dict] = {"roi_side": ("left", "right"), "roi_source": ("landmarks", "auto")}
-    roi_height: int = 32
-    roi_width: int = 64
-    roi_dx: int = 0
-    roi_dy: int = 0
-    roi_side: str = "left"
-    roi_pixel_mm: float = 0.0
+    roi_height: int = _library(RoiGeometry, "height")
+    roi_width: int = _library(RoiGeometry, "width")
+    roi_dx: int = _library(RoiGeometry, "dx")
+    roi_dy: int = _library(RoiGeometry, "dy")
+    roi_side: str = _library(RoiGeometry, "side")
+    roi_pixel_mm: float = _library(RoiGeometry, "pixel_mm")
     roi_source: str = "landmarks"
     roi_detector: str = ""
     min_confidence: float = 0.5
@@ -259,8 +276,7 @@ class RoiParams(DataParams):
                                  "`python -m osteolib.placement train`")
 
     @property
-    def geometry(self):
-        from .roi import RoiGeometry
+    def geometry(self) -> RoiGeometry:
         return RoiGeometry(self.roi_height, self.roi_width, self.roi_dx, self.roi_dy, self.roi_side, self.roi_pixel_mm)
 
 
@@ -329,24 +345,24 @@ class TrainParams(StudyParams):
     notebook: ClassVar[str] = "03_train"
     bounds: ClassVar[dict] = {"max_epochs": (1, None), "patience": (1, None), "lr": (0.0, None),
                               "batch_size": (0, None), "folds_at_once": (1, None)}
-    choices: ClassVar[dict] = {"fusion": ("concat", "concat+skip")}
+    choices: ClassVar[dict] = {"fusion": FUSIONS}
     backbone: str = "resnet18"
     arms: str = "image,ensemble"
     repeats: str = "0"
-    max_epochs: int = 11
-    patience: int = 11
+    max_epochs: int = _library(TrainingSettings, "max_epochs")
+    patience: int = _library(TrainingSettings, "patience")
     lr: float = 0.0
     batch_size: int = 0
     backbone_params: str = ""
-    hidden: int = 256
-    fusion: str = "concat+skip"
-    stochastic_depth: bool = False
-    pretrained: bool = False
-    weights_dir: str = ""
+    hidden: int = _library(NetworkConfig, "hidden")
+    fusion: str = _library(NetworkConfig, "fusion")
+    stochastic_depth: bool = _library(NetworkConfig, "stochastic_depth")
+    pretrained: bool = _library(TrainingSettings, "pretrained")
+    weights_dir: str = _library(TrainingSettings, "weights_dir")
     device: str = "auto"
     folds_at_once: int = 1
     retrain_changed: bool = False
-    seed: int = 0
+    seed: int = _library(TrainingSettings, "seed")
 
     def check(self) -> None:
         super().check()
@@ -393,7 +409,6 @@ class CamParams(DataParams):
     device: str = "auto"
 
     def check(self) -> None:
-        from .models import TARGETS
         super().check()
         _check_names(self.backbone_list or [], self.arm_list)
         if self.cam_target not in TARGETS:

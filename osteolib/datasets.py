@@ -15,20 +15,21 @@ import pandas as pd
 import torch
 from PIL import Image
 
+from . import steps
+from .backbones import BackboneSpec
 from .layout import StudyLayout
-from .models import BackboneSpec, normalise
+from .models import normalise
+from .settings import AugmentationSettings
+
+__all__ = ["load_rois", "CovariateScaler", "Augmentation", "to_input"]
 
 
-def load_rois(study, patient_ids, device: str | torch.device = "cpu") -> torch.Tensor:
-    """ROIs of ``patient_ids`` (in that order) as a (n, height, width) uint8 tensor on ``device``;
-    ``study``: a study folder or :class:`~osteolib.layout.StudyLayout`."""
-    layout = StudyLayout.of(study)
+def load_rois(layout: StudyLayout, patient_ids, device: str | torch.device = "cpu") -> torch.Tensor:
+    """ROIs of ``patient_ids`` (in that order) as a (n, height, width) uint8 tensor on ``device``."""
     rois_dir = layout.rois_dir
     arrays = []
     for pid in patient_ids:
-        file = layout.roi_png(pid)
-        if not file.is_file():
-            raise FileNotFoundError(f"{file} not found: run notebooks/02_roi.ipynb for this study")
+        file = steps.require(layout.roi_png(pid), "roi_png")
         arrays.append(np.asarray(Image.open(file).convert("L")))
     shapes = {a.shape for a in arrays}
     if len(shapes) != 1:
@@ -76,19 +77,23 @@ class CovariateScaler:
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
 
+    def as_card(self) -> dict:
+        """The scaler as a card records it (the ``covariates`` section): the vector's columns and the
+        four statistics.
 
-@dataclass(frozen=True)
-class Augmentation:
-    """The paper's training augmentation; each transform applied to a sample with probability ``p``.
+        >>> CovariateScaler.from_card(CovariateScaler(70.0, 40.0, 22.0, 10.0).as_card()).age_range
+        40.0
+        """
+        return {"columns": list(self.COLUMNS), **self.as_dict()}
 
-    rotation uniform in [-degrees, +degrees]; vertical and horizontal flip; brightness and contrast
-    factors uniform in [1 - x, 1 + x].
-    """
+    @classmethod
+    def from_card(cls, card: dict) -> "CovariateScaler":
+        return cls(*(float(card[k]) for k in ("age_mean", "age_range", "bmi_mean", "bmi_range")))
 
-    p: float = 0.5
-    degrees: float = 25.0
-    brightness: float = 0.05
-    contrast: float = 0.05
+
+class Augmentation(AugmentationSettings):
+    """The paper's training augmentation (:class:`~osteolib.settings.AugmentationSettings`, which holds
+    its parameters and their defaults), applied on the device."""
 
     def __call__(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         """Augment a (batch, 1, height, width) float batch in [0, 1]; returns a new tensor.

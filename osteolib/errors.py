@@ -3,10 +3,10 @@ and a bad parameter (naming it, and what would have been valid)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import pandas as pd
+import pandas as pd
+
+__all__ = ["InputError", "ParameterError", "first_bad_row", "read_text_csv"]
 
 
 class InputError(ValueError):
@@ -59,12 +59,11 @@ def first_bad_row(bad, file: str | Path, column: str | None, message) -> None:
         raise InputError(file, message(i), row=i + 2, column=column)
 
 
-def read_text_csv(file: str | Path, columns, what: str = "file not found") -> "pd.DataFrame":
+def read_text_csv(file: str | Path, columns, what: str = "file not found") -> pd.DataFrame:
     """A CSV read as text (no type guessing, empty cells stay ""), after checking that it exists and
     has ``columns``; :class:`InputError` naming the file (and the missing column) otherwise. Rows are
     validated by the caller, e.g. with :func:`first_bad_row`.
     """
-    import pandas as pd
     file = Path(file)
     if not file.is_file():
         raise InputError(file, what)

@@ -21,6 +21,8 @@ from PIL import Image, UnidentifiedImageError
 
 from .errors import InputError
 
+__all__ = ["SUFFIXES", "to_uint8", "read_gray", "pixel_spacing", "read_dicom"]
+
 SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".dcm", ".dicom")
 _DEPTHS = (8, 10, 12, 14, 16)
 _LUMA = np.array([0.299, 0.587, 0.114])
@@ -78,7 +80,7 @@ def pixel_spacing(path: str | Path) -> tuple[float, float] | None:
     path = Path(path)
     if path.suffix.lower() not in (".dcm", ".dicom"):
         return None
-    import pydicom
+    import pydicom  # lazy: only DICOM files need it
     ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["PixelSpacing", "ImagerPixelSpacing"])
     for tag in ("PixelSpacing", "ImagerPixelSpacing"):
         value = ds.get(tag)
@@ -97,9 +99,9 @@ def read_dicom(path: str | Path) -> np.ndarray:
     MONOCHROME2. Colour (RGB, YBR) is converted to RGB, then to luma (BT.601). Only pixel data are
     read here: no header field (patient name, ID, dates) is returned or logged.
     """
-    import pydicom
-    from pydicom.errors import InvalidDicomError
-    from pydicom.pixels import apply_modality_lut, apply_voi_lut, convert_color_space
+    import pydicom  # lazy: only DICOM files need it
+    from pydicom.errors import InvalidDicomError  # lazy: as above
+    from pydicom.pixels import apply_modality_lut, apply_voi_lut, convert_color_space  # lazy: as above
     path = Path(path)
     try:
         ds = pydicom.dcmread(path)

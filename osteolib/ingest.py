@@ -32,10 +32,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from PIL import Image as PILImage
+from tqdm.auto import tqdm
 
 from . import atomic, images, paths, repro, validation
-from .cohort import CLINICAL_COLUMNS, EXCLUSIONS, SPACING_COLUMNS, layout_faults
+from .cohort import EXCLUSIONS, layout_faults
+from .datafolder import CLINICAL_COLUMNS, LANDMARK_COLUMNS, SPACING_COLUMNS, DataFolder
 from .errors import InputError, ParameterError
+
+__all__ = ["TEMPLATE", "Mapping", "read_sheet", "convert", "Image", "match_images", "convert_landmarks", "run", "main"]
 
 TEMPLATE = """\
 # osteolib ingest mapping: how a hospital export becomes the study's input layout.
@@ -65,7 +70,7 @@ images:
   match_column: Image              # the sheet column whose value is the image file's name without suffix
   pixel_spacing_mm: null           # row, column mm per pixel for files that record none, e.g. [0.1, 0.1]
 landmarks:                         # optional (delete this block without landmarks: landmark them in 00_data)
-  file: landmarks.csv
+  file: foramina.csv
   match_column: Image              # the clinical sheet's column its rows refer to ...
   columns: {id: Image, side: Side, x: X, y: Y}   # ... through its own column "id"
   side_codes: {left: left, right: right}         # the sheet's code: left or right (e.g. {L: left, R: right})
@@ -182,7 +187,6 @@ class Image:
 
 def match_images(sheet: pd.DataFrame, m: Mapping, progress: bool = False) -> tuple[list[Image], list]:
     """Every row's image, found by name in the folder (with its subfolders) and read once."""
-    from tqdm.auto import tqdm
     file, folder, column = m.resolve(m.clinical["file"]), m.resolve(m.images["folder"]), m.images["match_column"]
     if not folder.is_dir():
         raise InputError(folder, "image folder not found")
@@ -239,7 +243,7 @@ def convert_landmarks(sheet: pd.DataFrame, ids: pd.Series, found: list[Image], m
             faults.append(_fault(file, i, cols["x"], rec[cols["x"]], f"landmark ({xy[0]:g}, {xy[1]:g}) lies outside "
                                                                      f"its image ({shape[1]} x {shape[0]} px)"))
         rows.append({"patient_id": ids.iloc[r], "side": side.iloc[i], "x": xy[0], "y": xy[1]})
-    return pd.DataFrame(rows, columns=["patient_id", "side", "x", "y"]), faults
+    return pd.DataFrame(rows, columns=list(LANDMARK_COLUMNS)), faults
 
 
 def _layout_faults(clinical: pd.DataFrame, m: Mapping, skip: set) -> pd.DataFrame:
@@ -263,8 +267,8 @@ def run(mapping: str | Path, out: str | Path, key_file: str | Path | None = None
     t0 = time.perf_counter()
     m = Mapping.load(mapping)
     out = Path(out)
-    key_file = Path(key_file) if key_file else out.with_name(f"{out.name}-key.csv")
-    report = Path(report) if report else out.with_name(f"{out.name}-validation.csv")
+    key_file = Path(key_file) if key_file else DataFolder(out).key_csv
+    report = Path(report) if report else DataFolder(out).validation_csv
     for where, what in ((out, "the data folder"), (paths.outputs_root(), "the studies' outputs")):
         if key_file.resolve().is_relative_to(where.resolve()) or report.resolve().is_relative_to(where.resolve()):
             raise ParameterError(f"the key file {key_file} and the fault report {report} must lie outside {what} "
@@ -281,7 +285,7 @@ def run(mapping: str | Path, out: str | Path, key_file: str | Path | None = None
     table = pd.DataFrame(faults + image_faults + lm_faults, columns=validation.COLUMNS)
     if not clinical.empty:
         done = set(zip(table["row"], table["column"]))
-        layout = clinical.assign(patient_id=ids, image=[f"images/{p}.png" for p in ids])
+        layout = clinical.assign(patient_id=ids, image=[DataFolder.image_name(p) for p in ids])
         table = validation.combine(table, _layout_faults(layout, m, done))
     if len(table):
         table["row"] = table["row"].astype("Int64")
@@ -305,9 +309,7 @@ def run(mapping: str | Path, out: str | Path, key_file: str | Path | None = None
 def _write(out: Path, key_file: Path, sheet: pd.DataFrame, m: Mapping, ids: pd.Series, clinical: pd.DataFrame,
            found: list[Image], landmarks: pd.DataFrame | None, provenance: dict, progress: bool) -> None:
     """The key first (apart), then the input layout, whole or not at all."""
-    from PIL import Image as PILImage
-    from tqdm.auto import tqdm
-    if out.exists() and any(out.iterdir()) and not (out / "ingest.json").is_file():
+    if out.exists() and any(out.iterdir()) and not DataFolder(out).ingest_json.is_file():
         raise ParameterError(f"{out} exists and was not written by ingest: give a new folder (ingest replaces "
                              "only a data folder it wrote itself)")
     key = pd.DataFrame({"pseudonym": ids, m.clinical["id"]: sheet[m.clinical["id"]],
@@ -316,24 +318,26 @@ def _write(out: Path, key_file: Path, sheet: pd.DataFrame, m: Mapping, ids: pd.S
                       "keeps identifiable data; never share it, never put it under outputs/.\n"
                       + key.to_csv(index=False), key_file)
     spacing = np.array([f.spacing if f.spacing else (np.nan, np.nan) for f in found], float)
-    layout = clinical.assign(patient_id=ids, image=[f"images/{p}.png" for p in ids],
+    layout = clinical.assign(patient_id=ids, image=[DataFolder.image_name(p) for p in ids],
                              **{c: spacing[:, k] for k, c in enumerate(SPACING_COLUMNS)})
     with atomic.atomic_dir(out) as tmp:
-        (tmp / "images").mkdir()
-        for pid, f in tqdm(list(zip(ids, found)), desc="writing", unit="img", disable=not progress):
-            PILImage.fromarray(images.read_gray(f.path)).save(tmp / "images" / f"{pid}.png")
-        layout[list(CLINICAL_COLUMNS) + list(SPACING_COLUMNS)].to_csv(tmp / "clinical.csv", index=False)
+        folder = DataFolder(tmp)
+        folder.images_dir.mkdir()
+        for pid, rel, f in tqdm(list(zip(ids, layout["image"], found)), desc="writing", unit="img", disable=not progress):
+            PILImage.fromarray(images.read_gray(f.path)).save(folder.image(rel))
+        layout[list(CLINICAL_COLUMNS) + list(SPACING_COLUMNS)].to_csv(folder.clinical_csv, index=False)
         if landmarks is not None:
-            landmarks.to_csv(tmp / "landmarks.csv", index=False)
-        atomic.write_json(provenance, tmp / "ingest.json")
+            landmarks.to_csv(folder.landmarks_csv, index=False)
+        atomic.write_json(provenance, folder.ingest_json)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m osteolib.ingest", description=__doc__.split("\n\n")[0])
     ap.add_argument("mapping", nargs="?", help="the mapping file (YAML)")
     ap.add_argument("--out", help="the data folder to write (the study's input layout)")
-    ap.add_argument("--key", help="where the pseudonym key goes (default: <out>-key.csv beside the folder)")
-    ap.add_argument("--report", help="where the table of faults goes (default: <out>-validation.csv)")
+    beside = DataFolder(Path("<out>"))
+    ap.add_argument("--key", help=f"where the pseudonym key goes (default: {beside.key_csv} beside the folder)")
+    ap.add_argument("--report", help=f"where the table of faults goes (default: {beside.validation_csv})")
     ap.add_argument("--template", metavar="FILE", help="write a commented mapping to start from, and stop")
     a = ap.parse_args(argv)
     if a.template:

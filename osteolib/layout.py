@@ -2,22 +2,9 @@
 arm, repeat?" is answered here, and nowhere else are path pieces joined (as pybids' ``BIDSLayout``
 does for a BIDS data set).
 
-::
-
-    outputs/<study>/
-      cohort/      flow.csv  cohort.csv  table3.csv  manifest_01_cohort.json          (01)
-      splits.csv                                                                      (01)
-      rois/        <patient_id>.png  rois.csv  geometry.json  placement.csv
-                   manifest_02_roi.json                                               (02)
-      rois_needs_landmarks.csv                                 (02, automatic ROIs it could not place)
-      runs/<backbone>/<arm>/r<NN>/  predictions.csv  history.csv  metrics.json
-                                    model_f0.safetensors  model_f0.json      (r00: the kept model)
-      runs/<backbone>/manifest_03_train__<arms>__<repeats>.json                       (03)
-      stats/       *.csv  manifest_04_stats.json                                      (04)
-      figures/     *.png  *.svg                                                       (02, 04)
-      cam/         panels, summary.png, examples.csv, localisation*.csv,
-                   manifest_05_gradcam.json                                           (05)
-      notebooks/   the executed notebooks (the audit trail)
+:data:`FILES` is the grammar as data: a key per kind of file, its pattern below ``outputs/<study>/``
+(wildcards in braces) and what it holds. Which step reads and writes each of them is the steps
+table's (:mod:`osteolib.steps`), and ``python -m osteolib.steps`` prints the folder tree they make.
 
 Examples
 --------
@@ -25,6 +12,10 @@ Examples
 >>> s = StudyLayout(Path("outputs/demo"))
 >>> s.run_dir("resnet18", "image", 3).as_posix()
 'outputs/demo/runs/resnet18/image/r03'
+>>> s.file("predictions", backbone="resnet18", arm="image", repeat=3).name
+'predictions.csv'
+>>> shown("predictions")
+'runs/<backbone>/<arm>/r<NN>/predictions.csv'
 >>> s.manifest("03_train", backbone="resnet18", arms="image,ensemble", repeats="0,2-3").name
 'manifest_03_train__image+ensemble__0_2-3.json'
 >>> s.executed_notebook("03_train", backbone="resnet18", arms="image", repeats="0-9").name
@@ -33,25 +24,78 @@ Examples
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import paths
 
-#: The step of each notebook: where its manifest lies (03's lies per backbone).
-_STEP_DIRS = {"01_cohort": "cohort", "02_roi": "rois", "03_train": "runs", "04_stats": "stats",
-              "05_gradcam": "cam"}
+__all__ = ["FILES", "PREDICTIONS", "HISTORY", "RUN_METRICS", "KEPT_WEIGHTS", "KEPT_CARD", "StudyLayout", "shown",
+           "wildcards", "chunk_name", "arms_name", "manifest_step"]
+
 #: The files of one repeat's folder (``runs/<backbone>/<arm>/r<NN>/``), which is written whole.
 PREDICTIONS, HISTORY, RUN_METRICS = "predictions.csv", "history.csv", "metrics.json"
 #: The model notebook 03 keeps (repeat 0, fold 0), as weights + card (see :mod:`osteolib.cards`).
 KEPT_WEIGHTS, KEPT_CARD = "model_f0.safetensors", "model_f0.json"
+_RUN = "runs/{backbone}/{arm}/r{repeat:02d}/"
+_KEPT = "runs/{backbone}/{arm}/r00/"
+
+#: Every kind of file of a study folder: key -> (pattern below ``outputs/<study>/``, what it holds).
+FILES: dict[str, tuple[str, str]] = {
+    "validation": ("validation.csv", "every fault of a bad input (file, row, column, value, problem)"),
+    "flow": ("cohort/flow.csv", "the flow of patients: step, n_before, n_excluded, n_after, reason"),
+    "cohort": ("cohort/cohort.csv", "the included patients: patient_id, label 0/1, sex, age, bmi, ..."),
+    "table3": ("cohort/table3.csv", "the paper's cohort table (Table 3)"),
+    "oracle": ("cohort/oracle.csv", "the synthetic cohort's bound: logistic regression on its truth"),
+    "splits": ("splits.csv", "repeat, fold, patient_id, role (train, val, test)"),
+    "roi_png": ("rois/{patient_id}.png", "one patient's ROI, 8-bit gray"),
+    "rois_csv": ("rois/rois.csv", "one row per ROI: patient_id, side, its box, its image, the PNG's SHA-256"),
+    "roi_geometry": ("rois/geometry.json", "the crop geometry, written by the cropping itself"),
+    "placement": ("rois/placement.csv", "automatic ROI placement: positions, confidences, errors"),
+    "needs_landmarks": ("rois_needs_landmarks.csv", "patients the ROI detector could not place"),
+    "figure": ("figures/{name}.png", "a figure (an SVG beside some)"),
+    "predictions": (_RUN + PREDICTIONS, "one repeat's out-of-fold predictions: repeat, fold, patient_id, y_true, "
+                                        "p_osteoporosis, threshold"),
+    "history": (_RUN + HISTORY, "fold, epoch, train_loss, val_loss, val_auc, seconds"),
+    "run_metrics": (_RUN + RUN_METRICS, "the repeat's settings, metrics per fold and repeat, environment"),
+    "kept_weights": (_KEPT + KEPT_WEIGHTS, "the kept model: best weights of repeat 0, fold 0"),
+    "kept_card": (_KEPT + KEPT_CARD, "the kept model's card: network, covariate scaler, settings, weights' SHA-256"),
+    "stats_table": ("stats/{name}.csv", "a table of notebook 04"),
+    "cam_panel": ("cam/{backbone}_{arm}_{patient_id}.png", "ROI | Grad-CAM | guided Grad-CAM of one patient"),
+    "cam_summary": ("cam/summary.png", "every example of every backbone, both arms side by side"),
+    "cam_examples": ("cam/examples.csv", "the patients explained, and why they were chosen"),
+    "localisation": ("cam/localisation.csv", "per backbone and arm: the CAM's share on the cortex (synthetic truth)"),
+    "localisation_patients": ("cam/localisation_patients.csv", "the same per patient"),
+}
+#: The step of each notebook: where its manifest lies (03's lies per backbone).
+_STEP_DIRS = {"01_cohort": "cohort", "02_roi": "rois", "03_train": "runs", "04_stats": "stats", "05_gradcam": "cam"}
 _MANIFEST = "manifest_"
 _REPEAT = re.compile(r"r(\d{2,})")
 
 
-def _at(relative: str, what: str) -> property:
-    """A file or folder at ``relative`` below the study's root, as a read-only property."""
-    return property(lambda self: self.root / relative, doc=f"``{relative}``: {what}")
+def wildcards(key: str) -> tuple[str, ...]:
+    """The wildcards of a file's pattern, in order: ``wildcards("cam_panel")`` -> ``('backbone', 'arm', 'patient_id')``."""
+    return tuple(f for _, f, _, _ in string.Formatter().parse(FILES[key][0]) if f)
+
+
+def shown(key: str, **fixed) -> str:
+    """A file's pattern as the docs and the notebooks show it, wildcards in angle brackets (``r<NN>``
+    for a repeat) unless fixed: ``shown("stats_table", name="summary")`` -> ``'stats/summary.csv'``."""
+    out = []
+    for literal, field, spec, _ in string.Formatter().parse(FILES[key][0]):
+        out.append(literal)
+        if field:
+            out.append(format(fixed[field], spec) if field in fixed else "<NN>" if field == "repeat" else f"<{field}>")
+    return "".join(out)
+
+
+def _at(key: str) -> property:
+    """A file of :data:`FILES` without wildcards, as a read-only property."""
+    return property(lambda self: self.file(key), doc=f"``{FILES[key][0]}``: {FILES[key][1]}")
+
+
+def _dir(relative: str, what: str) -> property:
+    return property(lambda self: self.root / relative, doc=f"``{relative}/``: {what}")
 
 
 def chunk_name(repeats: str) -> str:
@@ -71,59 +115,61 @@ class StudyLayout:
     root: Path
 
     @classmethod
-    def of(cls, study: "str | Path | StudyLayout") -> "StudyLayout":
-        """A layout from a study name (``outputs/<name>/``), a study folder, or a layout."""
-        if isinstance(study, StudyLayout):
-            return study
-        return cls(Path(study) if isinstance(study, Path) else paths.study_dir(study))
+    def named(cls, study: str) -> "StudyLayout":
+        """The layout of the study ``outputs/<study>/`` (the outputs root may be moved, :mod:`osteolib.paths`)."""
+        return cls(paths.study_dir(study))
 
     @property
     def name(self) -> str:
         return self.root.name
 
+    def file(self, key: str, **wildcards) -> Path:
+        """The file of kind ``key`` (:data:`FILES`) with its wildcards filled in."""
+        return self.root / FILES[key][0].format(**wildcards)
+
     # --- 01: cohort and splits ---------------------------------------------------------------------
-    cohort_dir = _at("cohort", "notebook 01's tables")
-    cohort_csv = _at("cohort/cohort.csv", "the included patients")
-    splits_csv = _at("splits.csv", "repeat, fold, patient_id, role")
-    validation_csv = _at("validation.csv", "every fault of a bad input (file, row, column, value, problem)")
+    cohort_dir = _dir("cohort", "notebook 01's tables")
+    cohort_csv = _at("cohort")
+    splits_csv = _at("splits")
+    validation_csv = _at("validation")
 
     def cohort_table(self, name: str) -> Path:
         """``cohort/<name>.csv``: flow, cohort, table3, oracle."""
-        return self.cohort_dir / f"{name}.csv"
+        return self.file(name)
 
     # --- 02: regions of interest ----------------------------------------------------------------------
-    rois_dir = _at("rois", "notebook 02's ROIs")
-    rois_csv = _at("rois/rois.csv", "one row per ROI: its box, its image, the PNG's SHA-256")
-    roi_geometry = _at("rois/geometry.json", "the crop geometry, written by the cropping itself")
-    placement_csv = _at("rois/placement.csv", "automatic ROI placement: positions, confidences, errors")
-    needs_landmarks_csv = _at("rois_needs_landmarks.csv", "patients the ROI detector could not place")
+    rois_dir = _dir("rois", "notebook 02's ROIs")
+    rois_csv = _at("rois_csv")
+    roi_geometry = _at("roi_geometry")
+    placement_csv = _at("placement")
+    needs_landmarks_csv = _at("needs_landmarks")
 
     def roi_png(self, patient_id: str, rois_dir: Path | None = None) -> Path:
         """One patient's ROI (``rois_dir``: the folder being written, when it is not yet in place)."""
-        return (rois_dir or self.rois_dir) / f"{patient_id}.png"
+        return (rois_dir or self.rois_dir) / self.file("roi_png", patient_id=patient_id).name
 
     # --- 03: runs ------------------------------------------------------------------------------------
-    runs_dir = _at("runs", "notebook 03's repeats")
+    runs_dir = _dir("runs", "notebook 03's repeats")
 
     def arm_dir(self, backbone: str, arm: str) -> Path:
         return self.runs_dir / backbone / arm
 
     def run_dir(self, backbone: str, arm: str, repeat: int) -> Path:
         """``runs/<backbone>/<arm>/r<NN>/``: one repeat, written whole."""
-        return self.arm_dir(backbone, arm) / f"r{int(repeat):02d}"
+        return self.file("predictions", backbone=backbone, arm=arm, repeat=int(repeat)).parent
 
     def predictions(self, backbone: str, arm: str, repeat: int) -> Path:
-        return self.run_dir(backbone, arm, repeat) / PREDICTIONS
+        return self.file("predictions", backbone=backbone, arm=arm, repeat=int(repeat))
 
     def run_metrics(self, backbone: str, arm: str, repeat: int) -> Path:
-        return self.run_dir(backbone, arm, repeat) / RUN_METRICS
+        return self.file("run_metrics", backbone=backbone, arm=arm, repeat=int(repeat))
 
     def kept_model(self, backbone: str, arm: str) -> Path:
         """The folder of the model notebook 03 keeps (repeat 0, fold 0)."""
-        return self.run_dir(backbone, arm, 0)
+        return self.file("kept_card", backbone=backbone, arm=arm).parent
 
     def has_kept_model(self, backbone: str, arm: str) -> bool:
-        return (self.kept_model(backbone, arm) / KEPT_CARD).is_file()
+        return self.file("kept_card", backbone=backbone, arm=arm).is_file()
 
     def repeats(self, backbone: str, arm: str) -> list[int]:
         """The finished repeats of one backbone and arm (their folders appear whole)."""
@@ -133,19 +179,19 @@ class StudyLayout:
         return sorted(int(m.group(1)) for p in d.iterdir() if p.is_dir() and (m := _REPEAT.fullmatch(p.name)))
 
     # --- 04: statistics and figures --------------------------------------------------------------------
-    stats_dir = _at("stats", "notebook 04's tables")
-    figures_dir = _at("figures", "the figures of notebooks 02 and 04")
+    stats_dir = _dir("stats", "notebook 04's tables")
+    figures_dir = _dir("figures", "the figures of notebooks 02 and 04")
 
     def stats_table(self, name: str) -> Path:
-        return self.stats_dir / f"{name}.csv"
+        return self.file("stats_table", name=name)
 
     def figure(self, name: str) -> Path:
         """``figures/<name>.png`` (other formats beside it)."""
-        return self.figures_dir / f"{name}.png"
+        return self.file("figure", name=name)
 
     # --- 05, and the audit trail -----------------------------------------------------------------------
-    cam_dir = _at("cam", "notebook 05's panels and tables")
-    notebooks_dir = _at("notebooks", "the executed notebooks, the audit trail")
+    cam_dir = _dir("cam", "notebook 05's panels and tables")
+    notebooks_dir = _dir("notebooks", "the executed notebooks, the audit trail")
 
     def executed_notebook(self, notebook: str, backbone: str | None = None, arms: str | None = None,
                           repeats: str | None = None) -> Path:

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
+__all__ = ["THRESHOLD", "NAMES", "classification", "youden_threshold", "per_fold", "per_repeat"]
+
 THRESHOLD = 0.5
 #: Metric names in the order of the paper's tables.
 NAMES = ("accuracy", "auc", "precision", "recall", "specificity", "f1")

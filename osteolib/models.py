@@ -1,17 +1,14 @@
-"""The backbone registry and the two heads of the study.
+"""The networks of the study: a registered backbone (:mod:`osteolib.backbones`) under the paper's
+two heads, built from a :class:`~osteolib.settings.NetworkConfig`.
 
-Each backbone is registered once with what the rest of the project needs to know about it: the
-library and constructor, the size of its pooled features, the layer Grad-CAM explains, its input
-normalisation and the ImageNet weights its library publishes. An unknown name is an error that
-lists the valid ones (as ``timm.create_model`` and ``torchvision.models.get_model`` do).
-
-Heads (the paper's design, ``docs/protocol.md``): the *image* arm maps the pooled CNN features through a fully
-connected hidden layer with ReLU to 2 classes; the *ensemble* arm concatenates the 4-value
-covariate vector (age, BMI, sex one-hot) to the pooled features before the same layers.
+Heads (the paper's design): the *image* arm maps the pooled CNN features through a fully connected
+hidden layer with ReLU to 2 classes; the *ensemble* arm concatenates the 4-value covariate vector
+(age, BMI, sex one-hot) to the pooled features before the same layers (and, with fusion
+``concat+skip``, adds a linear path from the covariates straight to the logits).
 
 Examples
 --------
->>> net = build("resnet18", "ensemble", input_size=(50, 80), seed=0)
+>>> net = build(NetworkConfig("resnet18", "ensemble", (50, 80)), seed=0)
 >>> import torch
 >>> net(torch.zeros(2, 3, 50, 80), torch.zeros(2, 4)).shape
 torch.Size([2, 2])
@@ -20,82 +17,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from .errors import ParameterError
+from .backbones import BackboneSpec
+from .settings import N_COVARIATES, NetworkConfig
 
-ARMS = ("image", "ensemble")
-#: How the ensemble arm joins the covariates to the image: ``concat`` (the paper's head: pooled
-#: features and covariates concatenated into the fully connected layers) or ``concat+skip`` (the
-#: same, plus a linear path from the covariates straight to the logits; training starts it at the
-#: covariates-only logistic regression of the fold's training part, :func:`osteolib.training.train_model`).
-FUSIONS = ("concat", "concat+skip")
-#: The head's two classes, in the order of its outputs; the positive class is the second.
-CLASSES = ("non_osteoporosis", "osteoporosis")
-#: What an explanation may target: the class the network chose, or always one class.
-TARGETS = ("predicted", "osteoporosis", "non_osteoporosis")
-N_COVARIATES = 4
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-
-
-@dataclass(frozen=True)
-class BackboneSpec:
-    """What the project knows about one backbone."""
-
-    name: str
-    library: str            # "torchvision" or "efficientnet-pytorch"
-    features: int           # size of the pooled feature vector
-    cam_layer: str          # attribute path inside OsteoNet, for Grad-CAM
-    weights_url: str        # the ImageNet weights its library publishes (file name carries the hash)
-    classifier: str         # prefix of the ImageNet classifier's keys in that file (not loaded)
-    mean: tuple[float, float, float] = IMAGENET_MEAN
-    std: tuple[float, float, float] = IMAGENET_STD
-
-    @property
-    def weights_file(self) -> str:
-        return self.weights_url.rsplit("/", 1)[-1]
-
-    @property
-    def weights_hash(self) -> str:
-        """The SHA-256 prefix in the published file name (torch.hub's convention)."""
-        return re.search(r"-([a-f0-9]{8,})\.", self.weights_file).group(1)
-
-
-_TV = "https://download.pytorch.org/models/"
-_EN = "https://github.com/lukemelas/EfficientNet-PyTorch/releases/download/1.0/"
-REGISTRY: dict[str, BackboneSpec] = {s.name: s for s in (
-    BackboneSpec("resnet18", "torchvision", 512, "backbone.layer4", _TV + "resnet18-f37072fd.pth", "fc."),
-    BackboneSpec("resnet50", "torchvision", 2048, "backbone.layer4", _TV + "resnet50-0676ba61.pth", "fc."),
-    BackboneSpec("resnet152", "torchvision", 2048, "backbone.layer4", _TV + "resnet152-394f9c45.pth", "fc."),
-    BackboneSpec("efficientnet-b0", "efficientnet-pytorch", 1280, "backbone._conv_head", _EN + "efficientnet-b0-355c32eb.pth",
-                 "_fc."),
-    BackboneSpec("efficientnet-b3", "efficientnet-pytorch", 1536, "backbone._conv_head", _EN + "efficientnet-b3-5fb5a3c3.pth",
-                 "_fc."),
-    BackboneSpec("efficientnet-b7", "efficientnet-pytorch", 2560, "backbone._conv_head", _EN + "efficientnet-b7-dcc49843.pth",
-                 "_fc."),
-)}
-
-
-def spec(name: str) -> BackboneSpec:
-    """The registered backbone ``name``; a ParameterError listing the valid names otherwise (the
-    one check of a backbone name: notebooks, workflow and command lines all come here)."""
-    try:
-        return REGISTRY[name]
-    except KeyError:
-        raise ParameterError(f"unknown backbone {name!r}; valid: {', '.join(REGISTRY)}") from None
-
-
-def check_arm(arm: str) -> str:
-    """``arm`` if it is one of :data:`ARMS`; a ParameterError listing them otherwise."""
-    if arm not in ARMS:
-        raise ParameterError(f"unknown arm {arm!r}; valid: {', '.join(ARMS)}")
-    return arm
+__all__ = ["normalise", "OsteoNet", "build", "weight_candidates", "load_imagenet", "cam_layer"]
 
 
 @functools.lru_cache(maxsize=16)
@@ -117,7 +47,7 @@ class _EfficientNetFeatures(nn.Module):
 
     def __init__(self, name: str, input_size: tuple[int, int], stochastic_depth: bool = True):
         super().__init__()
-        from efficientnet_pytorch import EfficientNet
+        from efficientnet_pytorch import EfficientNet  # lazy: the ResNets never need this library
         # image_size fixes the static 'same' padding for this input size (else it pads for 224 x 224).
         # BatchNorm momentum 0.1 (PyTorch's default, as in the ResNets) instead of the TF-derived 0.01:
         # with ~17 steps per epoch on ~550 ROIs the running statistics would otherwise lag for
@@ -142,7 +72,7 @@ class _TorchvisionFeatures(nn.Module):
 
     def __init__(self, name: str):
         super().__init__()
-        import torchvision
+        import torchvision  # lazy: the EfficientNets never need this library
         net = torchvision.models.get_model(name, weights=None)
         self.conv1, self.bn1, self.relu, self.maxpool = net.conv1, net.bn1, net.relu, net.maxpool
         self.layer1, self.layer2, self.layer3, self.layer4 = net.layer1, net.layer2, net.layer3, net.layer4
@@ -153,34 +83,21 @@ class _TorchvisionFeatures(nn.Module):
 
 
 class OsteoNet(nn.Module):
-    """Backbone -> global average pooling -> [concat covariates] -> FC + ReLU -> FC(2).
+    """Backbone -> global average pooling -> [concat covariates] -> FC + ReLU -> FC(2), as ``config``
+    describes it (:class:`~osteolib.settings.NetworkConfig`). With fusion ``concat+skip`` a linear
+    layer maps the 4 covariates straight to the 2 logits, beside the paper's head; built at zero, so
+    every other weight is initialised as in the paper's head."""
 
-    Parameters
-    ----------
-    backbone : a registered name.
-    arm : ``"image"`` or ``"ensemble"`` (the latter takes a (batch, 4) covariate tensor).
-    input_size : (height, width) of the ROI, needed by EfficientNet's static padding.
-    hidden : units of the hidden fully connected layer.
-    fusion : the ensemble arm's head (:data:`FUSIONS`). With ``concat+skip`` a linear layer maps the
-        4 covariates straight to the 2 logits, beside the paper's head; built at zero, so every
-        other weight is initialised as in the paper's head.
-    stochastic_depth : EfficientNet's stochastic depth as its library sets it; False turns it off
-        (no effect on the ResNets).
-    """
-
-    def __init__(self, backbone: str, arm: str, input_size: tuple[int, int], hidden: int = 256,
-                 fusion: str = "concat", stochastic_depth: bool = True):
+    def __init__(self, config: NetworkConfig):
         super().__init__()
-        check_arm(arm)
-        if fusion not in FUSIONS:
-            raise ParameterError(f"unknown fusion {fusion!r}; valid: {', '.join(FUSIONS)}")
-        self.spec, self.arm, self.input_size = spec(backbone), arm, tuple(input_size)
-        self.backbone = (_TorchvisionFeatures(backbone) if self.spec.library == "torchvision"
-                         else _EfficientNetFeatures(backbone, self.input_size, stochastic_depth))
-        n_in = self.spec.features + (N_COVARIATES if arm == "ensemble" else 0)
-        self.head = nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, 2))
+        self.config = config
+        self.spec, self.arm, self.input_size = config.spec, config.arm, config.input_size
+        self.backbone = (_TorchvisionFeatures(config.backbone) if self.spec.library == "torchvision"
+                         else _EfficientNetFeatures(config.backbone, self.input_size, config.stochastic_depth))
+        n_in = self.spec.features + (N_COVARIATES if self.arm == "ensemble" else 0)
+        self.head = nn.Sequential(nn.Linear(n_in, config.hidden), nn.ReLU(), nn.Linear(config.hidden, 2))
         self.skip = None
-        if arm == "ensemble" and fusion == "concat+skip":
+        if config.skip:
             self.skip = nn.Linear(N_COVARIATES, 2)
             nn.init.zeros_(self.skip.weight), nn.init.zeros_(self.skip.bias)
 
@@ -196,9 +113,8 @@ class OsteoNet(nn.Module):
         return self.head(z)
 
 
-def build(backbone: str, arm: str, input_size: tuple[int, int], seed: int, hidden: int = 256,
-          pretrained: bool = False, weights_dir: str | Path | None = None,
-          download: bool = True, fusion: str = "concat", stochastic_depth: bool = True) -> OsteoNet:
+def build(config: NetworkConfig, seed: int, pretrained: bool = False, weights_dir: str | Path | None = None,
+          download: bool = True) -> OsteoNet:
     """A freshly initialised network; the initial weights depend on ``seed`` only.
 
     With ``pretrained`` the backbone gets the ImageNet weights its library publishes
@@ -206,7 +122,7 @@ def build(backbone: str, arm: str, input_size: tuple[int, int], seed: int, hidde
     """
     with torch.random.fork_rng(devices=[]):  # seeded init without disturbing the caller's RNG
         torch.manual_seed(seed)
-        net = OsteoNet(backbone, arm, input_size, hidden, fusion, stochastic_depth)
+        net = OsteoNet(config)
     if pretrained:
         load_imagenet(net, weights_dir, download)
     return net

@@ -31,9 +31,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from . import atomic, metrics
+from . import atomic, metrics, synthetic
 from .baselines import out_of_fold
+from .datafolder import TRUTH
 from .datasets import CovariateScaler
+from .layout import StudyLayout
+
+__all__ = ["IMAGE_TRUTH", "predict", "table", "MAX_REPEATS", "write"]
 
 #: Columns of truth.csv that the ROI shows (the cortical index is one-hot encoded).
 IMAGE_TRUTH = ("mcw_mm", "cortical_index", "texture_t")
@@ -65,7 +69,7 @@ def predict(cohort: pd.DataFrame, truth: pd.DataFrame, splits: pd.DataFrame) -> 
     image = _image_features(truth)
     missing = sorted(set(cohort["patient_id"]) - set(image.index))
     if missing:
-        raise ValueError(f"truth.csv lacks {len(missing)} cohort patients (e.g. {missing[0]!r})")
+        raise ValueError(f"{TRUTH} lacks {len(missing)} cohort patients (e.g. {missing[0]!r})")
     rows = cohort.join(image, on="patient_id")
     cols = list(image.columns)
     sets = (("image truth", cols, False), ("covariates", [], True), ("both", cols, True))
@@ -77,7 +81,7 @@ def table(cohort: pd.DataFrame, truth: pd.DataFrame, splits: pd.DataFrame) -> pd
     """Per feature set: the AUC's mean, SD, min and max over repeats (each repeat's out-of-fold
     predictions pooled), the number of repeats, and what the features are."""
     per_repeat = metrics.per_repeat(predict(cohort, truth, splits), ("features",))
-    what = {"image truth": "cortical width, cortical index, trabecular texture (truth.csv)",
+    what = {"image truth": f"cortical width, cortical index, trabecular texture ({TRUTH})",
             "covariates": "age, sex, BMI (the ensemble arm's 4-value vector)",
             "both": "image truth + covariates"}
     rows = []
@@ -93,14 +97,12 @@ def table(cohort: pd.DataFrame, truth: pd.DataFrame, splits: pd.DataFrame) -> pd
 MAX_REPEATS = 10
 
 
-def write(patients: pd.DataFrame, data_dir, folds: pd.DataFrame, study) -> pd.DataFrame | None:
+def write(patients: pd.DataFrame, data_dir, folds: pd.DataFrame, layout: StudyLayout) -> pd.DataFrame | None:
     """Notebook 01: the oracle table of a synthetic cohort on the first :data:`MAX_REPEATS` repeats
     of its splits, written to ``cohort/oracle.csv``; None (and nothing written) for real data, which
     have no truth."""
-    from . import synthetic
-    from .layout import StudyLayout
     if not synthetic.is_synthetic(data_dir):
         return None
     t = table(patients, synthetic.read_truth(data_dir), folds[folds["repeat"] < MAX_REPEATS])
-    atomic.write_csv(t, StudyLayout.of(study).cohort_table("oracle"), float_format="%.4f")
+    atomic.write_csv(t, layout.cohort_table("oracle"), float_format="%.4f")
     return t

@@ -19,6 +19,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+__all__ = ["ROOT", "PARAMS", "NOTEBOOKS", "OUTPUTS_ENV", "DATA_ENV", "resolve", "outputs_root", "data_root",
+           "study_dir", "synthetic_data_dir", "data_dir", "shown"]
+
 ROOT = Path(__file__).resolve().parent.parent
 PARAMS = ROOT / "params"
 NOTEBOOKS = ROOT / "notebooks"

@@ -11,11 +11,24 @@ import matplotlib.patches as mpatches
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
 from PIL import Image
+from sklearn.metrics import roc_curve
 
 from . import atomic, images, repro
+from .calibration import reliability as reliability_curve
+from .cohort import read_clinical
+from .datafolder import SPACING_COLUMNS, DataFolder
 from .layout import StudyLayout
-from .roi import RoiGeometry, crop
+from .metrics import NAMES
+from .roi import crop, cut, read_all_landmarks, read_geometry
+from .settings import NetworkConfig, RoiGeometry
+from .synthetic import read_truth
+from .tables import TESTS
+
+__all__ = ["save", "synthetic_examples", "devices", "contact_sheet", "mean_roc", "roc_backbone", "roc_all",
+           "metric_distributions", "forest", "auc_differences", "reliability", "decision_curves", "subgroups",
+           "stats_figures", "cam_panel", "cam_summary", "screening_figure", "worst_placements"]
 
 
 def save(fig: plt.Figure, out: str | Path, formats: tuple[str, ...] = (".png",)) -> Path:
@@ -36,9 +49,6 @@ def synthetic_examples(data_dir: str | Path, geometry: RoiGeometry, out: str | P
 
     Reads ``truth.csv`` (synthetic data only) to pick patients of each cortical-index class.
     """
-    from .cohort import read_clinical
-    from .roi import read_all_landmarks
-    from .synthetic import read_truth
     data_dir = Path(data_dir)
     truth = read_truth(data_dir)
     clinical = read_clinical(data_dir, check_images=False)
@@ -51,7 +61,7 @@ def synthetic_examples(data_dir: str | Path, geometry: RoiGeometry, out: str | P
     top, bottom = fig.subfigures(2, 1, height_ratios=[2.2, 1])
     axes = top.subplots(2, 2)
     for ax, (_, p) in zip(axes.flat, picks.iterrows()):
-        img = images.read_gray(data_dir / p["image"])
+        img = images.read_gray(DataFolder(data_dir).image(p["image"]))
         x, y = lm.loc[p["patient_id"], ["x", "y"]]
         x0, y0, x1, y1 = geometry.box(x, y)
         ax.imshow(img, cmap="gray", vmin=0, vmax=255)
@@ -72,7 +82,7 @@ def synthetic_examples(data_dir: str | Path, geometry: RoiGeometry, out: str | P
                 continue
             p = chosen.iloc[j]
             x, y = lm.loc[p["patient_id"], ["x", "y"]]
-            roi = crop(images.read_gray(data_dir / p["image"]), geometry.box(x, y), p["patient_id"])
+            roi = crop(images.read_gray(DataFolder(data_dir).image(p["image"])), geometry.box(x, y), p["patient_id"])
             ax.imshow(roi, cmap="gray", vmin=0, vmax=255)
             ax.set_title(f"{ci}: T {p['tscore']:.1f}, MCW {p['mcw_mm']:.1f} mm", fontsize=8)
     bottom.suptitle("ROIs by cortical index (C1 even margin, C2 semilunar defects, C3 porous)", fontsize=10)
@@ -88,12 +98,10 @@ def devices(data_dir: str | Path, geometry: RoiGeometry, out: str | Path | None 
     With the geometry in mm the ROIs cover the same anatomy and have the same pixels whatever the
     device; in pixels they do not. Needs the spacing columns of ``clinical.csv`` and ``landmarks.csv``.
     """
-    from .cohort import SPACING_COLUMNS, read_clinical
-    from .roi import cut, read_all_landmarks
     data_dir = Path(data_dir)
     clinical = read_clinical(data_dir, check_images=False)
     if not set(SPACING_COLUMNS) <= set(clinical.columns) or clinical[list(SPACING_COLUMNS)].isna().all(axis=None):
-        raise ValueError(f"{data_dir / 'clinical.csv'}: no pixel spacing recorded (spacing_row_mm, spacing_col_mm)")
+        raise ValueError(f"{DataFolder(data_dir).clinical_csv}: no pixel spacing recorded ({', '.join(SPACING_COLUMNS)})")
     lm = read_all_landmarks(data_dir)
     lm = lm[lm["side"] == geometry.side].set_index("patient_id")
     known = clinical[clinical["patient_id"].isin(lm.index)].dropna(subset=list(SPACING_COLUMNS))
@@ -101,8 +109,8 @@ def devices(data_dir: str | Path, geometry: RoiGeometry, out: str | Path | None 
     fig, axes = plt.subplots(2, len(picks), figsize=(5.5 * len(picks), 5.2), height_ratios=[2.2, 1],
                              layout="constrained", squeeze=False)
     for k, p in enumerate(picks):
-        img = images.read_gray(data_dir / p["image"])
-        (h, w), (sr, sc) = img.shape, (p["spacing_row_mm"], p["spacing_col_mm"])
+        img = images.read_gray(DataFolder(data_dir).image(p["image"]))
+        (h, w), (sr, sc) = img.shape, tuple(p[c] for c in SPACING_COLUMNS)
         x, y = lm.loc[p["patient_id"], ["x", "y"]]
         roi, (x0, y0, x1, y1) = cut(img, geometry, x, y, p["patient_id"], (sr, sc))
         ax = axes[0, k]
@@ -126,10 +134,9 @@ def devices(data_dir: str | Path, geometry: RoiGeometry, out: str | Path | None 
     return fig
 
 
-def contact_sheet(study, cohort: pd.DataFrame, n: int = 40, out: str | Path | None = None,
+def contact_sheet(layout: StudyLayout, cohort: pd.DataFrame, n: int = 40, out: str | Path | None = None,
                   seed: int = 0) -> plt.Figure:
     """A grid of ROIs (half osteoporotic, half not) for a visual check of the crops."""
-    layout = StudyLayout.of(study)
     rng = np.random.default_rng(seed)
     parts = [g.iloc[rng.choice(len(g), min(n // 2, len(g)), replace=False)]
              for _, g in cohort.groupby("label")]
@@ -144,12 +151,12 @@ def contact_sheet(study, cohort: pd.DataFrame, n: int = 40, out: str | Path | No
         ax.set_axis_off()
     for ax, (_, p) in zip(axes.flat, pick.iterrows()):
         ax.imshow(np.asarray(Image.open(layout.roi_png(p["patient_id"]))), cmap="gray", vmin=0, vmax=255)
-        spacing = f" · {p['spacing_row_mm']:.3g} mm/px" if "spacing_row_mm" in p and pd.notna(p["spacing_row_mm"]) else ""
+        row_mm = SPACING_COLUMNS[0]
+        spacing = f" · {p[row_mm]:.3g} mm/px" if row_mm in p and pd.notna(p[row_mm]) else ""
         ax.set_title(f"{p['patient_id']} {'OP' if p['label'] else 'non-OP'}{spacing}", fontsize=7,
                      color="#b00000" if p["label"] else "black")
     size = f"{first.shape[0]} x {first.shape[1]} px"
     if layout.roi_geometry.is_file():
-        from .roi import read_geometry
         g = read_geometry(layout)
         if g.in_mm:  # devices of different spacing, the same piece of bone
             size += f" = {g.height * g.pixel_mm:g} x {g.width * g.pixel_mm:g} mm on every device"
@@ -166,7 +173,6 @@ ARM_COLOURS = {"image": "#1f77b4", "ensemble": "#d62728", "covariates": "#7f7f7f
 
 def mean_roc(predictions: pd.DataFrame) -> pd.DataFrame:
     """Mean ROC over repeats: TPR interpolated on a fixed FPR grid per repeat (columns fpr, mean, sd)."""
-    from sklearn.metrics import roc_curve
     curves = []
     for _, g in predictions.groupby("repeat"):
         fpr, tpr, _ = roc_curve(g["y_true"], g["p_osteoporosis"])
@@ -219,8 +225,6 @@ def roc_all(predictions: pd.DataFrame, out=None) -> plt.Figure:
 
 def metric_distributions(per_repeat: pd.DataFrame, out=None) -> plt.Figure:
     """Per-repeat values of every metric, per backbone and arm (box plots with the repeats as dots)."""
-    import seaborn as sns
-    from .metrics import NAMES
     long = per_repeat.melt(id_vars=["backbone", "arm", "repeat"], value_vars=list(NAMES), var_name="metric")
     g = sns.catplot(data=long, x="backbone", y="value", hue="arm", col="metric", col_wrap=3, kind="box",
                     palette=ARM_COLOURS, height=3.2, aspect=1.3, sharey=False, fliersize=0)
@@ -252,7 +256,6 @@ def _forest(est, low, high, labels, xlabel: str, title: str, out=None, empty: st
 
 def forest(comparisons: pd.DataFrame, out=None) -> plt.Figure:
     """Hedges' g (ensemble - image) with its 95 % CI, per backbone and metric (the paper's effect size)."""
-    from .tables import TESTS
     c = comparisons[(comparisons.test == TESTS["paper"]) & (comparisons.comparison == "ensemble vs image")]
     c = c.dropna(subset=["hedges_g"])
     return _forest(c["hedges_g"], c["g_ci_low"], c["g_ci_high"], [f"{b} · {m}" for b, m in zip(c.backbone, c.metric)],
@@ -263,7 +266,6 @@ def forest(comparisons: pd.DataFrame, out=None) -> plt.Figure:
 def auc_differences(comparisons: pd.DataFrame, out=None) -> plt.Figure:
     """The AUC differences that matter, per backbone: ensemble vs image, and each arm vs the
     covariates-only model, with their paired patient-level bootstrap 95 % intervals."""
-    from .tables import TESTS
     c = comparisons[comparisons.test == TESTS["bootstrap"]]
     return _forest(c["difference"], c["diff_ci_low"], c["diff_ci_high"],
                    [f"{b} · {k}" for b, k in zip(c.backbone, c.comparison)],
@@ -282,12 +284,11 @@ def _per_backbone(predictions: pd.DataFrame, baseline: pd.DataFrame):
 def reliability(predictions: pd.DataFrame, baseline: pd.DataFrame, calibration_table: pd.DataFrame,
                 out=None) -> plt.Figure:
     """Reliability diagrams: observed frequency against mean prediction (deciles), one panel per backbone."""
-    from .calibration import reliability as curve
     panels = list(_per_backbone(predictions, baseline))
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.2), layout="constrained", squeeze=False)
     for ax, (b, parts) in zip(axes[0], panels):
         for arm, g in parts:
-            r = curve(g["y_true"], g["p_osteoporosis"])
+            r = reliability_curve(g["y_true"], g["p_osteoporosis"])
             c = calibration_table[calibration_table.backbone.isin([b, "baseline"]) & (calibration_table.arm == arm)]
             label = f"{arm} (slope {c['slope'].iloc[0]:.2f}, Brier {c['brier'].iloc[0]:.3f})" if len(c) else arm
             ax.plot(r["mean_predicted"], r["observed"], "o-", ms=3, c=ARM_COLOURS[arm], label=label)
@@ -339,9 +340,8 @@ def subgroups(table: pd.DataFrame, out=None) -> plt.Figure:
     return fig
 
 
-def stats_figures(predictions: pd.DataFrame, baseline: pd.DataFrame, tables: dict, study) -> list[Path]:
+def stats_figures(predictions: pd.DataFrame, baseline: pd.DataFrame, tables: dict, layout: StudyLayout) -> list[Path]:
     """Every figure of notebook 04 into the study's ``figures/`` (PNG and SVG); returns the PNG paths."""
-    layout = StudyLayout.of(study)
     out = []
     for b in sorted(predictions["backbone"].unique()):
         out.append(layout.figure(f"roc_{b}"))
@@ -363,6 +363,7 @@ def stats_figures(predictions: pd.DataFrame, baseline: pd.DataFrame, tables: dic
 def _cam_images(roi: np.ndarray, gradcam: np.ndarray, guided_gradcam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(Grad-CAM overlaid on the ROI, guided Grad-CAM for display), both uint8 RGB / gray,
     drawn with pytorch-grad-cam's own helpers."""
+    # lazy: pytorch-grad-cam loads torch and OpenCV, which only the CAM figures need
     from pytorch_grad_cam.utils.image import deprocess_image, show_cam_on_image
     rgb = np.repeat((roi.astype(np.float32) / 255.0)[..., None], 3, axis=2)
     overlay = show_cam_on_image(rgb, gradcam.astype(np.float32), use_rgb=True, image_weight=0.55)
@@ -421,7 +422,7 @@ def cam_summary(rows: list[dict], out: str | Path | None = None) -> plt.Figure:
 
 
 def screening_figure(gray: np.ndarray, box: tuple[int, int, int, int], crop: np.ndarray, gradcam: np.ndarray,
-                     row: dict, card: dict) -> plt.Figure:
+                     row: dict, network: NetworkConfig) -> plt.Figure:
     """One screened patient: the radiograph with the ROI box, and the ROI with its Grad-CAM overlay."""
     overlay, _ = _cam_images(crop, gradcam, np.zeros_like(gradcam))
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained", width_ratios=[2.2, 1])
@@ -434,7 +435,7 @@ def screening_figure(gray: np.ndarray, box: tuple[int, int, int, int], crop: np.
     for ax in (a, b):
         ax.set_axis_off()
     fig.suptitle(f"{row['patient_id']}: P(osteoporosis) = {row['p_osteoporosis']:.3f} -> {row['result']} "
-                 f"(threshold {row['threshold']:g}, {card['backbone']} / {card['arm']} arm)   |   "
+                 f"(threshold {row['threshold']:g}, {network.backbone} / {network.arm} arm)   |   "
                  f"OSTA {row['osta']:.1f}: {row['osta_result']}", fontsize=9)
     return fig
 
@@ -443,14 +444,13 @@ def worst_placements(data_dir: str | Path, table: pd.DataFrame, n: int = 6, out=
     """The ``n`` largest placement errors: the radiograph around the foramen with the clinician's
     landmark (+, green) and the detector's (x, orange). ``table``: patient_id, x, y, true_x, true_y,
     error_full_px (image pixels; the error in pixels of the full-size radiograph)."""
-    from .cohort import read_clinical
     data_dir = Path(data_dir)
     clinical = read_clinical(data_dir, check_images=False).set_index("patient_id")
     worst = table.dropna(subset=["error_full_px"]).nlargest(n, "error_full_px")
     fig, axes = plt.subplots(1, max(1, len(worst)), figsize=(3.0 * max(1, len(worst)), 3.0), layout="constrained",
                              squeeze=False)
     for ax, (_, r) in zip(axes[0], worst.iterrows()):
-        img = images.read_gray(data_dir / clinical.loc[r["patient_id"], "image"])
+        img = images.read_gray(DataFolder(data_dir).image(clinical.loc[r["patient_id"], "image"]))
         half = max(20, int(0.08 * img.shape[1]))
         cx, cy = int(r["true_x"]), int(r["true_y"])
         x0, y0 = max(0, cx - half), max(0, cy - half)

@@ -19,6 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from . import atomic, paths
+from .layout import manifest_step
+
+__all__ = ["PACKAGES", "child_seed", "seeded_global_rng", "seeded_numpy_global", "sha256", "versions",
+           "git_state", "resolve_device", "device_report", "environment_report", "write_manifest"]
 
 #: Packages whose versions are recorded in every manifest.
 PACKAGES = ("osteolib", "numpy", "pandas", "scipy", "scikit-learn", "torch", "torchvision",
@@ -41,7 +45,7 @@ def seeded_global_rng(seed: int, device=None):
     """Seed torch's global generators (the CPU's, and ``device``'s if it is CUDA) for a block and
     restore them after it: for code that draws from them and takes no generator (EfficientNet's
     stochastic depth, a network's initialisation)."""
-    import torch
+    import torch  # lazy: the workflow and the readers use this module without loading torch
     devices = [device.index or 0] if device is not None and device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
@@ -93,11 +97,19 @@ def git_state(root: Path = paths.ROOT) -> dict[str, object]:
     return {"commit": commit, "dirty": None if status is None else bool(status)}
 
 
+def resolve_device(name: str = "auto"):
+    """A :class:`torch.device`; ``auto``: the first CUDA device when there is one, else the CPU."""
+    import torch  # lazy: the workflow and the readers use this module without loading torch
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
 def device_report() -> dict[str, object]:
     """CPU/GPU the run sees."""
     info: dict[str, object] = {"platform": platform.platform(), "processor": platform.machine()}
     try:
-        import torch
+        import torch  # lazy: the workflow and the readers use this module without loading torch
         info["torch_threads"] = torch.get_num_threads()
         info["cuda"] = torch.cuda.is_available()
         if torch.cuda.is_available():
@@ -122,7 +134,6 @@ def write_manifest(target: str | Path, params: dict, inputs: dict[str, str | Pat
     ``inputs`` maps a role (e.g. ``"clinical.csv"``) to a file; each is hashed. ``outputs`` are
     hashed too, so a later step can tell whether what it reads is what this step wrote.
     """
-    from .layout import manifest_step
     target = Path(target)
     step = manifest_step(target)
     def digest(p: str | Path) -> dict[str, str]:

@@ -11,25 +11,26 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import models
+from . import backbones, settings, steps
 from .errors import InputError, first_bad_row
 from .layout import StudyLayout
+
+__all__ = ["COLUMNS", "available", "missing_backbones", "read_predictions", "load"]
 
 COLUMNS = ("repeat", "fold", "patient_id", "y_true", "p_osteoporosis")  # and, from training, threshold
 
 
-def available(study) -> pd.DataFrame:
+def available(layout: StudyLayout) -> pd.DataFrame:
     """One row per (backbone, arm) with finished repeats: backbone, arm, repeats (list)."""
-    layout = StudyLayout.of(study)
     rows = [{"backbone": b, "arm": arm, "repeats": layout.repeats(b, arm)}
-            for b in models.REGISTRY for arm in models.ARMS if layout.repeats(b, arm)]
+            for b in backbones.names() for arm in settings.ARMS if layout.repeats(b, arm)]
     return pd.DataFrame(rows, columns=["backbone", "arm", "repeats"])
 
 
-def missing_backbones(study) -> list[str]:
+def missing_backbones(layout: StudyLayout) -> list[str]:
     """Registered backbones without any finished repeat (listed, not an error)."""
-    have = set(available(study)["backbone"])
-    return [b for b in models.REGISTRY if b not in have]
+    have = set(available(layout)["backbone"])
+    return [b for b in backbones.names() if b not in have]
 
 
 def read_predictions(file: str | Path, cohort: pd.DataFrame, repeat: int) -> pd.DataFrame:
@@ -63,14 +64,14 @@ def read_predictions(file: str | Path, cohort: pd.DataFrame, repeat: int) -> pd.
     return df.assign(p_osteoporosis=p)
 
 
-def load(study, cohort: pd.DataFrame) -> pd.DataFrame:
+def load(layout: StudyLayout, cohort: pd.DataFrame) -> pd.DataFrame:
     """All finished predictions of a study, with columns backbone and arm added."""
-    layout = StudyLayout.of(study)
     parts = []
     for _, m in available(layout).iterrows():
         for r in m["repeats"]:
             f = layout.predictions(m["backbone"], m["arm"], r)
             parts.append(read_predictions(f, cohort, r).assign(backbone=m["backbone"], arm=m["arm"]))
     if not parts:
-        raise FileNotFoundError(f"no predictions under {layout.runs_dir}: run notebooks/03_train.ipynb first")
+        raise FileNotFoundError(f"no predictions under {layout.runs_dir}: run notebooks/{steps.producer('predictions')}.ipynb "
+                                "for this study first")
     return pd.concat(parts, ignore_index=True)

@@ -24,13 +24,19 @@ import argparse
 import sys
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from tqdm.auto import tqdm
 
-from . import atomic, baselines, cam, images, roi
+from . import atomic, baselines, images, plots, roi
 from .bundle import Bundle, load
+from .cam.method import Explainer
+from .datafolder import CLINICAL, LANDMARK_COLUMNS, LANDMARKS, SPACING_COLUMNS, DataFolder
 from .errors import InputError, read_text_csv
+
+__all__ = ["COLUMNS", "NEEDED", "screen_patient", "read_table", "screen_table", "main"]
 
 COLUMNS = ["patient_id", "p_osteoporosis", "result", "threshold", "osta", "osta_result", "bmi",
            "x0", "y0", "x1", "y1", "figure", "error"]
@@ -66,11 +72,11 @@ def screen_patient(b: Bundle, image: str | Path, landmark: tuple[float, float], 
     if not (0 <= x < w and 0 <= y < h):
         raise ValueError(f"landmark ({x:g}, {y:g}) lies outside the image ({w} x {h} px)")
     crop, box = roi.cut(gray, b.geometry, x, y, patient_id, spacing or images.pixel_spacing(image))
-    if list(crop.shape) != list(b.card["input_size"]):
-        raise ValueError(f"ROI of {crop.shape} px, but the model takes {tuple(b.card['input_size'])}")
+    if tuple(crop.shape) != b.net.config.input_size:
+        raise ValueError(f"ROI of {crop.shape} px, but the model takes {b.net.config.input_size}")
     bmi = weight_kg / (height_cm / 100) ** 2
     cov = b.scaler.transform(pd.DataFrame({"age": [age], "bmi": [bmi], "sex": [sex]}))
-    with cam.Explainer(b.net, target="predicted") as ex:  # what drove this patient's result
+    with Explainer(b.net, target="predicted") as ex:  # what drove this patient's result
         e = ex.explain(torch.from_numpy(crop)[None], cov if b.net.arm == "ensemble" else None, guided=False)
     p = float(e.probability[0])
     osta = float(baselines.osta([weight_kg], [age])[0])
@@ -80,10 +86,8 @@ def screen_patient(b: Bundle, image: str | Path, landmark: tuple[float, float], 
            "osta_result": "risk (OSTA <= -1)" if osta <= baselines.OSTA_CUTOFF else "low risk (OSTA > -1)",
            "bmi": bmi, "x0": box[0], "y0": box[1], "x1": box[2], "y1": box[3], "figure": "", "error": ""}
     if out is not None:
-        from . import plots
-        import matplotlib.pyplot as plt
         target = Path(out) / f"{patient_id}.png"
-        fig = plots.screening_figure(gray, box, crop, e.gradcam[0], row, b.card)
+        fig = plots.screening_figure(gray, box, crop, e.gradcam[0], row, b.net.config)
         plots.save(fig, target)
         plt.close(fig)
         row["figure"] = target.name
@@ -96,14 +100,13 @@ def read_table(table: str | Path, landmarks: str | Path | None = None) -> tuple[
     table = Path(table)
     df = read_text_csv(table, NEEDED)
     df["row"] = np.arange(len(df)) + 2
-    lm_file = Path(landmarks) if landmarks else table.parent / "landmarks.csv"
-    return df, read_text_csv(lm_file, roi.LANDMARK_COLUMNS, "file not found (give --landmarks)")
+    lm_file = Path(landmarks) if landmarks else DataFolder(table.parent).landmarks_csv
+    return df, read_text_csv(lm_file, LANDMARK_COLUMNS, "file not found (give --landmarks)")
 
 
 def screen_table(b: Bundle, table: str | Path, out: str | Path, landmarks: str | Path | None = None,
                  progress: bool = True) -> pd.DataFrame:
     """Screen every row of ``table``; writes ``<out>/screening.csv`` and one PNG per patient."""
-    from tqdm.auto import tqdm
     df, lm = read_table(table, landmarks)
     lm = lm[lm["side"].str.strip() == b.geometry.side]
     lm_by_id = {r.patient_id.strip(): (r.x, r.y) for r in lm.itertuples()}
@@ -119,8 +122,8 @@ def screen_table(b: Bundle, table: str | Path, out: str | Path, landmarks: str |
             image = Path(r["image"])
             image = image if image.is_absolute() else Path(table).parent / image
             spacing = None
-            if r.get("spacing_row_mm", "").strip() and r.get("spacing_col_mm", "").strip():
-                spacing = tuple(_number(r[c], c, 0.001, 10) for c in ("spacing_row_mm", "spacing_col_mm"))
+            if all(r.get(c, "").strip() for c in SPACING_COLUMNS):
+                spacing = tuple(_number(r[c], c, 0.001, 10) for c in SPACING_COLUMNS)
             rows.append(screen_patient(b, image, (x, y), r["age"], r["sex"], r["height_cm"], r["weight_kg"], pid, out,
                                        spacing))
         except (ValueError, InputError, OSError) as e:
@@ -137,8 +140,8 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     ap.add_argument("--bundle", required=True, help="a folder written by python -m osteolib.bundle")
     ap.add_argument("--out", required=True, help="folder for the results")
-    ap.add_argument("--table", help="batch: clinical.csv of the patients (input layout)")
-    ap.add_argument("--landmarks", help="batch: landmarks.csv (default: beside the table)")
+    ap.add_argument("--table", help=f"batch: {CLINICAL} of the patients (input layout)")
+    ap.add_argument("--landmarks", help=f"batch: {LANDMARKS} (default: beside the table)")
     ap.add_argument("--image", help="one patient: the panoramic radiograph (TIFF, PNG, JPEG or DICOM)")
     ap.add_argument("--landmark", help="one patient: X,Y of the mental foramen on the bundle's side, in pixels")
     ap.add_argument("--age", help="years")

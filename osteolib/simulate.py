@@ -25,6 +25,8 @@ from scipy import stats as st
 
 from .stats import bayes_correlated, corrected_ttest, delong
 
+__all__ = ["N_FEATURES", "BASE_AUC", "test_calibration", "study_designs"]
+
 #: Features per arm, and the Bayes AUC of the weaker arm.
 N_FEATURES, BASE_AUC = 10, 0.80
 
@@ -144,7 +146,7 @@ def test_calibration(labels: pd.Series, folds: pd.DataFrame, n_sim: int = 200, d
 
 def _rate(decisions: pd.Series) -> tuple[float, float, float]:
     """Share of True among the data sets where the test could be done, with its 95 % Wilson interval."""
-    from statsmodels.stats.proportion import proportion_confint
+    from statsmodels.stats.proportion import proportion_confint  # lazy: statsmodels takes seconds to import
     done = decisions.dropna().astype(bool)
     if not len(done):
         return np.nan, np.nan, np.nan

@@ -17,8 +17,10 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from . import atomic, repro
+from . import atomic, repro, steps
 from .layout import StudyLayout
+
+__all__ = ["ROLES", "VAL_FRACTION", "make", "check", "save", "read", "summary"]
 
 ROLES = ("train", "val", "test")
 VAL_FRACTION = 1 / 9  # train:validation = 8:1 (the paper)
@@ -75,14 +77,13 @@ def check(splits: pd.DataFrame, cohort: pd.DataFrame) -> None:
         raise ValueError(f"patient {p} is not tested exactly once in repeat {r}")
 
 
-def save(splits: pd.DataFrame, study) -> Path:
+def save(splits: pd.DataFrame, layout: StudyLayout) -> Path:
     """Write ``splits.csv`` once.
 
     An identical file is left untouched (its time stamp too, so workflows see nothing new).
     A different one is refused while trained runs exist, because their predictions were made on
     the old splits; start a new study (or remove ``runs/``) to change them.
     """
-    layout = StudyLayout.of(study)
     target = layout.splits_csv
     text = splits.to_csv(index=False)
     if target.exists():
@@ -95,11 +96,9 @@ def save(splits: pd.DataFrame, study) -> Path:
     return atomic.write_text(text, target)
 
 
-def read(study) -> pd.DataFrame:
-    """``splits.csv`` as notebook 01 wrote it (``study``: its folder or layout)."""
-    file = StudyLayout.of(study).splits_csv
-    if not file.is_file():
-        raise FileNotFoundError(f"{file} not found: run notebooks/01_cohort.ipynb for this study first")
+def read(layout: StudyLayout) -> pd.DataFrame:
+    """``splits.csv`` as notebook 01 wrote it."""
+    file = steps.require(layout.splits_csv, "splits")
     return pd.read_csv(file, dtype={"patient_id": str})
 
 

@@ -20,8 +20,9 @@ independent and are far too liberal (``osteolib.simulate`` measures how far, on 
   resamples (a resample is a vector of counts, so every model and repeat is resampled alike);
   :func:`holm`: Holm's step-down adjustment (statsmodels).
 
-A degenerate case (a single repeat, fewer than 3 values, an arm that is constant) gives NaN and a
-``reason``, never an infinite effect size.
+Every test returns one dict (its statistic, p-value or probabilities, and ``reason``); a degenerate
+case (a single repeat, fewer than 3 values, an arm that is constant) gives NaN and a ``reason``,
+never an infinite effect size.
 
 References
 ----------
@@ -46,29 +47,32 @@ import pandas as pd
 import pingouin as pg
 from scipy import stats as st
 
+__all__ = ["compare", "paired", "describe", "corrected_ttest", "bayes_correlated", "holm", "delong",
+           "bootstrap_weights", "weighted_auc", "percentile_ci"]
+
 NAN = float("nan")
 
 
-def compare(x, y) -> pd.DataFrame:
+def compare(x, y) -> dict:
     """The paper's test of two samples of per-repeat values (``x`` ensemble, ``y`` image).
 
-    Returns a one-row table: t, dof, p_value (two-sided Student t-test, equal variances), hedges_g
+    Returns t, dof, p_value (two-sided Student t-test, equal variances), hedges_g
     (of x - y), g_ci_low, g_ci_high (95 % CI of g, full precision), mean_x, mean_y, reason (why a
     value is NaN: fewer than 2 repeats, or both arms constant).
 
     Examples
     --------
     >>> r = compare([0.82, 0.83, 0.81, 0.84], [0.80, 0.81, 0.79, 0.80])
-    >>> round(float(r["t"].iloc[0]), 3), int(r["dof"].iloc[0])
+    >>> round(r["t"], 3), int(r["dof"])
     (3.273, 6)
     """
     x, y = np.asarray(x, float), np.asarray(y, float)
     row = {"t": NAN, "dof": NAN, "p_value": NAN, "hedges_g": NAN, "g_ci_low": NAN, "g_ci_high": NAN,
            "mean_x": x.mean(), "mean_y": y.mean(), "reason": ""}
     if min(len(x), len(y)) < 2:
-        return pd.DataFrame([{**row, "reason": "one repeat: no variance over repeats, no test"}])
+        return {**row, "reason": "one repeat: no variance over repeats, no test"}
     if np.ptp(x) == 0 and np.ptp(y) == 0:
-        return pd.DataFrame([{**row, "reason": "both arms constant over repeats: no variance, no test"}])
+        return {**row, "reason": "both arms constant over repeats: no variance, no test"}
     with warnings.catch_warnings():
         if np.ptp(x) == 0 or np.ptp(y) == 0:
             # one arm has the same value in every repeat (e.g. one false positive each time): scipy then
@@ -78,21 +82,21 @@ def compare(x, y) -> pd.DataFrame:
         t = pg.ttest(x, y, paired=False, correction=False)
         g = float(pg.compute_effsize(x, y, paired=False, eftype="hedges"))
     lo, hi = pg.compute_esci(stat=g, nx=len(x), ny=len(y), eftype="hedges", confidence=0.95, decimals=12)
-    return pd.DataFrame([{**row, "t": float(t["T"].iloc[0]), "dof": float(t["dof"].iloc[0]),
-                          "p_value": float(t["p_val"].iloc[0]), "hedges_g": g, "g_ci_low": float(lo),
-                          "g_ci_high": float(hi)}])
+    return {**row, "t": float(t["T"].iloc[0]), "dof": float(t["dof"].iloc[0]), "p_value": float(t["p_val"].iloc[0]),
+            "hedges_g": g, "g_ci_low": float(lo), "g_ci_high": float(hi)}
 
 
-def paired(x, y) -> pd.DataFrame:
-    """Paired t-test on the per-repeat differences x - y (it ignores the overlap of training sets)."""
+def paired(x, y) -> dict:
+    """Paired t-test on the per-repeat differences x - y (it ignores the overlap of training sets):
+    t, dof, p_value, mean_difference, reason."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     d = x - y
     if len(d) < 2 or np.ptp(d) == 0:
-        return pd.DataFrame([{"t": NAN, "dof": NAN, "p_value": NAN, "mean_difference": float(d.mean()),
-                              "reason": "fewer than 2 repeats" if len(d) < 2 else "constant difference"}])
+        return {"t": NAN, "dof": NAN, "p_value": NAN, "mean_difference": float(d.mean()),
+                "reason": "fewer than 2 repeats" if len(d) < 2 else "constant difference"}
     t = pg.ttest(x, y, paired=True)
-    return pd.DataFrame([{"t": float(t["T"].iloc[0]), "dof": float(t["dof"].iloc[0]),
-                          "p_value": float(t["p_val"].iloc[0]), "mean_difference": float(d.mean()), "reason": ""}])
+    return {"t": float(t["T"].iloc[0]), "dof": float(t["dof"].iloc[0]), "p_value": float(t["p_val"].iloc[0]),
+            "mean_difference": float(d.mean()), "reason": ""}
 
 
 def _logit(p):
@@ -166,7 +170,7 @@ def bayes_correlated(a, b, rope: float, runs: int) -> dict[str, float]:
     >>> r["p_b_better"] > 0.9 > r["p_a_better"]
     True
     """
-    from baycomp import CorrelatedTTest
+    from baycomp import CorrelatedTTest  # lazy: baycomp takes about a second to import; one test needs it
     a, b = np.asarray(a, float), np.asarray(b, float)
     if len(a) < 2:
         return {"p_a_better": NAN, "p_rope": NAN, "p_b_better": NAN, "reason": "fewer than 2 folds"}
@@ -181,7 +185,7 @@ def holm(p_values) -> np.ndarray:
     >>> holm([0.01, 0.04, float("nan"), 0.03]).round(2).tolist()
     [0.03, 0.06, nan, 0.06]
     """
-    from statsmodels.stats.multitest import multipletests
+    from statsmodels.stats.multitest import multipletests  # lazy: statsmodels takes seconds to import
     p = np.asarray(p_values, float)
     out = np.full_like(p, np.nan)
     ok = np.isfinite(p)

@@ -12,6 +12,8 @@ import pandas as pd
 
 from .stats import percentile_ci, weighted_auc
 
+__all__ = ["AGE_BANDS", "groups", "weighted_rate", "evaluate", "table"]
+
 #: Age bands (years): [low, high) and their names.
 AGE_BANDS = ((0, 65, "<65"), (65, 75, "65-74"), (75, 200, ">=75"))
 

@@ -23,9 +23,15 @@ import numpy as np
 import pandas as pd
 
 from . import atomic, calibration, metrics, subgroups, utility
+from .baselines import OSTA_CUTOFF, osta
+from .cohort import format_p
 from .layout import StudyLayout
 from .stats import (bayes_correlated, bootstrap_weights, compare, corrected_ttest, delong, describe, holm, paired,
                     percentile_ci, weighted_auc)
+
+__all__ = ["FAMILIES", "MODEL", "BASELINE", "BOUNDED", "TESTS", "fold_sizes", "Models", "summary", "comparisons",
+           "bootstrap_auc", "NOT_PROBABILITIES", "calibration_table", "operating_points", "decision_curves",
+           "paper_table", "compute", "write"]
 
 FAMILIES = {"resnet": ("resnet18", "resnet50", "resnet152"),
             "efficientnet": ("efficientnet-b0", "efficientnet-b3", "efficientnet-b7")}
@@ -102,8 +108,8 @@ def _tests(m: Models, a: tuple, b: tuple, metric: str, n_train: float, n_test: f
     d = (fb[metric] - fa[metric]).to_numpy().reshape(len(common), -1)
     ct = corrected_ttest(d, n_train, n_test)
     by = bayes_correlated(fa[metric].to_numpy(), fb[metric].to_numpy(), rope, len(common))
-    c = compare(rb.loc[common, metric], ra.loc[common, metric]).iloc[0]
-    pr = paired(rb.loc[common, metric], ra.loc[common, metric]).iloc[0]
+    c = compare(rb.loc[common, metric], ra.loc[common, metric])
+    pr = paired(rb.loc[common, metric], ra.loc[common, metric])
     return [{**base, "test": TESTS["corrected"], "statistic": ct["t"], "dof": ct["dof"], "p_value": ct["p_value"],
              "reason": ct["reason"]},
             {**base, "test": TESTS["bayes"], "rope": rope, "p_a_better": by["p_a_better"], "p_equivalent": by["p_rope"],
@@ -224,7 +230,6 @@ def operating_points(m: Models) -> pd.DataFrame:
 def decision_curves(m: Models, cohort: pd.DataFrame) -> pd.DataFrame:
     """Net benefit over threshold probabilities: every model (mean over repeats), treat all, treat none,
     and OSTA's own rule (refer at OSTA <= -1)."""
-    from .baselines import OSTA_CUTOFF, osta
     pt = utility.THRESHOLDS
     rows = [pd.DataFrame({"backbone": "reference", "arm": "treat all", "threshold": pt,
                           "net_benefit": utility.treat_all(m.y, pt)}),
@@ -249,7 +254,6 @@ def paper_table(summ: pd.DataFrame, comp: pd.DataFrame, family: str) -> pd.DataF
     ensemble models as mean (SD) over repeats; then the primary test (corrected resampled t-test, raw
     and Holm-adjusted p), the Bayesian probability that the ensemble is better beyond the ROPE, and
     the paper's own t-test with Hedges' g (95 % CI)."""
-    from .cohort import format_p
     rows = []
     pooled = summ[summ["pooling"].str.startswith("pooled")]
     for b in FAMILIES[family]:
@@ -294,8 +298,8 @@ def _g(row: pd.Series) -> str:
     return f"{row['hedges_g']:.2f} ({row['g_ci_low']:.2f} to {row['g_ci_high']:.2f})"
 
 
-def study(predictions: pd.DataFrame, baseline_predictions: pd.DataFrame, splits: pd.DataFrame,
-          cohort: pd.DataFrame, n_boot: int = 2000, seed: int = 0, rope: float = 0.01) -> dict[str, pd.DataFrame]:
+def compute(predictions: pd.DataFrame, baseline_predictions: pd.DataFrame, splits: pd.DataFrame,
+            cohort: pd.DataFrame, n_boot: int = 2000, seed: int = 0, rope: float = 0.01) -> dict[str, pd.DataFrame]:
     """Every table of notebook 04 from the predictions (models and baselines) and the cohort."""
     m = Models(predictions, baseline_predictions, cohort)
     weights = np.vstack([np.ones(len(m.ids)), bootstrap_weights(len(m.ids), n_boot, seed)])
@@ -312,7 +316,6 @@ def study(predictions: pd.DataFrame, baseline_predictions: pd.DataFrame, splits:
             "table_efficientnet": paper_table(summ, comp, "efficientnet")}
 
 
-def write(tables: dict[str, pd.DataFrame], study) -> list:
+def write(tables: dict[str, pd.DataFrame], layout: StudyLayout) -> list:
     """Write every table to the study's ``stats/<name>.csv`` atomically; returns the paths."""
-    layout = StudyLayout.of(study)
     return [atomic.write_csv(t, layout.stats_table(name), float_format="%.6g") for name, t in tables.items()]

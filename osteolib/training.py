@@ -24,62 +24,32 @@ from __future__ import annotations
 
 import copy
 import json
+import multiprocessing
+import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass, field, fields
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from torch import nn
 from tqdm import tqdm
 
-from . import atomic, cards, metrics, models, repro
+from . import atomic, checkpoints, cohort, metrics, models, repro, settings, splits
 from .datasets import Augmentation, CovariateScaler, load_rois, to_input
-from .layout import HISTORY, KEPT_CARD, KEPT_WEIGHTS, PREDICTIONS, RUN_METRICS, StudyLayout
+from .layout import HISTORY, PREDICTIONS, RUN_METRICS, StudyLayout
+from .settings import NetworkConfig, TrainingSettings
 
-#: The format tag of the model notebook 03 keeps (see :mod:`osteolib.cards`).
-CHECKPOINT_FORMAT = "osteolib-checkpoint/1"
+__all__ = ["REFIT_SEED_PATH", "EarlyStopping", "Fold", "Engine", "FitResult", "fit", "start_skip_path", "train_model",
+           "TrainingData", "run", "refit"]
+
 #: Seed path of a refit on every patient: apart from every (repeat, fold) of the cross-validation.
 REFIT_SEED_PATH = (10**6,)
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything that shapes a trained model (recorded with every run)."""
-
-    backbone: str
-    lr: float
-    batch_size: int = 32
-    max_epochs: int = 100
-    patience: int = 20
-    hidden: int = 256
-    fusion: str = "concat"
-    stochastic_depth: bool = True
-    pretrained: bool = False
-    weights_dir: str = ""
-    momentum: float = 0.9
-    weight_decay: float = 0.0
-    seed: int = 0
-    augmentation: dict = field(default_factory=lambda: asdict(Augmentation()))
-
-    @classmethod
-    def from_params(cls, p) -> "Settings":
-        """The settings notebook 03's parameters (:class:`osteolib.config.TrainParams`) resolve to:
-        the fields they share, with a learning rate or batch size of 0 taken from the backbone's
-        own file (``<backbone_params>/<backbone>.yaml``)."""
-        own = p.backbone_defaults()
-        shared = {f.name: getattr(p, f.name) for f in fields(cls) if hasattr(p, f.name)}
-        return cls(**{**shared, "lr": p.lr or float(own["lr"]), "batch_size": p.batch_size or int(own["batch_size"])})
-
-
-def resolve_device(name: str = "auto") -> torch.device:
-    """``auto``: the first CUDA device when there is one, else the CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 class EarlyStopping:
@@ -123,7 +93,7 @@ class Engine:
     training augmentation: the one training loop of the project (cross-validation folds, the
     refit of a bundle and the benchmark all run it)."""
 
-    def __init__(self, net: nn.Module, device: torch.device, s: Settings):
+    def __init__(self, net: nn.Module, device: torch.device, s: TrainingSettings):
         self.cuda = device.type == "cuda"
         if self.cuda:
             torch.backends.cudnn.benchmark = True  # batch shapes are fixed: let cuDNN pick its kernels
@@ -191,7 +161,7 @@ class FitResult:
     net: nn.Module
 
 
-def fit(net: nn.Module, fold: Fold, s: Settings, gen: torch.Generator, device: torch.device,
+def fit(net: nn.Module, fold: Fold, s: TrainingSettings, gen: torch.Generator, device: torch.device,
         epochs: int | None = None, label: str = "", progress: bool = True) -> FitResult:
     """Train ``net`` on ``fold``: the cross-validation fit, or with ``epochs`` a fixed number of
     epochs on the training part alone (no validation, no early stopping: a refit on everyone).
@@ -232,7 +202,6 @@ def start_skip_path(net: models.OsteoNet, fold: Fold) -> None:
     regression of the fold's training part (unpenalised, as the covariates baseline): the network
     starts where the covariates alone stand and learns what the image adds. Only the training part
     is used, never the validation or test part."""
-    from sklearn.linear_model import LogisticRegression
     train = fold.train.cpu().numpy()
     x, y = fold.covariates.cpu().numpy()[train], fold.labels.cpu().numpy()[train]
     lr = LogisticRegression(C=np.inf, max_iter=1000).fit(x, y)
@@ -243,16 +212,15 @@ def start_skip_path(net: models.OsteoNet, fold: Fold) -> None:
         net.skip.bias.copy_(torch.tensor([-b, b], dtype=net.skip.bias.dtype))
 
 
-def train_model(fold: Fold, s: Settings, arm: str, input_size: tuple[int, int], device: torch.device,
+def train_model(fold: Fold, s: TrainingSettings, arm: str, input_size: tuple[int, int], device: torch.device,
                 seed_path: tuple[int, ...], epochs: int | None = None, label: str = "",
                 progress: bool = True) -> FitResult:
     """Build a fresh network and :func:`fit` it, every random draw derived from the master seed
     and ``seed_path`` (``(repeat, fold)`` in cross-validation): the initial weights, the batch
     order and augmentation (a generator), and torch's global generators, which EfficientNet's
     stochastic depth draws from (seeded for the block, restored after it)."""
-    net = models.build(s.backbone, arm, input_size, seed=repro.child_seed(s.seed, *seed_path), hidden=s.hidden,
-                       pretrained=s.pretrained, weights_dir=s.weights_dir or None, fusion=s.fusion,
-                       stochastic_depth=s.stochastic_depth)
+    net = models.build(s.network(arm, input_size), seed=repro.child_seed(s.seed, *seed_path),
+                       pretrained=s.pretrained, weights_dir=s.weights_dir or None)
     if getattr(net, "skip", None) is not None:
         start_skip_path(net, fold)
     gen = torch.Generator(device=device).manual_seed(repro.child_seed(s.seed, *seed_path, 1))
@@ -260,16 +228,14 @@ def train_model(fold: Fold, s: Settings, arm: str, input_size: tuple[int, int], 
         return fit(net, fold, s, gen, device, epochs, label, progress)
 
 
-class Study:
+class TrainingData:
     """The cohort, the splits and the ROIs of one study, loaded once (ROIs on ``device``)."""
 
-    def __init__(self, study, device: torch.device):
-        from . import cohort as cohort_mod, splits as splits_mod
-        self.layout = StudyLayout.of(study)
-        self.dir = self.layout.root
-        self.cohort = cohort_mod.read_cohort(self.layout)
-        self.splits = splits_mod.read(self.layout)
-        splits_mod.check(self.splits, self.cohort)
+    def __init__(self, layout: StudyLayout, device: torch.device):
+        self.layout = layout
+        self.cohort = cohort.read_cohort(layout)
+        self.splits = splits.read(layout)
+        splits.check(self.splits, self.cohort)
         self.device = device
         self.images = load_rois(self.layout, self.cohort["patient_id"], device)
         self.labels = torch.tensor(self.cohort["label"].to_numpy(), dtype=torch.int64, device=device)
@@ -301,7 +267,7 @@ class Study:
         return self._fold(arm, {"train": everyone, "val": everyone[:0], "test": everyone[:0]})
 
 
-def run(study: Study, s: Settings, arms: list[str], repeats: list[int], folds_at_once: int = 1,
+def run(data: TrainingData, s: TrainingSettings, arms: list[str], repeats: list[int], folds_at_once: int = 1,
         retrain_changed: bool = False) -> pd.DataFrame:
     """Train ``repeats`` x folds for each arm; skip repeats already on disk. Returns a summary.
 
@@ -315,16 +281,16 @@ def run(study: Study, s: Settings, arms: list[str], repeats: list[int], folds_at
     since summation order changes the numbers; there it gives no speed, only on a GPU).
     """
     for arm in arms:
-        models.check_arm(arm)
-    bad = [r for r in repeats if not 0 <= r < study.n_repeats]
+        settings.check_arm(arm)
+    bad = [r for r in repeats if not 0 <= r < data.n_repeats]
     if bad:
-        raise ValueError(f"repeats {bad} are not in splits.csv (repeats 0-{study.n_repeats - 1})")
-    pool = _pool(study, folds_at_once) if folds_at_once > 1 else None
+        raise ValueError(f"repeats {bad} are not in splits.csv (repeats 0-{data.n_repeats - 1})")
+    pool = _pool(data, folds_at_once) if folds_at_once > 1 else None
     summary = []
     try:
         for repeat in tqdm(repeats, desc=f"{s.backbone} repeats", file=sys.stdout, ncols=100):
             for arm in arms:
-                out = study.layout.run_dir(s.backbone, arm, repeat)
+                out = data.layout.run_dir(s.backbone, arm, repeat)
                 if out.exists() and retrain_changed and not _same_settings(out, s):
                     tqdm.write(f"{out}: trained with other settings, training it again", file=sys.stdout)
                     out = _retire(out)
@@ -333,7 +299,7 @@ def run(study: Study, s: Settings, arms: list[str], repeats: list[int], folds_at
                     summary.append({"repeat": repeat, "arm": arm, "status": "done before",
                                     **json.loads((out / RUN_METRICS).read_text())["repeat_metrics"]})
                     continue
-                m = _run_repeat(study, s, arm, repeat, out, pool)
+                m = _run_repeat(data, s, arm, repeat, out, pool)
                 summary.append({"repeat": repeat, "arm": arm, "status": "trained", **m})
     finally:
         if pool is not None:
@@ -341,14 +307,13 @@ def run(study: Study, s: Settings, arms: list[str], repeats: list[int], folds_at
     return pd.DataFrame(summary)
 
 
-def _same_settings(out: Path, s: Settings) -> bool:
+def _same_settings(out: Path, s: TrainingSettings) -> bool:
     file = out / RUN_METRICS
     return file.is_file() and json.loads(file.read_text())["settings"] == json.loads(json.dumps(asdict(s)))
 
 
 def _retire(out: Path) -> Path:
     """Remove a stale repeat folder (renamed first, so a crash never leaves half of it)."""
-    import shutil
     trash = out.with_name(f".{out.name}.stale")
     shutil.rmtree(trash, ignore_errors=True)
     out.rename(trash)
@@ -356,7 +321,7 @@ def _retire(out: Path) -> Path:
     return out
 
 
-def _check_settings(out: Path, s: Settings) -> None:
+def _check_settings(out: Path, s: TrainingSettings) -> None:
     have = json.loads((out / RUN_METRICS).read_text())["settings"]
     if have != json.loads(json.dumps(asdict(s))):
         diff = {k: (have.get(k), v) for k, v in asdict(s).items() if have.get(k) != v}
@@ -364,11 +329,11 @@ def _check_settings(out: Path, s: Settings) -> None:
                          "name, or delete that backbone's runs to retrain")
 
 
-def _fit_one(study: Study, s: Settings, arm: str, repeat: int, k: int, progress: bool = True) -> dict:
+def _fit_one(data: TrainingData, s: TrainingSettings, arm: str, repeat: int, k: int, progress: bool = True) -> dict:
     """Train fold ``k`` of ``repeat``; everything the repeat's files need, on the CPU."""
     t0 = time.perf_counter()
-    fold, scaler = study.fold(repeat, k, arm)
-    r = train_model(fold, s, arm, study.input_size, study.device, (repeat, k),
+    fold, scaler = data.fold(repeat, k, arm)
+    r = train_model(fold, s, arm, data.input_size, data.device, (repeat, k),
                     label=f"r{repeat:02d} f{k} {arm}", progress=progress)
     keep = repeat == 0 and k == 0
     return {"k": k, "history": r.history, "p_test": r.p_test, "test": fold.test.cpu().numpy(), "scaler": scaler,
@@ -382,29 +347,27 @@ _WORKER: dict = {}
 
 def _worker_init(study_dir: str, device: str, threads: int) -> None:
     torch.set_num_threads(threads)
-    _WORKER["study"] = Study(Path(study_dir), torch.device(device))
+    _WORKER["data"] = TrainingData(StudyLayout(Path(study_dir)), torch.device(device))
 
 
 def _worker_fit(job: tuple) -> dict:
-    return _fit_one(_WORKER["study"], *job, progress=False)
+    return _fit_one(_WORKER["data"], *job, progress=False)
 
 
-def _pool(study: Study, n: int):
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+def _pool(data: TrainingData, n: int):
     # the parent's thread count: CPU results depend on it (summation order), so keep them identical
     threads = torch.get_num_threads()
     return ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init,
-                               initargs=(str(study.dir), str(study.device), threads))
+                               initargs=(str(data.layout.root), str(data.device), threads))
 
 
-def _run_repeat(study: Study, s: Settings, arm: str, repeat: int, out: Path, pool=None) -> dict:
-    ks = range(int(study.splits["fold"].max()) + 1)
+def _run_repeat(data: TrainingData, s: TrainingSettings, arm: str, repeat: int, out: Path, pool=None) -> dict:
+    ks = range(int(data.splits["fold"].max()) + 1)
     jobs = [(s, arm, repeat, k) for k in ks]
-    results = pool.map(_worker_fit, jobs) if pool is not None else (_fit_one(study, *j) for j in jobs)
+    results = pool.map(_worker_fit, jobs) if pool is not None else (_fit_one(data, *j) for j in jobs)
     preds, hist, folds, keep = [], [], [], None
     for r in results:
-        test = study.cohort.iloc[r["test"]]
+        test = data.cohort.iloc[r["test"]]
         preds.append(pd.DataFrame({"repeat": repeat, "fold": r["k"], "patient_id": test["patient_id"].to_numpy(),
                                    "y_true": test["label"].to_numpy(), "p_osteoporosis": r["p_test"],
                                    "threshold": r["threshold"]}))
@@ -428,44 +391,27 @@ def _run_repeat(study: Study, s: Settings, arm: str, repeat: int, out: Path, poo
         atomic.write_json({"backbone": s.backbone, "arm": arm, "repeat": repeat, "settings": asdict(s),
                            "repeat_metrics": repeat_metrics, "repeat_metrics_validation_threshold": at_validation,
                            "folds": folds,
-                           "device": str(study.device), "environment": repro.environment_report()},
+                           "device": str(data.device), "environment": repro.environment_report()},
                           tmp / RUN_METRICS)
         if keep is not None:
-            save_checkpoint(tmp, keep[0], s, arm, study.input_size, keep[1])
+            checkpoints.save(tmp, keep[0], s, s.network(arm, data.input_size), keep[1])
     return repeat_metrics
 
 
-#: The card keys :func:`network` builds a network from (a bundle's card carries them too).
-NETWORK_KEYS = ("backbone", "arm", "input_size", "hidden", "fusion", "stochastic_depth")
-
-
-def model_card(s: Settings, arm: str, input_size, scaler: CovariateScaler) -> dict:
-    """What is needed to use a trained network: backbone, arm, input size, head, normalisation,
-    the covariate scaler, the threshold and the settings it was trained with."""
-    spec = models.spec(s.backbone)
-    return {"backbone": s.backbone, "arm": arm, "input_size": list(input_size), "hidden": s.hidden,
-            "fusion": s.fusion, "stochastic_depth": s.stochastic_depth,
-            "normalisation": {"mean": spec.mean, "std": spec.std, "gray_to_rgb": "repeat"},
-            "covariates": {"columns": list(CovariateScaler.COLUMNS), **scaler.as_dict()},
-            "threshold": metrics.THRESHOLD, "settings": asdict(s)}
-
-
-def network(card: dict, state: dict[str, torch.Tensor]) -> models.OsteoNet:
-    """The network a card describes, with ``state`` loaded, in eval mode on the CPU."""
-    net = models.build(card["backbone"], card["arm"], tuple(card["input_size"]), seed=0, hidden=card["hidden"],
-                       fusion=card.get("fusion", "concat"), stochastic_depth=card.get("stochastic_depth", True))
-    net.load_state_dict(state)
-    return net.eval()
-
-
-def save_checkpoint(folder: Path, state: dict, s: Settings, arm: str, input_size, scaler: CovariateScaler) -> None:
-    """The kept model: ``model_f0.safetensors`` and its card ``model_f0.json`` (:mod:`osteolib.cards`)."""
-    card = {**model_card(s, arm, input_size, scaler), "repeat": 0, "fold": 0}
-    cards.write(folder, state, card, CHECKPOINT_FORMAT, KEPT_WEIGHTS, KEPT_CARD)
-
-
-def load_checkpoint(folder: str | Path) -> tuple[models.OsteoNet, dict]:
-    """The kept model of a run folder (``runs/<backbone>/<arm>/r00``) and its card; hash checked,
-    never unpickled."""
-    state, card = cards.read(folder, CHECKPOINT_FORMAT, KEPT_WEIGHTS, KEPT_CARD)
-    return network(card, state), card
+def refit(layout: StudyLayout, card: dict, device: str = "cpu", progress: bool = True) -> tuple[dict, dict]:
+    """Train a kept model's configuration on every patient of its study, for the median number of
+    epochs that early stopping chose across repeat 0's folds (a bundle's ``--refit``); returns the
+    state dict and what a bundle's card says of it (its covariate scaler, where it comes from)."""
+    s = TrainingSettings(**card["settings"])
+    arm = NetworkConfig.from_card(card).arm
+    folds = json.loads(layout.run_metrics(s.backbone, arm, 0).read_text())["folds"]
+    epochs = int(np.median([f["best_epoch"] + 1 for f in folds]))
+    data = TrainingData(layout, torch.device(device))
+    fold, scaler = data.everyone(arm)
+    result = train_model(fold, s, arm, data.input_size, data.device, REFIT_SEED_PATH, epochs=epochs,
+                         label=f"refit {s.backbone}/{arm}", progress=progress)
+    state = {k: v.detach().cpu() for k, v in result.net.state_dict().items()}
+    return state, {"covariates": scaler.as_card(),
+                   "source": {"model": f"refit on all {len(data.cohort)} patients for {epochs} epochs "
+                                       "(the median best epoch of repeat 0's folds)",
+                              "patients": len(data.cohort)}}

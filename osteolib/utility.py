@@ -16,6 +16,9 @@ analysis library as a dependency) and tested against a hand count.
 from __future__ import annotations
 
 import numpy as np
+from sklearn.metrics import roc_curve
+
+__all__ = ["THRESHOLDS", "net_benefit", "model_net_benefit", "treat_all", "sensitivity_at_specificity"]
 
 #: Threshold probabilities of the decision curves: referral to DXA is considered from 5 % to 60 % risk.
 THRESHOLDS = np.round(np.arange(0.05, 0.605, 0.01), 2)
@@ -55,7 +58,6 @@ def sensitivity_at_specificity(y_true, p, specificity: float) -> tuple[float, fl
     >>> sensitivity_at_specificity([0, 0, 0, 0, 1, 1], [0.1, 0.2, 0.3, 0.7, 0.6, 0.9], 0.75)
     (1.0, 0.6)
     """
-    from sklearn.metrics import roc_curve
     fpr, tpr, thresholds = roc_curve(np.asarray(y_true).astype(int), np.asarray(p, float), drop_intermediate=False)
     ok = (1 - fpr) >= specificity - 1e-12
     i = np.flatnonzero(ok)[np.argmax(tpr[ok])]

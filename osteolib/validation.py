@@ -28,6 +28,8 @@ import pandas as pd
 from . import atomic
 from .errors import InputError
 
+__all__ = ["COLUMNS", "ValidationError", "BUILT_IN", "faults", "summary", "check", "combine"]
+
 COLUMNS = ("file", "row", "column", "value", "problem")
 
 
@@ -64,7 +66,7 @@ BUILT_IN = {"multiple_fields_uniqueness": "{value!r} again: a second row with th
 
 def faults(schema, df: pd.DataFrame, file: str | Path) -> pd.DataFrame:
     """All faults of ``df`` (read as text, index 0..n-1 for the data rows) against a pandera ``schema``."""
-    import pandera.pandas as pa
+    import pandera.pandas as pa  # lazy: pandera takes about a second to import; only validation needs it
     try:
         schema.validate(df, lazy=True)
     except pa.errors.SchemaErrors as e:

@@ -1,5 +1,6 @@
 """What the Snakemake workflow (``workflow/Snakefile``) needs from Python: the job plan of a
-profile, and one command that executes a notebook the way every job does.
+profile, each job's declared inputs and outputs (from the steps table, :mod:`osteolib.steps`), and
+one command that executes a notebook the way every job does.
 
 ``python -m osteolib.workflow notebook NB OUT --profile P [-p NAME VALUE ...] [--gpus N]``
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import logging
 import os
 import sys
 import time
@@ -27,7 +29,10 @@ from typing import Iterator
 
 import yaml
 
-from . import config, paths
+from . import config, paths, steps
+from .layout import StudyLayout
+
+__all__ = ["backbones", "chunks", "outputs", "inputs", "gpu_slot", "run_notebook", "main"]
 
 
 def backbones(profile: dict) -> list[str]:
@@ -62,6 +67,38 @@ def chunks(profile: dict) -> list[str]:
         else:
             out.append(",".join(map(str, part)))
     return out
+
+
+# --- each job's files, from the steps table -------------------------------------------------------------
+
+def outputs(step: str, layout: StudyLayout, **job) -> list[str]:
+    """What the workflow declares a job of ``step`` writes: the study files the step always writes
+    that a job names in full (a family, such as every patient's ROI or every repeat's folder, is
+    left out: its job's manifest, written last, stands for it), and the manifest. ``job``: the
+    wildcards of a training job (``backbone``, ``arms``, ``repeats``)."""
+    s = steps.STEPS[step]
+    files = [u.path(layout) for u in s.writes if u.folder == "study" and not u.optional and not u.free]
+    return [str(f) for f in files] + [str(layout.manifest(step, **job))]
+
+
+def inputs(step: str, layout: StudyLayout, jobs: dict[str, list[str]], profile: dict) -> list[str]:
+    """What the workflow declares a job of ``step`` reads: each study file the step needs, as the job
+    that writes it declares it (a family by every output of the jobs of the step that writes it:
+    ``jobs`` maps a step to them), and each file a parameter names (03's ``<backbone_params>/
+    <backbone>.yaml``, with ``{backbone}`` left to Snakemake). Data-folder files are not inputs: notebook
+    01 generates the synthetic cohort itself."""
+    out: list[str] = []
+    for u in steps.STEPS[step].reads:
+        if u.optional or u.folder == "data":
+            continue
+        if u.folder == "param":
+            values = {"backbone_params": profile.get("backbone_params") or "params", "backbone": "{backbone}"}
+            out.append(steps.PARAM_FILES[u.key].format(**values))
+        elif not u.free:
+            out.append(str(u.path(layout)))
+        else:
+            out += jobs[steps.producer(u.key)]
+    return list(dict.fromkeys(out))
 
 
 # --- GPU slots -------------------------------------------------------------------------------------
@@ -100,7 +137,7 @@ def gpu_slot(n_gpus: int, lock_dir: str | Path = ".snakemake/gpu-locks", poll_s:
 
 def _kernel_failed_to_start(e: BaseException) -> bool:
     """Errors that mean the kernel never came up (so no cell ran and a retry is safe)."""
-    import papermill as pm
+    import papermill as pm  # lazy: papermill takes seconds to import; the Snakefile imports this module
     if isinstance(e, pm.PapermillExecutionError):
         return False
     text = f"{type(e).__name__}: {e}".lower()
@@ -111,7 +148,7 @@ def _kernel_failed_to_start(e: BaseException) -> bool:
 def run_notebook(notebook: str, output: str | Path, profile: str | Path | None = None,
                  parameters: dict | None = None, attempts: int = 3, gpus: int = 0) -> Path:
     """Execute ``notebooks/<notebook>.ipynb`` into ``output`` with papermill (see module docstring)."""
-    import papermill as pm
+    import papermill as pm  # lazy: papermill takes seconds to import; the Snakefile imports this module
     source = paths.NOTEBOOKS / (notebook if notebook.endswith(".ipynb") else f"{notebook}.ipynb")
     if not source.is_file():
         raise FileNotFoundError(f"{source} not found")
@@ -158,7 +195,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def logging_setup() -> None:
     """papermill's cell output goes through logging at INFO (as ``papermill --log-output``)."""
-    import logging
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     logging.getLogger("papermill").setLevel(logging.INFO)
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from osteolib.layout import StudyLayout
+from osteolib.settings import RoiGeometry
 from osteolib.synthetic import generate
 
 #: The smoke profile's image scale; its ROI is 32 x 64 px (20 x 40 mm), as in the demo.
@@ -37,9 +39,10 @@ def tiny_study(tiny_data, tmp_path_factory) -> Path:
     """outputs/<study>/ of the tiny cohort after notebooks 01 and 02: cohort, 2 x 5-fold splits, ROIs."""
     from osteolib import cohort, roi, splits
     out = tmp_path_factory.mktemp("study")
-    patients = cohort.build(tiny_data, out)["cohort"]
-    splits.save(splits.make(patients, n_repeats=2, n_folds=5, seed=0), out)
-    roi.crop_study(tiny_data, patients, roi.RoiGeometry(32, 64), out, progress=False)
+    layout = StudyLayout(out)
+    patients = cohort.build(tiny_data, layout)["cohort"]
+    splits.save(splits.make(patients, n_repeats=2, n_folds=5, seed=0), layout)
+    roi.crop_study(tiny_data, patients, RoiGeometry(32, 64), layout, progress=False)
     return out
 
 
@@ -50,9 +53,10 @@ def medium_study(tmp_path_factory) -> Path:
     data = generate(tmp_path_factory.mktemp("medium") / "data", n_screened=300, scale=SCALE, seed=4,
                     progress=False)
     out = tmp_path_factory.mktemp("medium_study")
-    patients = cohort.build(data, out)["cohort"]
-    splits.save(splits.make(patients, n_repeats=1, n_folds=5, seed=0), out)
-    roi.crop_study(data, patients, roi.RoiGeometry(32, 64), out, progress=False)
+    layout = StudyLayout(out)
+    patients = cohort.build(data, layout)["cohort"]
+    splits.save(splits.make(patients, n_repeats=1, n_folds=5, seed=0), layout)
+    roi.crop_study(data, patients, RoiGeometry(32, 64), layout, progress=False)
     return out
 
 

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from osteolib import annotate, roi
+from osteolib.settings import RoiGeometry
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def _event(session, x, y, shown=None):
 
 def test_clicks_and_keys_save_after_every_patient_and_resume(unlabelled):
     data, had = unlabelled
-    s = annotate.Landmarking(data, geometry=roi.RoiGeometry(40, 64))
+    s = annotate.Landmarking(data, geometry=RoiGeometry(40, 64))
     first, second = s.queue[:2]
     assert s.n_total == 120 and s.n_done == 0 and s.side == "left"
     s.on_event(_event(s, 300.5, 200.25, shown=500))        # left (the widget shown at another width)

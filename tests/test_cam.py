@@ -8,7 +8,11 @@ import pytest
 import torch
 from torch import nn
 
+from osteolib.settings import NetworkConfig
 from osteolib import cam, models
+from osteolib import settings
+from osteolib import backbones
+from osteolib.layout import StudyLayout
 
 SIZE = (32, 64)
 
@@ -25,10 +29,10 @@ def _inputs(n=2, seed=0):
     return rois, cov
 
 
-@pytest.mark.parametrize("arm", models.ARMS)
-@pytest.mark.parametrize("backbone", list(models.REGISTRY))
+@pytest.mark.parametrize("arm", settings.ARMS)
+@pytest.mark.parametrize("backbone", list(backbones.REGISTRY))
 def test_every_backbone_and_arm_gives_a_cam_in_0_1(backbone, arm):
-    net = models.build(backbone, arm, SIZE, seed=1)
+    net = models.build(NetworkConfig(backbone, arm, SIZE), seed=1)
     types_before = [type(m) for m in net.modules()]
     rois, cov = _inputs()
     rois_before, cov_before = rois.clone(), cov.clone()
@@ -50,7 +54,7 @@ def test_every_backbone_and_arm_gives_a_cam_in_0_1(backbone, arm):
 def test_the_wrapper_sees_what_training_saw():
     """OneInput(gray / 255) equals the network on training's own input pipeline (datasets.to_input)."""
     from osteolib.datasets import to_input
-    net = models.build("efficientnet-b0", "ensemble", SIZE, seed=2).eval()
+    net = models.build(NetworkConfig("efficientnet-b0", "ensemble", SIZE), seed=2).eval()
     rois, cov = _inputs(3)
     wrapped = cam.OneInput(net)
     wrapped.covariates = cov
@@ -101,10 +105,10 @@ def test_guided_silu_rule_against_autograd():
     assert (local < 0).any(), "SiLU's derivative is negative below about -1.28: those are cut"
 
 
-@pytest.mark.parametrize("arm", models.ARMS)
+@pytest.mark.parametrize("arm", settings.ARMS)
 def test_guided_backprop_on_relu_matches_pytorch_grad_cam(arm):
     from pytorch_grad_cam import GuidedBackpropReLUModel
-    net = models.build("resnet18", arm, SIZE, seed=3).eval()
+    net = models.build(NetworkConfig("resnet18", arm, SIZE), seed=3).eval()
     rois, cov = _inputs(1, seed=4)
     with cam.Explainer(net, target="osteoporosis") as ex:
         ours = ex.explain(rois, cov).guided[0]
@@ -117,7 +121,7 @@ def test_guided_backprop_on_relu_matches_pytorch_grad_cam(arm):
 
 def test_memory_efficient_swish_is_handled_like_swish():
     from efficientnet_pytorch.utils import MemoryEfficientSwish
-    net = models.build("efficientnet-b0", "image", SIZE, seed=5).eval()
+    net = models.build(NetworkConfig("efficientnet-b0", "image", SIZE), seed=5).eval()
     efficient = copy.deepcopy(net)
     for m in efficient.modules():
         if hasattr(m, "set_swish"):
@@ -136,7 +140,7 @@ def test_unsupported_activation_is_an_error():
 
 
 def test_ensemble_arm_needs_covariates():
-    net = models.build("resnet18", "ensemble", SIZE, seed=0)
+    net = models.build(NetworkConfig("resnet18", "ensemble", SIZE), seed=0)
     with cam.Explainer(net) as ex, pytest.raises(ValueError, match="covariate"):
         ex.explain(_inputs()[0])
 
@@ -144,7 +148,7 @@ def test_ensemble_arm_needs_covariates():
 def test_cortex_bands_lie_in_every_roi(tiny_study, tiny_data):
     import pandas as pd
     ids = pd.read_csv(tiny_study / "cohort" / "cohort.csv", dtype={"patient_id": str})["patient_id"][:20]
-    bands = cam.cortex_bands(tiny_data, tiny_study, ids)
+    bands = cam.cortex_bands(tiny_data, StudyLayout(tiny_study), ids)
     assert bands.shape == (20, *SIZE) and bands.dtype == bool
     area = bands.mean(axis=(1, 2))
     assert (area > 0.01).all() and (area < 0.6).all(), "the ROI holds part of the cortex, not only cortex"
@@ -155,14 +159,14 @@ def test_cortex_bands_lie_in_every_roi(tiny_study, tiny_data):
 
 def test_no_kept_models_says_which_notebook_to_run(tmp_path):
     with pytest.raises(FileNotFoundError, match="run notebooks/03_train.ipynb"):
-        cam.kept_models(tmp_path)
+        cam.kept_models(StudyLayout(tmp_path))
 
 
 def test_localisation_intervals_hold_their_means():
     """Skewed per-patient shares (most CAMs miss the band, a few sit on it): each reported interval
     contains the mean reported beside it (a logit-scale interval would be one of the mean logit)."""
     import pandas as pd
-    from osteolib.cam.study import summarise_localisation
+    from osteolib.cam.pipeline import summarise_localisation
     rng = np.random.default_rng(0)
     share = np.clip(rng.beta(0.4, 2.0, 150), 1e-4, None)
     per = pd.DataFrame({"backbone": "resnet18", "arm": "image", "patient_id": [f"P{i}" for i in range(150)],

@@ -8,6 +8,7 @@ from scipy import stats
 
 from osteolib import cohort
 from osteolib.errors import InputError
+from osteolib.layout import StudyLayout
 
 
 def _edit(data, change):
@@ -48,7 +49,7 @@ def test_bad_input_names_file_row_column_and_writes_nothing(data_copy, tmp_path,
     _edit(data_copy, change)
     out = tmp_path / "study"
     with pytest.raises(InputError) as err:
-        cohort.build(data_copy, out)
+        cohort.build(data_copy, StudyLayout(out))
     message = str(err.value)
     assert "clinical.csv" in message and repr(column) in message and words in message
     if row is not None:
@@ -72,7 +73,7 @@ def test_every_fault_is_listed_at_once(data_copy, tiny_data, tmp_path):
     _edit(data_copy, change)
     out = tmp_path / "study"
     with pytest.raises(InputError, match=r"13 faults in 12 row\(s\)") as err:
-        cohort.build(data_copy, out)
+        cohort.build(data_copy, StudyLayout(out))
     assert "validation.csv" in str(err.value)
     report = pd.read_csv(out / "validation.csv", dtype={"row": "Int64"}, keep_default_na=False)
     counts = report.groupby("column").size().to_dict()
@@ -84,7 +85,7 @@ def test_every_fault_is_listed_at_once(data_copy, tiny_data, tmp_path):
     assert summary.set_index("column").loc["sex", "faults"] == 5
     # fixed: the study is built and the stale report removed
     (data_copy / "clinical.csv").write_bytes((tiny_data / "clinical.csv").read_bytes())
-    cohort.build(data_copy, out)
+    cohort.build(data_copy, StudyLayout(out))
     assert (out / "cohort" / "cohort.csv").is_file() and not (out / "validation.csv").exists()
 
 
@@ -149,9 +150,9 @@ def test_cohort_table_against_scipy(paper_tables):
 
 
 def test_build_writes_the_three_tables(tiny_data, tmp_path):
-    result = cohort.build(tiny_data, tmp_path)
+    result = cohort.build(tiny_data, StudyLayout(tmp_path))
     for name in ("flow.csv", "cohort.csv", "table3.csv"):
         assert (tmp_path / "cohort" / name).is_file()
-    written = cohort.read_cohort(tmp_path)
+    written = cohort.read_cohort(StudyLayout(tmp_path))
     assert {"patient_id", "label", "sex", "age", "bmi", "height_cm", "weight_kg", "image"} <= set(written.columns)
     assert len(written) == result["flow"]["n_after"].iloc[-1]

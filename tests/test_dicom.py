@@ -10,6 +10,8 @@ from PIL import Image
 from osteolib import images, roi
 from osteolib.errors import InputError
 from osteolib.synthetic import export
+from osteolib.settings import RoiGeometry
+from osteolib.layout import StudyLayout
 
 PATIENT_NAME = "Doe^Jane^Secret"
 PATIENT_ID = "MRN-99812345"
@@ -50,7 +52,7 @@ def test_dicom_crops_to_the_same_roi_as_the_png_and_leaks_no_identifier(tiny_dat
     (data / "images").mkdir(parents=True)
     Image.fromarray(gray).save(data / "images" / "png.png")
     write_dicom(data / "images" / "dcm.dcm", (255 - gray.astype(np.uint16)) * 257)
-    geometry = roi.RoiGeometry(40, 64)
+    geometry = RoiGeometry(40, 64)
     left = lm[(lm.patient_id == pid) & (lm.side == "left")]
     rows = []
     for name, file in (("png", "images/png.png"), ("dcm", "images/dcm.dcm")):
@@ -59,7 +61,7 @@ def test_dicom_crops_to_the_same_roi_as_the_png_and_leaks_no_identifier(tiny_dat
         lm_rows.to_csv(data / "landmarks.csv", index=False, mode="a", header=name == "png")
     cohort = pd.concat(rows, ignore_index=True)
     out = tmp_path / "study"
-    table = roi.crop_study(data, cohort, geometry, out, progress=False)
+    table = roi.crop_study(data, cohort, geometry, StudyLayout(out), progress=False)
     a = np.asarray(Image.open(out / "rois" / "png.png"))
     b = np.asarray(Image.open(out / "rois" / "dcm.png"))
     np.testing.assert_array_equal(a, b)

@@ -15,6 +15,8 @@ from PIL import Image
 from osteolib import cohort, images, ingest, plots, roi, splits, validation
 from osteolib.errors import InputError, ParameterError
 from osteolib.synthetic import export, generate
+from osteolib.settings import RoiGeometry
+from osteolib.layout import StudyLayout
 
 N, SEED = 80, 3
 
@@ -42,7 +44,7 @@ def ingested(messy, tmp_path_factory) -> Path:
 
 def test_every_planted_fault_is_found_at_once_and_nothing_is_written(messy, tmp_path):
     out = tmp_path / "data"
-    with pytest.raises(validation.ValidationError, match=r"12 faults \(10 in clinical.xlsx, 2 in landmarks.csv\)"
+    with pytest.raises(validation.ValidationError, match=r"12 faults \(10 in clinical.xlsx, 2 in foramina.csv\)"
                        ) as err:
         ingest.run(messy / "mapping.yaml", out, progress=False)
     report = tmp_path / "data-validation.csv"
@@ -82,8 +84,8 @@ def test_no_header_value_reaches_any_output(messy, ingested, tmp_path):
     key = (ingested.parent / "data-key.csv").read_text()
     assert key.startswith("# CONFIDENTIAL") and sum(s in key for s in secrets) >= 2 * N
     study = tmp_path / "study"
-    patients = cohort.build(ingested, study)["cohort"]
-    roi.crop_study(ingested, patients, roi.RoiGeometry(32, 64, pixel_mm=0.625), study, progress=False)
+    patients = cohort.build(ingested, StudyLayout(study))["cohort"]
+    roi.crop_study(ingested, patients, RoiGeometry(32, 64, pixel_mm=0.625), StudyLayout(study), progress=False)
     files = [f for root in (ingested, study) for f in root.rglob("*") if f.is_file()]
     assert len(files) > N + len(patients)  # images, ROIs and the tables
     for f in files:
@@ -102,18 +104,18 @@ def test_the_fixed_export_runs_the_study_with_the_roi_in_mm(ingested, tmp_path):
     assert clinical["patient_id"].str.fullmatch(r"P\d{4}").all()
     assert sorted(clinical["spacing_row_mm"].unique()) == [0.5, 0.625], "PixelSpacing and ImagerPixelSpacing"
     study = tmp_path / "study"
-    patients = cohort.build(ingested, study)["cohort"]
+    patients = cohort.build(ingested, StudyLayout(study))["cohort"]
     folds = splits.make(patients, n_repeats=1, n_folds=5, seed=0)
-    splits.save(folds, study)
-    table = roi.crop_study(ingested, patients, roi.RoiGeometry(32, 64, pixel_mm=0.625), study, progress=False)
+    splits.save(folds, StudyLayout(study))
+    table = roi.crop_study(ingested, patients, RoiGeometry(32, 64, pixel_mm=0.625), StudyLayout(study), progress=False)
     assert {Image.open(study / "rois" / f"{p}.png").size for p in patients["patient_id"]} == {(64, 32)}
     # 40 mm wide on both devices: 64 px of 0.625 mm, 80 px of 0.5 mm
     width = (table["x1"] - table["x0"]).round(6)
     assert set(width) == {64.0, 80.0} and set(table["spacing_col_mm"]) == {0.5, 0.625}
-    plt_fig = plots.contact_sheet(study, patients, n=8)
+    plt_fig = plots.contact_sheet(StudyLayout(study), patients, n=8)
     titles = [ax.get_title() for ax in plt_fig.axes if ax.get_title()]
     assert "20 x 40 mm on every device" in plt_fig._suptitle.get_text() and any("mm/px" in t for t in titles)
-    plots.devices(ingested, roi.RoiGeometry(32, 64, pixel_mm=0.625), out=tmp_path / "devices.png")
+    plots.devices(ingested, RoiGeometry(32, 64, pixel_mm=0.625), out=tmp_path / "devices.png")
     assert (tmp_path / "devices.png").stat().st_size > 10_000
 
 

@@ -7,15 +7,19 @@ import hashlib
 import pytest
 import torch
 
+from osteolib.settings import NetworkConfig
 from osteolib import models
+from osteolib.errors import ParameterError
+from osteolib import settings
+from osteolib import backbones
 
 
-@pytest.mark.parametrize("name", list(models.REGISTRY))
+@pytest.mark.parametrize("name", list(backbones.REGISTRY))
 def test_every_backbone_builds_and_runs_both_arms(name):
     x = torch.rand(2, 3, 40, 64)
     cov = torch.tensor([[0.1, -0.2, 1.0, 0.0], [-0.3, 0.1, 0.0, 1.0]])
-    for arm in models.ARMS:
-        net = models.build(name, arm, (40, 64), seed=0, hidden=32).eval()
+    for arm in settings.ARMS:
+        net = models.build(NetworkConfig(name, arm, (40, 64), hidden=32), seed=0).eval()
         with torch.no_grad():
             out = net(x, cov if arm == "ensemble" else None)
         assert out.shape == (2, 2) and torch.isfinite(out).all()
@@ -27,16 +31,16 @@ def test_every_backbone_builds_and_runs_both_arms(name):
             net(x, cov if arm == "ensemble" else None)
         handle.remove()
         assert feats and feats[0].ndim == 4, "the Grad-CAM layer yields a feature map"
-    assert net.head[0].in_features == models.spec(name).features + models.N_COVARIATES
+    assert net.head[0].in_features == backbones.spec(name).features + models.N_COVARIATES
 
 
 def test_same_seed_same_weights_and_covariates_matter():
-    a, b = (models.build("resnet18", "ensemble", (40, 64), seed=5) for _ in range(2))
+    a, b = (models.build(NetworkConfig("resnet18", "ensemble", (40, 64)), seed=5) for _ in range(2))
     assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
-    c = models.build("resnet18", "ensemble", (40, 64), seed=6)
+    c = models.build(NetworkConfig("resnet18", "ensemble", (40, 64)), seed=6)
     assert not torch.equal(a.head[0].weight, c.head[0].weight)
     # the image arm starts from the same backbone weights as the ensemble arm
-    img = models.build("resnet18", "image", (40, 64), seed=5)
+    img = models.build(NetworkConfig("resnet18", "image", (40, 64)), seed=5)
     assert torch.equal(img.backbone.conv1.weight, a.backbone.conv1.weight)
     x = torch.rand(1, 3, 40, 64)
     with torch.no_grad():
@@ -47,10 +51,10 @@ def test_same_seed_same_weights_and_covariates_matter():
 
 
 def test_unknown_names_list_the_valid_ones():
-    with pytest.raises(models.ParameterError, match="unknown backbone 'resnet19'; valid: resnet18, resnet50"):
-        models.spec("resnet19")
+    with pytest.raises(ParameterError, match="unknown backbone 'resnet19'; valid: resnet18, resnet50"):
+        backbones.spec("resnet19")
     with pytest.raises(ValueError, match="unknown arm"):
-        models.build("resnet18", "both", (40, 64), seed=0)
+        models.build(NetworkConfig("resnet18", "both", (40, 64)), seed=0)
 
 
 def _publish(net, folder, name):
@@ -65,32 +69,31 @@ def _publish(net, folder, name):
 
 
 def test_pretrained_weights_from_a_local_file(tmp_path, monkeypatch):
-    source = models.build("resnet18", "image", (40, 64), seed=123)
+    source = models.build(NetworkConfig("resnet18", "image", (40, 64)), seed=123)
     file = _publish(source, tmp_path, "resnet18")
-    fake = dataclasses.replace(models.REGISTRY["resnet18"], weights_url="https://example.invalid/" + file.name)
-    monkeypatch.setitem(models.REGISTRY, "resnet18", fake)
-    net = models.build("resnet18", "ensemble", (40, 64), seed=0, pretrained=True, weights_dir=tmp_path, download=False)
+    fake = dataclasses.replace(backbones.REGISTRY["resnet18"], weights_url="https://example.invalid/" + file.name)
+    monkeypatch.setitem(backbones.REGISTRY, "resnet18", fake)
+    net = models.build(NetworkConfig("resnet18", "ensemble", (40, 64)), seed=0, pretrained=True, weights_dir=tmp_path, download=False)
     assert torch.equal(net.backbone.layer4[1].conv2.weight, source.backbone.layer4[1].conv2.weight)
-    fresh = models.build("resnet18", "ensemble", (40, 64), seed=0)
+    fresh = models.build(NetworkConfig("resnet18", "ensemble", (40, 64)), seed=0)
     assert torch.equal(net.head[0].weight, fresh.head[0].weight), "the head is not pretrained"
 
 
 def test_tampered_weights_are_refused(tmp_path, monkeypatch):
-    file = _publish(models.build("resnet18", "image", (40, 64), seed=1), tmp_path, "resnet18")
-    fake = dataclasses.replace(models.REGISTRY["resnet18"], weights_url="https://example.invalid/" + file.name)
-    monkeypatch.setitem(models.REGISTRY, "resnet18", fake)
+    file = _publish(models.build(NetworkConfig("resnet18", "image", (40, 64)), seed=1), tmp_path, "resnet18")
+    fake = dataclasses.replace(backbones.REGISTRY["resnet18"], weights_url="https://example.invalid/" + file.name)
+    monkeypatch.setitem(backbones.REGISTRY, "resnet18", fake)
     data = bytearray(file.read_bytes())
     data[-10] ^= 0xFF
     file.write_bytes(bytes(data))
     with pytest.raises(ValueError, match="does not match the published"):
-        models.build("resnet18", "image", (40, 64), seed=0, pretrained=True, weights_dir=tmp_path, download=False)
+        models.build(NetworkConfig("resnet18", "image", (40, 64)), seed=0, pretrained=True, weights_dir=tmp_path, download=False)
 
 
 def test_absent_weights_say_where_to_put_which_file(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
     with pytest.raises(FileNotFoundError) as err:
-        models.build("efficientnet-b0", "image", (40, 64), seed=0, pretrained=True,
-                     weights_dir=tmp_path / "mine", download=False)
+        models.build(NetworkConfig("efficientnet-b0", "image", (40, 64)), seed=0, pretrained=True, weights_dir=tmp_path / "mine", download=False)
     message = str(err.value)
     assert "efficientnet-b0-355c32eb.pth" in message and str(tmp_path / "mine") in message
     assert str(tmp_path / "hub" / "checkpoints") in message and "https://" in message

@@ -13,7 +13,7 @@ import pandas as pd
 import papermill as pm
 import pytest
 
-from osteolib import config, paths
+from osteolib import config, paths, repro, steps
 from osteolib.layout import StudyLayout
 
 pytestmark = pytest.mark.slow
@@ -63,13 +63,28 @@ def trained(prepared, smoke, tmp_path_factory):
     return out
 
 
+def assert_manifest_hashes_the_declared_inputs(notebook: str, values: dict, **job) -> dict:
+    """The step's manifest hashes exactly the files the steps table declares it reads (each as it is on
+    disk), and its outputs are files the table says it writes; returns the manifest."""
+    cfg = config.Params.registry[notebook].from_namespace(config.notebook_values(notebook, values))
+    manifest = json.loads(cfg.layout.manifest(notebook, **job).read_text())
+    declared = steps.declared_inputs(cfg)
+    assert set(manifest["inputs"]) == set(declared), set(manifest["inputs"]) ^ set(declared)
+    for role, file in declared.items():
+        assert manifest["inputs"][role]["sha256"] == repro.sha256(file), role
+    for out in manifest["outputs"]:
+        rel = paths.resolve(out["path"]).relative_to(cfg.layout.root).as_posix()
+        assert steps.declared_output(steps.STEPS[notebook], rel), rel
+    return manifest
+
+
 def test_outputs_stay_out_of_the_repository(roots):
     assert paths.study_dir(STUDY) == roots / "outputs" / STUDY
     assert not paths.study_dir(STUDY).is_relative_to(paths.ROOT)
 
 
 def test_01_and_02_from_the_root(prepared, smoke):
-    s = StudyLayout.of(STUDY)
+    s = StudyLayout.named(STUDY)
     flow = pd.read_csv(s.cohort_table("flow"))
     cohort = pd.read_csv(s.cohort_csv)
     assert flow["n_after"].iloc[-1] == len(cohort) == 101
@@ -81,15 +96,18 @@ def test_01_and_02_from_the_root(prepared, smoke):
     assert json.loads(s.roi_geometry.read_text())["height"] == 32
     for fig in ("roi_contact_sheet", "synthetic_examples"):
         assert s.figure(fig).stat().st_size > 10_000
-    manifest = json.loads(s.manifest("01_cohort").read_text())
-    assert manifest["parameters"]["study"] == STUDY and manifest["inputs"]["clinical.csv"]["sha256"]
+    manifest = assert_manifest_hashes_the_declared_inputs("01_cohort", smoke)
+    assert manifest["parameters"]["study"] == STUDY and manifest["inputs"]["data_dir/clinical.csv"]["sha256"]
+    assert {"data_dir/landmarks.csv", "data_dir/truth.csv"} <= set(manifest["inputs"])
     assert "torch" in manifest["environment"]["versions"]
+    manifest = assert_manifest_hashes_the_declared_inputs("02_roi", smoke)
+    assert len([r for r in manifest["inputs"] if r.startswith("data_dir/images/")]) == len(cohort)
     executed = json.loads((prepared / "01.ipynb").read_text())
     assert any("injected-parameters" in c["metadata"].get("tags", []) for c in executed["cells"])
 
 
 def test_from_the_notebooks_folder_gives_the_same_files(prepared, smoke, tmp_path):
-    s = StudyLayout.of(STUDY)
+    s = StudyLayout.named(STUDY)
     before = {p: p.read_bytes() for p in [s.splits_csv, s.cohort_csv, s.rois_csv]}
     execute("01_cohort.ipynb", tmp_path / "01.ipynb", paths.NOTEBOOKS, **smoke)
     execute("02_roi.ipynb", tmp_path / "02.ipynb", paths.NOTEBOOKS, **smoke)
@@ -98,7 +116,7 @@ def test_from_the_notebooks_folder_gives_the_same_files(prepared, smoke, tmp_pat
 
 
 def test_03_trains_the_smoke_study_and_resumes(trained, smoke, tmp_path):
-    s = StudyLayout.of(STUDY)
+    s = StudyLayout.named(STUDY)
     cohort = pd.read_csv(s.cohort_csv, dtype={"patient_id": str})
     for arm in ("image", "ensemble"):
         for r in range(smoke["n_repeats"]):
@@ -112,6 +130,10 @@ def test_03_trains_the_smoke_study_and_resumes(trained, smoke, tmp_path):
     assert s.predictions("resnet18", "image", 1).stat().st_mtime_ns == stamp
     assert "done before" in json.dumps(executed["cells"])
     assert s.manifest("03_train", backbone="resnet18", arms="image,ensemble", repeats="1").is_file()
+    manifest = assert_manifest_hashes_the_declared_inputs("03_train", {**smoke, "backbone": "resnet18"},
+                                                          backbone="resnet18", arms=smoke["arms"], repeats=smoke["repeats"])
+    assert {"cohort/cohort.csv", "splits.csv", "rois/rois.csv", "backbone_params/resnet18.yaml"} <= set(manifest["inputs"])
+    assert len([r for r in manifest["inputs"] if r.startswith("rois/P")]) == len(cohort)
 
 
 def _fabricate(layout, backbone, repeats=2, seed=0):
@@ -133,7 +155,7 @@ def _fabricate(layout, backbone, repeats=2, seed=0):
 def test_04_writes_the_tables_and_figures(trained, tmp_path):
     study = "pytest-stats"  # a copy, so the made-up runs below stay out of the other tests' study
     shutil.copytree(paths.study_dir(STUDY), paths.study_dir(study))
-    s = StudyLayout.of(study)
+    s = StudyLayout.named(study)
     _fabricate(s, "efficientnet-b0")
     execute("04_stats.ipynb", tmp_path / "04.ipynb", paths.NOTEBOOKS, study=study, n_boot=200)
     for name in ("metrics_per_repeat", "table_resnet", "table_efficientnet", "comparisons", "baselines", "summary",
@@ -147,6 +169,10 @@ def test_04_writes_the_tables_and_figures(trained, tmp_path):
     for fig in ("roc_resnet18", "roc_efficientnet-b0", "roc_all_models", "metrics_per_repeat", "forest_hedges_g",
                 "auc_differences", "reliability", "decision_curves", "subgroups"):
         assert s.figure(fig).stat().st_size > 5_000 and s.figure(fig).with_suffix(".svg").is_file(), fig
+    manifest = assert_manifest_hashes_the_declared_inputs("04_stats", {"study": study, "n_boot": 200})
+    read = {r for r in manifest["inputs"] if r.endswith("/predictions.csv")}
+    assert read == {f"runs/{b}/{arm}/r{r:02d}/predictions.csv" for b in ("resnet18", "efficientnet-b0")
+                    for arm in ("image", "ensemble") for r in range(2)}, "04 hashes every predictions file it reads"
     executed = json.loads((tmp_path / "04.ipynb").read_text())
     assert "resnet50" in json.dumps(executed["cells"]), "backbones without runs are listed"
     injected = next(c for c in executed["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
@@ -159,7 +185,7 @@ def test_04_writes_the_tables_and_figures(trained, tmp_path):
 
 
 def test_05_explains_the_kept_models(trained, smoke, tmp_path):
-    s = StudyLayout.of(STUDY)
+    s = StudyLayout.named(STUDY)
     executed = execute("05_gradcam.ipynb", tmp_path / "05.ipynb", paths.NOTEBOOKS,
                        **{**config.notebook_values("05_gradcam", smoke), "backbones": "resnet18,efficientnet-b3"})
     text = json.dumps(executed["cells"])
@@ -173,8 +199,10 @@ def test_05_explains_the_kept_models(trained, smoke, tmp_path):
     loc = pd.read_csv(s.cam_dir / "localisation.csv")
     assert sorted(loc["arm"]) == ["ensemble", "image"] and (loc["n_patients"] >= 15).all()
     assert loc["cam_in_band"].between(0, 1).all() and loc["band_area"].between(0.01, 0.6).all()
-    manifest = json.loads(s.manifest("05_gradcam").read_text())
-    assert manifest["inputs"]["resnet18/image"]["sha256"]
+    manifest = assert_manifest_hashes_the_declared_inputs(
+        "05_gradcam", {**config.notebook_values("05_gradcam", smoke), "backbones": "resnet18,efficientnet-b3"})
+    assert {f"runs/resnet18/{arm}/r00/{f}" for arm in ("image", "ensemble")
+            for f in ("model_f0.safetensors", "model_f0.json", "predictions.csv")} <= set(manifest["inputs"])
 
 
 def test_unknown_parameter_stops_the_notebook(roots, tmp_path):
@@ -189,13 +217,13 @@ def test_00_ingests_the_worked_example_and_01_02_run_on_it_with_the_roi_in_mm(ro
     study = "pytest-ingest"
     executed = execute("00_data.ipynb", tmp_path / "00.ipynb", paths.NOTEBOOKS, study=study, n_screened=60)
     text = json.dumps(executed["cells"])
-    assert "12 faults (10 in clinical.xlsx, 2 in landmarks.csv)" in text
+    assert "12 faults (10 in clinical.xlsx, 2 in foramina.csv)" in text
     data = paths.data_root() / f"{study}-ingested"
     assert (data / "ingest.json").is_file() and (data.parent / f"{study}-ingested-key.csv").is_file()
     values = {**smoke, "study": study, "data_dir": str(data), "roi_pixel_mm": 0.625}
     execute("01_cohort.ipynb", tmp_path / "01.ipynb", paths.ROOT, **config.notebook_values("01_cohort", values))
     execute("02_roi.ipynb", tmp_path / "02.ipynb", paths.ROOT, **config.notebook_values("02_roi", values))
-    s = StudyLayout.of(study)
+    s = StudyLayout.named(study)
     rois = pd.read_csv(s.rois_csv)
     assert set(rois["spacing_col_mm"]) == {0.5, 0.625} and set((rois.x1 - rois.x0).round(6)) == {64.0, 80.0}
     assert json.loads(s.roi_geometry.read_text())["width_mm"] == 40

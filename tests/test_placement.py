@@ -7,6 +7,8 @@ import pytest
 import torch
 
 from osteolib import images, placement
+from osteolib.settings import RoiGeometry
+from osteolib.layout import StudyLayout
 
 N_TRAIN = 96
 
@@ -17,13 +19,14 @@ def detector(tiny_data):
     returns the detector and the 24 held-out patients."""
     ids = pd.read_csv(tiny_data / "clinical.csv", dtype={"patient_id": str})["patient_id"].tolist()
     x, kp, _ = placement.load_set(tiny_data, ids[:N_TRAIN])
-    net = placement.train(x, kp, placement.TrainSettings(epochs=18), progress=False)
+    net = placement.train(x, kp, placement.DetectorSettings(epochs=18), progress=False)
     net.reader = placement.marker.train_reader(*placement.marker.load_corners(tiny_data, ids[:N_TRAIN]),
                                                placement.marker.ReaderSettings(epochs=8), progress=False)
     net.reads_markers = True
     return net, ids[N_TRAIN:]
 
 
+@pytest.mark.slow
 def test_places_most_held_out_patients_within_4_mm(detector, tiny_data):
     """Tolerance: 40 px of the full-size radiograph = 4 mm, a tenth of the ROI's width and less than
     the 12-17 mm that separate the foramen from the lower border, so a box placed that far off still
@@ -37,6 +40,7 @@ def test_places_most_held_out_patients_within_4_mm(detector, tiny_data):
     assert (table["confidence"] > 0.5).all() and (table["p_mirrored"] < 0.5).all()
 
 
+@pytest.mark.slow
 def test_blank_and_mirrored_radiographs_are_flagged(detector, tiny_data):
     net, ids = detector
     clinical = pd.read_csv(tiny_data / "clinical.csv", dtype={"patient_id": str}).set_index("patient_id")
@@ -51,7 +55,7 @@ def test_blank_and_mirrored_radiographs_are_flagged(detector, tiny_data):
 def test_training_is_seeded_and_a_saved_detector_reloads(tiny_data, tmp_path):
     ids = pd.read_csv(tiny_data / "clinical.csv", dtype={"patient_id": str})["patient_id"].tolist()[:16]
     x, kp, _ = placement.load_set(tiny_data, ids)
-    s = placement.TrainSettings(epochs=2, batch_size=8, width=8)
+    s = placement.DetectorSettings(epochs=2, batch_size=8, width=8)
     a = placement.train(x, kp, s, progress=False)
     b = placement.train(x, kp, s, progress=False)
     for (k, va), vb in zip(a.state_dict().items(), b.state_dict().values()):
@@ -84,18 +88,18 @@ def test_augmentation_moves_the_keypoints_with_the_image():
             assert patch.max() > 0.3, (b, float(px), float(py))
 
 
+@pytest.mark.slow
 def test_auto_landmarks_crop_the_study_or_list_the_unsure(detector, tiny_data, tiny_study, tmp_path):
     from osteolib import cohort, roi
     from osteolib.errors import InputError
     net, _ = detector
-    patients = cohort.read_cohort(tiny_study).head(12)
-    landmarks, table = placement.auto_landmarks(net, tiny_data, patients, "left", 0.5, tmp_path, progress=False)
+    patients = cohort.read_cohort(StudyLayout(tiny_study)).head(12)
+    landmarks, table = placement.auto_landmarks(net, tiny_data, patients, "left", 0.5, StudyLayout(tmp_path), progress=False)
     assert len(landmarks) == 12 and table["ok"].all() and table["error_full_px"].median() < 40
-    rois = roi.crop_study(tiny_data, patients, roi.RoiGeometry(32, 64), tmp_path / "study", progress=False,
-                          landmarks=landmarks)
+    rois = roi.crop_study(tiny_data, patients, RoiGeometry(32, 64), StudyLayout(tmp_path / "study"), progress=False, landmarks=landmarks)
     assert len(rois) == 12 and (tmp_path / "study" / "rois" / f"{patients['patient_id'].iloc[0]}.png").is_file()
     with pytest.raises(InputError, match="flagged 12 patient"):
-        placement.auto_landmarks(net, tiny_data, patients, "left", 0.9999, tmp_path, progress=False)
+        placement.auto_landmarks(net, tiny_data, patients, "left", 0.9999, StudyLayout(tmp_path), progress=False)
     listed = pd.read_csv(tmp_path / "rois_needs_landmarks.csv")
     assert len(listed) == 12 and listed["reason"].str.contains("confidence").all()
 
@@ -111,6 +115,7 @@ def units(tmp_path_factory):
     return seen, unseen
 
 
+@pytest.mark.slow
 def test_the_marker_reader_reads_letters_not_places(units):
     """Trained on three units, the reader flags the mirrored copies of two units it never saw and none of
     their radiographs as they are, although P5 prints its "R" exactly where a mirrored P1 shows its "L":

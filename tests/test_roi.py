@@ -11,19 +11,21 @@ from PIL import Image
 
 from osteolib import cohort, images, roi
 from osteolib.errors import InputError
+from osteolib.settings import RoiGeometry
+from osteolib.layout import StudyLayout
 
-GEOMETRY = roi.RoiGeometry(40, 64)  # the smoke profile's: the paper's 250 x 400 px at 0.16 x scale
+GEOMETRY = RoiGeometry(40, 64)  # the smoke profile's: the paper's 250 x 400 px at 0.16 x scale
 
 
 def test_geometry_is_centred_below_the_landmark():
-    assert roi.RoiGeometry().box(1900, 1150) == (1700, 1150, 2100, 1400)
-    assert roi.RoiGeometry(250, 400, dx=10, dy=-5).box(1900.4, 1150.6) == (1710, 1146, 2110, 1396)
-    assert roi.RoiGeometry().scaled(0.16) == GEOMETRY
+    assert RoiGeometry().box(1900, 1150) == (1700, 1150, 2100, 1400)
+    assert RoiGeometry(250, 400, dx=10, dy=-5).box(1900.4, 1150.6) == (1710, 1146, 2110, 1396)
+    assert RoiGeometry().scaled(0.16) == GEOMETRY
 
 
 def test_every_crop_holds_the_lower_border(tiny_data, tmp_path):
-    patients = cohort.build(tiny_data, tmp_path)["cohort"]
-    table = roi.crop_study(tiny_data, patients, GEOMETRY, tmp_path, progress=False)
+    patients = cohort.build(tiny_data, StudyLayout(tmp_path))["cohort"]
+    table = roi.crop_study(tiny_data, patients, GEOMETRY, StudyLayout(tmp_path), progress=False)
     truth = pd.read_csv(tiny_data / "truth.csv").merge(table, on="patient_id")
     assert len(truth) == len(patients)
     # the border row (from the ground truth) lies inside the box, with the cortex above it
@@ -77,11 +79,11 @@ def test_box_leaving_the_image_is_an_error():
 
 
 def _crop_with(data, tmp_path, edit):
-    patients = cohort.build(data, tmp_path / "study")["cohort"]
+    patients = cohort.build(data, StudyLayout(tmp_path / "study"))["cohort"]
     lm = pd.read_csv(data / "landmarks.csv", dtype=str, keep_default_na=False)
     edit(lm, patients)
     lm.to_csv(data / "landmarks.csv", index=False)
-    return lambda: roi.crop_study(data, patients, GEOMETRY, tmp_path / "study", progress=False)
+    return lambda: roi.crop_study(data, patients, GEOMETRY, StudyLayout(tmp_path / "study"), progress=False)
 
 
 def test_landmark_outside_the_image(data_copy, tmp_path):
@@ -123,10 +125,10 @@ def test_missing_landmark(data_copy, tmp_path):
 
 
 def test_missing_image_during_cropping(data_copy, tmp_path):
-    patients = cohort.build(data_copy, tmp_path / "study")["cohort"]
+    patients = cohort.build(data_copy, StudyLayout(tmp_path / "study"))["cohort"]
     (data_copy / patients["image"].iloc[4]).unlink()
     with pytest.raises(InputError, match="image not found"):
-        roi.crop_study(data_copy, patients, GEOMETRY, tmp_path / "study", progress=False)
+        roi.crop_study(data_copy, patients, GEOMETRY, StudyLayout(tmp_path / "study"), progress=False)
     assert not (tmp_path / "study" / "rois").exists()
 
 
@@ -136,13 +138,13 @@ def test_roi_in_mm_cuts_the_same_anatomy_from_devices_of_different_spacing(tmp_p
     from osteolib.synthetic import generate
     a = generate(tmp_path / "a", n_screened=20, scale=0.16, seed=11, jobs=1, progress=False)
     b = generate(tmp_path / "b", n_screened=20, scale=0.2, seed=11, jobs=1, progress=False)
-    geometry = roi.RoiGeometry(32, 64, pixel_mm=0.625)
+    geometry = RoiGeometry(32, 64, pixel_mm=0.625)
     ids = cohort.read_clinical(a)["patient_id"].tolist()
     out = {}
     for name, data in (("a", a), ("b", b)):
         patients = cohort.read_clinical(data)
         assert patients["spacing_row_mm"].iloc[0] == pytest.approx(0.1 / (0.16 if name == "a" else 0.2))
-        table = roi.crop_study(data, patients, geometry, tmp_path / f"study_{name}", progress=False)
+        table = roi.crop_study(data, patients, geometry, StudyLayout(tmp_path / f"study_{name}"), progress=False)
         out[name] = {p: np.asarray(Image.open(tmp_path / f"study_{name}" / "rois" / f"{p}.png")) for p in ids}
         if name == "b":
             width = (table["x1"] - table["x0"]).to_numpy()
@@ -162,5 +164,4 @@ def test_roi_in_mm_needs_the_spacing(data_copy, tmp_path):
     clinical = pd.read_csv(data_copy / "clinical.csv").drop(columns=["spacing_row_mm", "spacing_col_mm"])
     clinical.to_csv(data_copy / "clinical.csv", index=False)
     with pytest.raises(InputError, match="3 of 3 patients have no pixel spacing"):
-        roi.crop_study(data_copy, cohort.read_clinical(data_copy).head(3), roi.RoiGeometry(32, 64, pixel_mm=0.5),
-                       tmp_path / "s", progress=False, jobs=1)
+        roi.crop_study(data_copy, cohort.read_clinical(data_copy).head(3), RoiGeometry(32, 64, pixel_mm=0.5), StudyLayout(tmp_path / "s"), progress=False, jobs=1)

@@ -13,16 +13,18 @@ import torch
 
 from osteolib import bundle, screen, training
 from conftest import copy_study
+from osteolib.settings import TrainingSettings
+from osteolib.layout import StudyLayout
 
 
 @pytest.fixture(scope="module")
 def trained(tiny_study, tiny_data, tmp_path_factory):
     """The tiny study with resnet18, ensemble arm, repeat 0 trained (1 epoch) and its bundle."""
     study = copy_study(tiny_study, tmp_path_factory.mktemp("screen") / "study")
-    s = training.Settings(backbone="resnet18", lr=0.01, batch_size=16, max_epochs=1, patience=1, hidden=16,
+    s = TrainingSettings(backbone="resnet18", lr=0.01, batch_size=16, max_epochs=1, patience=1, hidden=16,
                           fusion="concat+skip")  # the demo's head: the covariates' own path travels too
-    training.run(training.Study(study, torch.device("cpu")), s, ["ensemble"], [0])
-    out = bundle.write(study, "resnet18", "ensemble", study.parent / "bundle")
+    training.run(training.TrainingData(StudyLayout(study), torch.device("cpu")), s, ["ensemble"], [0])
+    out = bundle.write(StudyLayout(study), "resnet18", "ensemble", study.parent / "bundle")
     return study, out
 
 
@@ -30,9 +32,10 @@ def test_bundle_holds_weights_and_card_and_no_pickle(trained):
     study, out = trained
     assert sorted(p.name for p in out.iterdir()) == ["card.json", "model.safetensors"]
     card = json.loads((out / "card.json").read_text())
-    for key in ("backbone", "arm", "input_size", "normalisation", "covariates", "roi", "threshold", "study",
-                "versions", "git", "weights"):
+    for key in ("network", "covariates", "roi", "threshold", "study", "versions", "git", "weights"):
         assert key in card, key
+    for key in ("backbone", "arm", "input_size", "hidden", "fusion", "stochastic_depth", "normalisation"):
+        assert key in card["network"], key
     assert card["roi"]["height"] == 32 and card["roi"]["width"] == 64
     assert card["study"]["cv_metrics"]["n_repeats"] == 1 and 0 <= card["study"]["cv_metrics"]["auc"]["mean"] <= 1
     # safetensors: an 8-byte little-endian header length, then a JSON header; neither a pickle stream
@@ -123,9 +126,29 @@ def test_command_line_one_patient(trained, tiny_data, tmp_path, capsys):
     assert 0 <= row["p_osteoporosis"] <= 1 and (tmp_path / "case1.png").is_file()
 
 
+def test_screening_a_patient_never_imports_the_training_loop(trained, tiny_data, tmp_path):
+    """The same screening in a fresh process: the bundle loaded, the patient screened, the figure drawn,
+    and neither osteolib.training (its worker pool, the repeat loop) nor the benchmark ever imported."""
+    import subprocess
+    import sys
+    _, out = trained
+    c = pd.read_csv(tiny_data / "clinical.csv", dtype=str).iloc[0]
+    lm = pd.read_csv(tiny_data / "landmarks.csv", dtype=str).query("side == 'left'").set_index("patient_id")
+    x, y = lm.loc[c["patient_id"], ["x", "y"]]
+    args = ["--bundle", str(out), "--image", str(tiny_data / c["image"]), "--landmark", f"{x},{y}", "--age", c["age"],
+            "--sex", c["sex"], "--height-cm", c["height_cm"], "--weight-kg", c["weight_kg"], "--out", str(tmp_path)]
+    code = (f"import sys; from osteolib import screen; assert screen.main({args!r}) == 0; "
+            "print('LOADED', sorted(m for m in sys.modules if m in ('osteolib.training', 'osteolib.bench')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "LOADED []" in done.stdout and (tmp_path / "patient.png").is_file()
+
+
 def test_refit_trains_on_every_patient(trained, tmp_path):
     study, _ = trained
-    out = bundle.write(study, "resnet18", "ensemble", tmp_path / "refit", refit_all=True)
+    layout = StudyLayout(study)
+    kept = json.loads(layout.file("kept_card", backbone="resnet18", arm="ensemble").read_text())
+    out = bundle.write(layout, "resnet18", "ensemble", tmp_path / "refit", refit=training.refit(layout, kept))
     card = json.loads((out / "card.json").read_text())
     n = len(pd.read_csv(study / "cohort" / "cohort.csv"))
     assert card["source"]["patients"] == n and "refit on all" in card["source"]["model"]

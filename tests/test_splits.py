@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from osteolib import splits
+from osteolib.layout import StudyLayout
 
 
 @pytest.fixture(scope="module")
@@ -65,13 +66,13 @@ def test_check_catches_leakage(folds, patients):
 
 
 def test_saved_once(folds, patients, tmp_path):
-    target = splits.save(folds, tmp_path)
+    target = splits.save(folds, StudyLayout(tmp_path))
     stamp = target.stat().st_mtime_ns
-    splits.save(folds, tmp_path)
+    splits.save(folds, StudyLayout(tmp_path))
     assert target.stat().st_mtime_ns == stamp, "identical splits must not be rewritten"
-    assert splits.read(tmp_path).equals(folds)
+    assert splits.read(StudyLayout(tmp_path)).equals(folds)
     (tmp_path / "runs" / "resnet18").mkdir(parents=True)
     other = splits.make(patients, n_repeats=3, n_folds=5, seed=99)
     with pytest.raises(FileExistsError, match="runs"):
-        splits.save(other, tmp_path)
-    assert splits.read(tmp_path).equals(folds)
+        splits.save(other, StudyLayout(tmp_path))
+    assert splits.read(StudyLayout(tmp_path)).equals(folds)

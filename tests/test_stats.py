@@ -34,7 +34,7 @@ def test_compare_against_scipy_and_a_hand_worked_hedges_g():
     """Means 0.824 (ensemble) and 0.809 (image), SD 0.012 each, n = 30 each:
     d = 0.015 / 0.012 = 1.25; g = d (1 - 3 / (4 * 60 - 9)) = 1.2338; t = 0.015 / (0.012 sqrt(2/30)) = 4.841."""
     x, y = _exact(0.824, 0.012, 30, 1), _exact(0.809, 0.012, 30, 2)
-    r = stats.compare(x, y).iloc[0]
+    r = stats.compare(x, y)
     ref = st.ttest_ind(x, y, equal_var=True)
     assert r["t"] == pytest.approx(ref.statistic) and r["p_value"] == pytest.approx(ref.pvalue)
     assert r["dof"] == 58
@@ -50,7 +50,7 @@ def test_compare_with_one_arm_constant_is_exact_and_quiet():
     x, y = [540 / 541, 540 / 541], [537 / 541, 529 / 541]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # scipy's "precision loss" warning would fail here
-        r = stats.compare(x, y).iloc[0]
+        r = stats.compare(x, y)
     t = (np.mean(x) - np.mean(y)) / np.sqrt(np.var(y, ddof=1) / 2 * (1 / 2 + 1 / 2))
     assert r["t"] == pytest.approx(t, rel=1e-9) and r["dof"] == 2
     assert r["p_value"] == pytest.approx(2 * st.t.sf(abs(t), 2), rel=1e-9)
@@ -75,16 +75,16 @@ def test_bounded_intervals_stay_in_0_1_and_degenerate_cases_say_why():
     assert np.isnan(two["ci_low"]) and "needs 3" in two["reason"]
     three = stats.describe([0.5, 0.99, 1.0])
     assert 0 < three["ci_low"] < three["ci_high"] < 1
-    g = stats.compare([0.9, 0.9], [0.8, 0.8]).iloc[0]
+    g = stats.compare([0.9, 0.9], [0.8, 0.8])
     assert np.isnan(g["hedges_g"]) and "constant" in g["reason"], "never an infinite effect size"
-    one = stats.compare([0.9], [0.8]).iloc[0]
+    one = stats.compare([0.9], [0.8])
     assert np.isnan(one["p_value"]) and "one repeat" in one["reason"]
 
 
 def test_hedges_g_interval_at_full_precision():
     """pingouin rounds its interval to 2 decimals unless told otherwise."""
     x, y = _exact(0.824, 0.012, 30, 1), _exact(0.809, 0.012, 30, 2)
-    r = stats.compare(x, y).iloc[0]
+    r = stats.compare(x, y)
     assert round(r["g_ci_low"], 2) != r["g_ci_low"] or round(r["g_ci_high"], 2) != r["g_ci_high"]
 
 
@@ -215,7 +215,7 @@ def test_comparisons_and_paper_tables_on_fabricated_predictions():
                 parts.append(pd.DataFrame({"repeat": r, "fold": t["fold"], "patient_id": t["patient_id"],
                                            "y_true": t["label"], "p_osteoporosis": score, "backbone": b, "arm": arm}))
     preds = pd.concat(parts, ignore_index=True)
-    out = tables.study(preds, baselines.predict(cohort, folds), folds, cohort, n_boot=200)
+    out = tables.compute(preds, baselines.predict(cohort, folds), folds, cohort, n_boot=200)
     comp = out["comparisons"]
     assert set(comp["test"]) == set(tables.TESTS.values())
     assert set(comp["comparison"]) == {"ensemble vs image", "image vs covariates", "ensemble vs covariates"}

@@ -129,11 +129,11 @@ def test_cortex_mask_marks_the_cortical_band(tiny_data):
     """cortex/<id>.png agrees with truth.csv's border and margin rows at the landmark column,
     and the pixels it marks are brighter than the soft tissue just below them."""
     from PIL import Image
-    from osteolib.synthetic import cortex_mask
+    from osteolib.datafolder import DataFolder
     truth = pd.read_csv(tiny_data / "truth.csv")
     w, h = image_size(truth["scale"].iloc[0])
     for _, t in truth.head(10).iterrows():
-        mask = np.asarray(Image.open(cortex_mask(tiny_data, t["patient_id"])))
+        mask = np.asarray(Image.open(DataFolder(tiny_data).cortex_mask(t["patient_id"])))
         assert mask.shape == (h, w) and mask.dtype == bool
         rows = np.flatnonzero(mask[:, int(round(t["foramen_left_x"]))])
         assert rows.size and abs(rows.min() - t["margin_y"]) <= 1

@@ -8,10 +8,13 @@ import pandas as pd
 import pytest
 import torch
 
+from osteolib.settings import NetworkConfig
 from osteolib import training
 from osteolib.layout import StudyLayout
 from osteolib.datasets import Augmentation, CovariateScaler, to_input
 from conftest import copy_study
+from osteolib import checkpoints
+from osteolib.settings import TrainingSettings
 
 CPU = torch.device("cpu")
 
@@ -35,7 +38,7 @@ def test_early_stopping_stops_after_patience_and_restores_the_best():
 
 
 def test_scaler_sees_only_training_rows(tiny_study):
-    study = training.Study(tiny_study, CPU)
+    study = training.TrainingData(StudyLayout(tiny_study), CPU)
     fold, scaler = study.fold(repeat=1, k=2, arm="ensemble")
     train_rows = study.cohort.iloc[fold.train.numpy()]
     assert scaler == CovariateScaler.fit(train_rows)
@@ -79,9 +82,9 @@ def test_flip_and_rotation_are_geometric():
 
 
 def test_evaluation_images_are_not_augmented(tiny_study):
-    study = training.Study(tiny_study, CPU)
+    study = training.TrainingData(StudyLayout(tiny_study), CPU)
     fold, _ = study.fold(0, 0, "image")
-    net = training.models.build("resnet18", "image", study.input_size, seed=0, hidden=16).eval()
+    net = training.models.build(NetworkConfig("resnet18", "image", study.input_size, hidden=16), seed=0).eval()
     images_before = study.images.clone()
     # evaluation batches are 4 x the training batch: 8 and 64 images
     loss1, p1 = training.Engine(net, CPU, _quick(batch_size=2)).evaluate(fold, fold.test)
@@ -93,11 +96,12 @@ def test_evaluation_images_are_not_augmented(tiny_study):
     assert torch.equal(study.images, images_before)
 
 
+@pytest.mark.slow
 def test_smoke_run_learns_the_planted_signal(medium_study, tmp_path):
     """Every patient predicted once; the ensemble clearly above chance (measured 0.77 at seed 0)."""
     study_dir = copy_study(medium_study, tmp_path / "s")
-    study = training.Study(study_dir, CPU)
-    s = training.Settings(backbone="resnet18", lr=0.01, batch_size=16, max_epochs=8, patience=4, hidden=64)
+    study = training.TrainingData(StudyLayout(study_dir), CPU)
+    s = TrainingSettings(backbone="resnet18", lr=0.01, batch_size=16, max_epochs=8, patience=4, hidden=64)
     summary = training.run(study, s, ["ensemble"], [0])
     out = StudyLayout(study_dir).run_dir("resnet18", "ensemble", 0)
     for name in ("predictions.csv", "history.csv", "metrics.json", "model_f0.safetensors", "model_f0.json"):
@@ -111,8 +115,8 @@ def test_smoke_run_learns_the_planted_signal(medium_study, tmp_path):
     hist = pd.read_csv(out / "history.csv")
     assert list(hist.columns) == ["fold", "epoch", "train_loss", "val_loss", "val_auc", "seconds"]
     # the kept checkpoint reproduces fold 0's test predictions, loaded without unpickling
-    net, card = training.load_checkpoint(out)
-    assert card["arm"] == "ensemble" and card["input_size"] == [32, 64]
+    net, card = checkpoints.load_kept(out)
+    assert card["network"]["arm"] == "ensemble" and card["network"]["input_size"] == [32, 64]
     fold, scaler = study.fold(0, 0, "ensemble")
     assert scaler.as_dict() == {k: card["covariates"][k] for k in scaler.as_dict()}
     with torch.no_grad():
@@ -123,7 +127,7 @@ def test_smoke_run_learns_the_planted_signal(medium_study, tmp_path):
 
 
 def _quick(seed=0, batch_size=16):
-    return training.Settings(backbone="resnet18", lr=0.01, batch_size=batch_size, max_epochs=2, patience=1, hidden=16,
+    return TrainingSettings(backbone="resnet18", lr=0.01, batch_size=batch_size, max_epochs=2, patience=1, hidden=16,
                              seed=seed)
 
 
@@ -131,21 +135,22 @@ def run_dir(study_dir, backbone, arm, repeat):
     return StudyLayout(study_dir).run_dir(backbone, arm, repeat)
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_and_matches_an_uninterrupted_one(tiny_study, tmp_path, monkeypatch):
     a = copy_study(tiny_study, tmp_path / "a")
     b = copy_study(tiny_study, tmp_path / "b")
-    training.run(training.Study(a, CPU), _quick(), ["ensemble"], [0])          # "interrupted" after repeat 0
+    training.run(training.TrainingData(StudyLayout(a), CPU), _quick(), ["ensemble"], [0])          # "interrupted" after repeat 0
     r0 = run_dir(a, "resnet18", "ensemble", 0)
     stamp = (r0 / "predictions.csv").stat().st_mtime_ns
     calls = []
     real = training.fit
     monkeypatch.setattr(training, "fit", lambda *args, **kw: calls.append(1) or real(*args, **kw))
-    summary = training.run(training.Study(a, CPU), _quick(), ["ensemble"], [0, 1])  # the rerun
+    summary = training.run(training.TrainingData(StudyLayout(a), CPU), _quick(), ["ensemble"], [0, 1])  # the rerun
     assert len(calls) == 5, "only repeat 1's five folds are trained again"
     assert summary["status"].tolist() == ["done before", "trained"]
     assert (r0 / "predictions.csv").stat().st_mtime_ns == stamp
     monkeypatch.setattr(training, "fit", real)
-    training.run(training.Study(b, CPU), _quick(), ["ensemble"], [0, 1])        # uninterrupted
+    training.run(training.TrainingData(StudyLayout(b), CPU), _quick(), ["ensemble"], [0, 1])        # uninterrupted
     for r in (0, 1):
         ra, rb = (run_dir(x, "resnet18", "ensemble", r) for x in (a, b))
         assert (ra / "predictions.csv").read_bytes() == (rb / "predictions.csv").read_bytes()
@@ -157,33 +162,35 @@ def test_interrupted_run_resumes_and_matches_an_uninterrupted_one(tiny_study, tm
 
 def test_changed_settings_are_refused_not_mixed(tiny_study, tmp_path):
     a = copy_study(tiny_study, tmp_path / "a")
-    training.run(training.Study(a, CPU), _quick(), ["image"], [0])
+    training.run(training.TrainingData(StudyLayout(a), CPU), _quick(), ["image"], [0])
     with pytest.raises(ValueError, match="other settings"):
-        training.run(training.Study(a, CPU), _quick(seed=1), ["image"], [0])
+        training.run(training.TrainingData(StudyLayout(a), CPU), _quick(seed=1), ["image"], [0])
     with pytest.raises(ValueError, match="not in splits.csv"):
-        training.run(training.Study(a, CPU), _quick(), ["image"], [5])
+        training.run(training.TrainingData(StudyLayout(a), CPU), _quick(), ["image"], [5])
 
 
+@pytest.mark.slow
 def test_folds_at_once_give_the_same_results(tiny_study, tmp_path):
     a = copy_study(tiny_study, tmp_path / "a")
     b = copy_study(tiny_study, tmp_path / "b")
-    training.run(training.Study(a, CPU), _quick(), ["ensemble"], [0])
-    training.run(training.Study(b, CPU), _quick(), ["ensemble"], [0], folds_at_once=2)
+    training.run(training.TrainingData(StudyLayout(a), CPU), _quick(), ["ensemble"], [0])
+    training.run(training.TrainingData(StudyLayout(b), CPU), _quick(), ["ensemble"], [0], folds_at_once=2)
     pa, pb = (pd.read_csv(run_dir(x, "resnet18", "ensemble", 0) / "predictions.csv") for x in (a, b))
     assert pa[["fold", "patient_id"]].equals(pb[["fold", "patient_id"]])
     assert np.allclose(pa["p_osteoporosis"], pb["p_osteoporosis"], atol=1e-6)
     assert (run_dir(b, "resnet18", "ensemble", 0) / "model_f0.safetensors").is_file()
 
 
+@pytest.mark.slow
 def test_efficientnet_is_deterministic_whatever_the_global_rng(tiny_study, tmp_path):
     """EfficientNet's stochastic depth draws from torch's global RNG: each fold seeds it, so what ran
     before (another notebook cell, another fold) cannot change the numbers on the CPU."""
-    s = training.Settings(backbone="efficientnet-b0", lr=0.01, batch_size=16, max_epochs=1, patience=1, hidden=16)
+    s = TrainingSettings(backbone="efficientnet-b0", lr=0.01, batch_size=16, max_epochs=1, patience=1, hidden=16)
     out = []
     for i, warmup in enumerate((1, 2)):
         torch.manual_seed(warmup)
         torch.rand(warmup * 7)
         study = copy_study(tiny_study, tmp_path / f"s{i}")
-        training.run(training.Study(study, torch.device("cpu")), s, ["image"], [0])
+        training.run(training.TrainingData(StudyLayout(study), torch.device("cpu")), s, ["image"], [0])
         out.append((study / "runs" / "efficientnet-b0" / "image" / "r00" / "predictions.csv").read_bytes())
     assert out[0] == out[1]

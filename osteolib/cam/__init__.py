@@ -3,15 +3,15 @@
 =========  ==================================================================================
 method     the method on one network: a one-input wrapper for pytorch-grad-cam, guided
            backpropagation for ReLU and SiLU/Swish, guided Grad-CAM (no file or study I/O)
-study      notebook 05's pipeline over a study's kept models: examples, panels, summary,
+pipeline   notebook 05's pipeline over a study's kept models: examples, panels, summary,
            localisation on the cortex
 =========  ==================================================================================
 """
-from ..models import TARGETS
+from ..settings import TARGETS
 from .method import Explainer, Explanation, GuidedActivation, OneInput, band_share, guided_copy
-from .study import (CATEGORIES, StudyInputs, cortex_bands, kept_models, localisation, run_study,
-                    select_examples, summarise_localisation)
+from .pipeline import (CATEGORIES, StudyInputs, cortex_bands, kept_models, localisation, run, select_examples,
+                       summarise_localisation)
 
 __all__ = ["TARGETS", "Explainer", "Explanation", "GuidedActivation", "OneInput", "band_share", "guided_copy",
-           "CATEGORIES", "StudyInputs", "cortex_bands", "kept_models", "localisation", "run_study",
+           "CATEGORIES", "StudyInputs", "cortex_bands", "kept_models", "localisation", "run",
            "select_examples", "summarise_localisation"]

@@ -1,5 +1,5 @@
 """The method: Grad-CAM, guided backpropagation and guided Grad-CAM of one network (no file or
-study I/O here; :mod:`osteolib.cam.study` runs it over a study's kept models).
+study I/O here; :mod:`osteolib.cam.pipeline` runs it over a study's kept models).
 
 Grad-CAM comes from pytorch-grad-cam, on the layer each backbone registers
 (:func:`osteolib.models.cam_layer`). That library wants a one-input model, so the network is
@@ -27,7 +27,8 @@ Examples
 --------
 >>> import torch
 >>> from osteolib import models
->>> net = models.build("resnet18", "ensemble", input_size=(40, 64), seed=0)
+>>> from osteolib.settings import NetworkConfig
+>>> net = models.build(NetworkConfig("resnet18", "ensemble", (40, 64)), seed=0)
 >>> rois = torch.randint(0, 256, (2, 40, 64), dtype=torch.uint8)
 >>> with Explainer(net) as ex:
 ...     cams = ex.gradcam(rois, covariates=torch.zeros(2, 4))
@@ -41,10 +42,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from efficientnet_pytorch.utils import MemoryEfficientSwish, Swish
+from pytorch_grad_cam import GradCAM
+from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from torch import nn
 
 from .. import models
-from ..models import TARGETS
+from ..settings import TARGETS
+
+__all__ = ["OneInput", "GuidedActivation", "guided_copy", "Explanation", "Explainer", "band_share"]
 
 
 class OneInput(nn.Module):
@@ -99,13 +105,8 @@ class GuidedActivation(nn.Module):
 
 
 def _activation_kinds() -> dict[type, str]:
-    kinds: dict[type, str] = {nn.ReLU: "relu", nn.SiLU: "silu"}
-    try:  # efficientnet-pytorch's two Swish modules (the memory-efficient one has its own autograd)
-        from efficientnet_pytorch.utils import MemoryEfficientSwish, Swish
-        kinds.update({Swish: "silu", MemoryEfficientSwish: "silu"})
-    except ImportError:  # pragma: no cover - a dependency of the project
-        pass
-    return kinds
+    # efficientnet-pytorch's two Swish modules (the memory-efficient one has its own autograd) are SiLU
+    return {nn.ReLU: "relu", nn.SiLU: "silu", Swish: "silu", MemoryEfficientSwish: "silu"}
 
 
 def guided_copy(net: nn.Module) -> nn.Module:
@@ -148,7 +149,6 @@ class Explainer:
     """
 
     def __init__(self, net: models.OsteoNet, target: str = "predicted"):
-        from pytorch_grad_cam import GradCAM
         if target not in TARGETS:
             raise ValueError(f"unknown target {target!r}; valid: {', '.join(TARGETS)}")
         self.target = target
@@ -195,7 +195,6 @@ class Explainer:
     def explain(self, rois: torch.Tensor, covariates: torch.Tensor | None = None,
                 guided: bool = True) -> Explanation:
         """Grad-CAM, guided backpropagation and guided Grad-CAM of uint8 ROIs (batch, height, width)."""
-        from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
         gray, cov = self._inputs(rois, covariates)
         with torch.no_grad():
             self._model.covariates = cov

@@ -22,7 +22,8 @@ small so that it trains on a laptop CPU in minutes.
 network     the detector, its input (:func:`prepare`) and the decoding of its heatmaps
 marker      the side-marker reader: the corners of a radiograph, none / letter / mirrored letter
 augment     the training augmentation, and another machine's look for evaluations
-fit         heatmap targets, the training set of a data folder, the training loop
+fit         heatmap targets, the training set of a data folder, the keypoints' training
+loop        the seeded training loop the detector's parts share
 infer       placing one radiograph (or a batch) and the verdict: flag, never guess
 storage     a trained detector on disk (weights + card, :mod:`osteolib.cards`)
 evaluate    errors against a data folder's landmarks, and their summary
@@ -34,12 +35,12 @@ landmarks   notebook 02's automatic landmarks: the flagged patients listed, not 
 from .augment import Augment, perturb
 from . import marker
 from .evaluate import error_summary, evaluate, mirror_check
-from .fit import TrainSettings, load_set, train
+from .fit import DetectorSettings, load_set, train
 from .infer import place, predict
 from .landmarks import auto_landmarks
 from .network import BORDER, INPUT, KEYPOINTS, STRIDE, Detector, decode, names, prepare, standardise
 from .storage import FORMAT, load, save
 
-__all__ = ["marker", "Augment", "perturb", "error_summary", "evaluate", "mirror_check", "TrainSettings", "load_set", "train", "place",
+__all__ = ["marker", "Augment", "perturb", "error_summary", "evaluate", "mirror_check", "DetectorSettings", "load_set", "train", "place",
            "predict", "auto_landmarks", "BORDER", "INPUT", "KEYPOINTS", "STRIDE", "Detector", "decode", "names",
            "prepare", "standardise", "FORMAT", "load", "save"]

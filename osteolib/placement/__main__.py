@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .. import atomic, repro
+from .. import atomic, plots, repro
 from ..cohort import read_clinical
-from . import Augment, TrainSettings, error_summary, evaluate, load, load_set, marker, mirror_check, save, train
+from . import Augment, DetectorSettings, error_summary, evaluate, load, load_set, marker, mirror_check, save, train
 
 
 def _train(args) -> int:
@@ -29,7 +29,7 @@ def _train(args) -> int:
         c, w = marker.load_corners(d, order[n_hold:], progress=True)
         xs.append(x), kps.append(kp), crops.append(c), where.append(w), used.append(len(order) - n_hold)
     t0 = time.perf_counter()
-    s = TrainSettings(epochs=args.epochs, seed=args.seed)
+    s = DetectorSettings(epochs=args.epochs, seed=args.seed)
     net = train(torch.cat(xs), torch.cat(kps), s)
     where = torch.cat(where)
     rs = marker.ReaderSettings(seed=args.seed)
@@ -69,7 +69,6 @@ def _evaluate(args) -> int:
         mirror = {"looks_mirrored_as_is": float((m["p_mirrored"] >= 0.5).mean()),
                   "looks_mirrored_flipped_marked": float((marked["p_mirrored_if_flipped"] >= 0.5).mean())}
     if args.figure:
-        from .. import plots
         left = table.rename(columns={"left_x": "x", "left_y": "y", "left_true_x": "true_x", "left_true_y": "true_y",
                                      "left_error_full_px": "error_full_px"})
         plots.worst_placements(args.data, left, out=args.figure)
@@ -84,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     tr.add_argument("--data", action="append", required=True, help="data folder (input layout); repeatable")
     tr.add_argument("--out", required=True, help="folder for detector.safetensors + detector.json")
     tr.add_argument("--holdout", type=float, default=0.2, help="share of each folder's patients kept out")
-    tr.add_argument("--epochs", type=int, default=TrainSettings.epochs)
+    tr.add_argument("--epochs", type=int, default=DetectorSettings.epochs)
     tr.add_argument("--seed", type=int, default=0)
     ev = sub.add_parser("evaluate", help="place every patient of a data folder and measure the errors")
     ev.add_argument("--detector", required=True)

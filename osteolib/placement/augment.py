@@ -8,7 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from scipy import ndimage
 from torch import nn
+
+__all__ = ["Augment", "perturb"]
 
 @dataclass(frozen=True)
 class Augment:
@@ -63,7 +66,6 @@ def perturb(gray: np.ndarray, gain: float = 1.0, offset: float = 0.0, noise: flo
             seed: int = 0) -> np.ndarray:
     """Another machine's look: contrast ``gain`` about the mean, exposure ``offset`` (share of 255),
     Gaussian blur SD ``blur`` (pixels) and noise SD ``noise`` (share of 255)."""
-    from scipy import ndimage
     a = gray.astype(np.float64)
     a = (a - a.mean()) * gain + a.mean() + offset * 255
     if blur > 0:

@@ -6,11 +6,21 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from .. import images
+from ..cohort import read_clinical
+from ..datafolder import SPACING_COLUMNS, DataFolder
+from ..roi import read_all_landmarks
+from ..settings import PAPER_PIXEL_MM
+from ..synthetic import border_truth, is_synthetic, read_truth
+from ..synthetic.radiograph import FULL_WIDTH
 from .augment import perturb
 from .infer import place
+from .marker import load_corners, table as marker_table
 from .network import BORDER, KEYPOINTS, Detector
+
+__all__ = ["evaluate", "mirror_check", "full_px", "error_summary"]
 
 
 def evaluate(net: Detector, data_dir: str | Path, patient_ids=None, min_confidence: float = 0.5,
@@ -18,20 +28,15 @@ def evaluate(net: Detector, data_dir: str | Path, patient_ids=None, min_confiden
     """Place every patient of a data folder (optionally with :func:`perturb` settings ``look``) and
     compare with its landmarks: one row per patient with the predicted and true positions (image
     pixels), the errors in pixels of the full-size radiograph, the confidences and the verdict."""
-    from tqdm.auto import tqdm
-    from ..cohort import read_clinical
-    from ..roi import read_all_landmarks
-    from ..synthetic import border_truth
     data_dir = Path(data_dir)
     clinical = read_clinical(data_dir, check_images=False).set_index("patient_id")
     lm = read_all_landmarks(data_dir).set_index(["patient_id", "side"])
     truth = border_truth(data_dir)
-    from ..synthetic import is_synthetic, read_truth
     exact = read_truth(data_dir).set_index("patient_id") if is_synthetic(data_dir) else None
     rows = []
     for i, pid in enumerate(tqdm(list(patient_ids if patient_ids is not None else clinical.index),
                                  desc="placing", disable=not progress)):
-        gray = images.read_gray(data_dir / clinical.loc[pid, "image"])
+        gray = images.read_gray(DataFolder(data_dir).image(clinical.loc[pid, "image"]))
         if look:
             gray = perturb(gray, seed=i, **look)
         r = place(net, gray, min_confidence)
@@ -53,15 +58,12 @@ def mirror_check(net: Detector, data_dir: str | Path, patient_ids=None, progress
     """P(mirrored) of each radiograph as it is and mirrored left-right, with its unit and marker where the
     synthetic truth records them: the reader should fire on the mirrored copies of marked radiographs and
     on nothing else (a marker in another place is not a mirror)."""
-    from .marker import load_corners, table
-    from ..synthetic import is_synthetic, read_truth
-    from ..cohort import read_clinical
     if not net.reads_markers:
         raise ValueError("this detector's side-marker reader was never trained (its training folders did not "
                          "say where their markers are): it cannot tell a mirrored radiograph")
     ids = list(patient_ids if patient_ids is not None else read_clinical(data_dir, check_images=False)["patient_id"])
     crops, _ = load_corners(data_dir, ids, progress=progress)
-    out = table(net.reader, crops).assign(patient_id=ids)[["patient_id", "p_mirrored", "p_mirrored_if_flipped"]]
+    out = marker_table(net.reader, crops).assign(patient_id=ids)[["patient_id", "p_mirrored", "p_mirrored_if_flipped"]]
     if is_synthetic(data_dir):
         t = read_truth(data_dir).set_index("patient_id")
         for c in ("device", "marker", "marker_corner"):
@@ -73,9 +75,7 @@ def mirror_check(net: Detector, data_dir: str | Path, patient_ids=None, progress
 def full_px(record: pd.Series, width: int) -> float:
     """Pixels of the full-size radiograph (0.1 mm) per pixel of this image: from its pixel spacing
     (``spacing_col_mm``) where the data give it, else from its width against the paper's 2964 px."""
-    from ..roi import PAPER_PIXEL_MM
-    from ..synthetic.radiograph import FULL_WIDTH
-    spacing = record.get("spacing_col_mm", np.nan)
+    spacing = record.get(SPACING_COLUMNS[1], np.nan)
     return float(spacing) / PAPER_PIXEL_MM if pd.notna(spacing) else FULL_WIDTH / width
 
 

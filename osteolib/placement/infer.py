@@ -8,6 +8,8 @@ import torch
 from .marker import corners, p_mirrored
 from .network import Detector, decode, names, prepare, standardise
 
+__all__ = ["predict", "place"]
+
 
 @torch.no_grad()
 def predict(net: Detector, x: torch.Tensor, corners: torch.Tensor | None = None, batch: int = 64) -> dict[str, np.ndarray]:

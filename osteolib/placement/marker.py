@@ -25,6 +25,17 @@ import pandas as pd
 import torch
 from PIL import Image
 from torch import nn
+from tqdm.auto import tqdm
+
+from .. import images
+from ..cohort import read_clinical
+from ..datafolder import DataFolder
+from ..synthetic import is_synthetic, read_truth
+from ..synthetic.radiograph import glyph
+from .loop import seeded_loop
+
+__all__ = ["CORNERS", "REGION", "CROP", "CLASSES", "MIRROR_OF", "corners", "Reader", "p_mirrored", "load_corners",
+           "ReaderSettings", "train_reader", "table"]
 
 CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")
 #: Each corner region: this share of the radiograph's width and height.
@@ -79,10 +90,6 @@ def p_mirrored(reader: Reader, crops: torch.Tensor) -> np.ndarray:
 def load_corners(data_dir: str | Path, patient_ids, progress: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Corner crops (n, 4, 72, 96) uint8 of a synthetic data folder's radiographs and the index of the
     corner holding each one's marker (-1: none, or not known)."""
-    from tqdm.auto import tqdm
-    from .. import images
-    from ..cohort import read_clinical
-    from ..synthetic import is_synthetic, read_truth
     data_dir = Path(data_dir)
     clinical = read_clinical(data_dir, check_images=False).set_index("patient_id")
     where = {}
@@ -92,7 +99,7 @@ def load_corners(data_dir: str | Path, patient_ids, progress: bool = False) -> t
             where = dict(zip(t["patient_id"], t["marker_corner"]))
     crops, idx = [], []
     for pid in tqdm(list(patient_ids), desc="corners", disable=not progress):
-        crops.append(corners(images.read_gray(data_dir / clinical.loc[pid, "image"])))
+        crops.append(corners(images.read_gray(DataFolder(data_dir).image(clinical.loc[pid, "image"]))))
         idx.append(CORNERS.index(where[pid]) if where.get(pid) in CORNERS else -1)
     return torch.from_numpy(np.stack(crops)), torch.tensor(idx)
 
@@ -128,7 +135,6 @@ def _paint_letters(x: torch.Tensor, y: torch.Tensor, gen: torch.Generator, share
     place) into one unlabelled corner of a share of the radiographs, in place, and label it: letters on
     every background of every corner, so the reader learns the letters' shapes and nothing else.
     x: (b, 4, 72, 96) in [0, 1]; y: (b, 4) labels."""
-    from ..synthetic.radiograph import glyph
     b = x.shape[0]
     u = torch.rand(b, 8, generator=gen).numpy()
     rows, cols = np.arange(CROP[0])[:, None], np.arange(CROP[1])[None, :]
@@ -155,7 +161,6 @@ def train_reader(crops: torch.Tensor, where: torch.Tensor, s: ReaderSettings = R
     radiograph as it is (its marker corner "letter") and mirrored (the mirrored corner "mirrored"),
     the other corners "none", and letters painted into half of the radiographs' free corners
     (:func:`_paint_letters`); classes weighted to balance. Seeded, CPU-deterministic."""
-    from .fit import seeded_loop
     # both orientations: a mirrored radiograph's corner k is the original's MIRROR_OF[k], flipped
     swap = [MIRROR_OF[k] for k in range(4)]
     flipped = crops[:, swap].flip(-1)

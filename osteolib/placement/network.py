@@ -10,6 +10,8 @@ from torch import nn
 
 from .marker import Reader
 
+__all__ = ["INPUT", "STRIDE", "KEYPOINTS", "BORDER", "names", "prepare", "Detector", "standardise", "decode"]
+
 INPUT = (128, 256)            # detector input (height, width)
 STRIDE = 4                    # heatmap cell in input pixels
 KEYPOINTS = ("left", "right")  # mental foramina, as in landmarks.csv

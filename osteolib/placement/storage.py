@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import cards, repro
+from .. import atomic, cards, repro
 from .marker import CROP, REGION
 from .network import INPUT, STRIDE, Detector, names
+
+__all__ = ["FORMAT", "WEIGHTS", "CARD", "save", "load"]
 
 FORMAT = "osteolib-roi-detector/3"   # 3: the side-marker reader replaced the mirrored head
 WEIGHTS, CARD = "detector.safetensors", "detector.json"
@@ -15,7 +17,6 @@ WEIGHTS, CARD = "detector.safetensors", "detector.json"
 def save(net: Detector, folder: str | Path, facts: dict) -> Path:
     """Write the detector to ``folder`` (whole, or not at all): the weights and a card with the
     architecture, the keypoints, ``facts`` (what it was trained on, how) and the versions."""
-    from .. import atomic
     card = {"input": list(INPUT), "stride": STRIDE, "keypoints": list(names(net.fuse[-1].out_channels)),
             "width": net.stem[0][0].out_channels, "reads_markers": bool(net.reads_markers),
             "marker_reader": {"corner_region": list(REGION), "crop": list(CROP)}, **facts, "versions": repro.versions()}

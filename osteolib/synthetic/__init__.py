@@ -32,10 +32,12 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from .. import atomic
+from ..datafolder import TRUTH_COLUMNS, DataFolder
+from ..errors import read_text_csv
 from .clinical import JAW_T_CORR, LANDMARK_SD_MM, make_tables
 from .radiograph import FULL_HEIGHT, FULL_PX_MM, FULL_WIDTH, MAG, Anatomy, render
 
-__all__ = ["generate", "ensure", "is_synthetic", "render_patient", "image_size", "cortex_mask", "read_truth",
+__all__ = ["GENERATOR_VERSION", "generate", "ensure", "is_synthetic", "render_patient", "image_size", "read_truth",
            "border_truth"]
 
 #: Bumped whenever the generator's output changes for the same seed. 5: the jaw-bone status
@@ -45,13 +47,6 @@ __all__ = ["generate", "ensure", "is_synthetic", "render_patient", "image_size",
 GENERATOR_VERSION = 6
 #: The study's unit: the paper's hospital took every radiograph on one.
 STUDY_DEVICES = ("P1",)
-MARKER = "synthetic.json"
-CORTEX_DIR = "cortex"
-
-
-def cortex_mask(data_dir: str | Path, patient_id: str) -> Path:
-    """Where the cortex mask of a synthetic patient lies (a bool PNG the size of the radiograph)."""
-    return Path(data_dir) / CORTEX_DIR / f"{patient_id}.png"
 
 
 def image_size(scale: float) -> tuple[int, int]:
@@ -107,12 +102,13 @@ def generate(out: str | Path, n_screened: int = 902, scale: float = 1.0, seed: i
     devices = tuple(devices)
     clinical, landmarks, truth = make_tables(n_screened, np.random.default_rng(table_seq), scale, devices)
     with atomic.atomic_dir(out) as tmp:
+        folder = DataFolder(tmp)
         if images:
-            (tmp / "images").mkdir()
-            (tmp / CORTEX_DIR).mkdir()
+            folder.images_dir.mkdir()
+            folder.cortex_dir.mkdir()
             # drawn at the foramina's true centres; landmarks.csv holds where a clinician clicked
             child = [int(s.generate_state(1)[0]) for s in image_seq.spawn(len(truth))]
-            jobs_ = [(r, scale, s, str(tmp / img), str(cortex_mask(tmp, r["patient_id"]))) for r, s, img in
+            jobs_ = [(r, scale, s, str(folder.image(img)), str(folder.cortex_mask(r["patient_id"]))) for r, s, img in
                      zip(truth.to_dict("records"), child, clinical["image"])]
             workers = jobs or os.cpu_count() or 1
             bar = dict(total=len(jobs_), desc="radiographs", unit="img", disable=not progress)
@@ -123,10 +119,10 @@ def generate(out: str | Path, n_screened: int = 902, scale: float = 1.0, seed: i
                 facts = [render_patient(j) for j in tqdm(jobs_, **bar)]
             truth = pd.concat([truth, pd.DataFrame(facts).round(2)], axis=1)
         truth.insert(3, "scale", scale)
-        clinical.to_csv(tmp / "clinical.csv", index=False)
-        landmarks.to_csv(tmp / "landmarks.csv", index=False)
-        truth.to_csv(tmp / "truth.csv", index=False)
-        (tmp / MARKER).write_text(json.dumps(_spec(n_screened, scale, seed, images, devices), indent=2,
+        clinical.to_csv(folder.clinical_csv, index=False)
+        landmarks.to_csv(folder.landmarks_csv, index=False)
+        truth.to_csv(folder.truth_csv, index=False)
+        folder.synthetic_json.write_text(json.dumps(_spec(n_screened, scale, seed, images, devices), indent=2,
                                              sort_keys=True) + "\n")
     return out
 
@@ -141,19 +137,14 @@ def _spec(n_screened: int, scale: float, seed: int, images: bool, devices=STUDY_
 
 def is_synthetic(data_dir: str | Path) -> bool:
     """Whether ``data_dir`` holds a synthetic cohort (with its ground truth)."""
-    return (Path(data_dir) / MARKER).is_file() and (Path(data_dir) / "truth.csv").is_file()
-
-
-#: Columns every ``truth.csv`` has (the rendering adds ``border_y`` and others).
-TRUTH_COLUMNS = ("patient_id", "tscore", "label", "mcw_mm", "cortical_index")
+    return DataFolder(data_dir).is_synthetic
 
 
 def read_truth(data_dir: str | Path) -> pd.DataFrame:
     """``truth.csv`` of a synthetic cohort: one row per patient (patient_id as text, numbers as
     numbers); an :class:`~osteolib.errors.InputError` naming the file when it is missing or lacks a
     column."""
-    from ..errors import read_text_csv
-    file = Path(data_dir) / "truth.csv"
+    file = DataFolder(data_dir).truth_csv
     read_text_csv(file, TRUTH_COLUMNS, "file not found: not a synthetic cohort (real data carry no truth)")
     return pd.read_csv(file, dtype={"patient_id": str})
 
@@ -180,7 +171,7 @@ def ensure(cfg) -> Path:
             raise FileNotFoundError(f"data_dir {path} does not exist")
         return path
     want = _spec(cfg.n_screened, cfg.image_scale, cfg.seed, True)
-    marker = path / MARKER
+    marker = DataFolder(path).synthetic_json
     if marker.is_file():
         have = json.loads(marker.read_text())
         if have != want:

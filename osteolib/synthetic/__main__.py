@@ -11,6 +11,8 @@ import sys
 import time
 
 from . import generate
+from .export import export_messy
+from .radiograph import DEVICES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,12 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     t0 = time.perf_counter()
     if a.export:
-        from .export import export_messy
         out = export_messy(a.out, a.n_screened, a.seed)
         print(f"wrote {out} in {time.perf_counter() - t0:.1f} s: ingest it with\n"
               f"  python -m osteolib.ingest {out}/mapping.yaml --out data/messy", file=sys.stderr)
         return 0
-    from .radiograph import DEVICES
     devices = sorted(DEVICES) if a.devices == "all" else [d.strip() for d in a.devices.split(",") if d.strip()]
     out = generate(a.out, a.n_screened, a.scale, a.seed, images=not a.no_images, jobs=a.jobs, devices=devices)
     print(f"wrote {out} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)

@@ -32,6 +32,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..datafolder import DataFolder
+from .radiograph import ACQUISITION, DEVICES, FULL_HEIGHT, FULL_PX_MM, FULL_WIDTH
+
+__all__ = ["PAPER_SCREENED", "PAPER_EXCLUSIONS", "PAPER_GROUPS", "PAPER_AGE", "PAPER_BMI", "T_BASE", "T_AGE",
+           "T_MALE", "T_BMI", "T_SD", "THRESHOLD", "TEXTURE_SD", "JAW_T_CORR", "LANDMARK_SD_MM", "Counts",
+           "jaw_status", "make_tables", "FORAMEN_COLUMNS"]
+
 #: The paper's screened cohort (902) and its exclusions, in the order they are applied.
 PAPER_SCREENED = 902
 PAPER_EXCLUSIONS = {"antiresorptive": 119, "foreign_body": 3, "mandibular_fracture": 1,
@@ -184,7 +191,6 @@ def _acquisition(rng, n: int, scale: float, devices) -> pd.DataFrame:
     canvas at ``scale``, and the acquisition as drawn for this patient: exposure, gamma, contrast, edge
     enhancement, blur, noise, vignetting, collimation, and the positioning (head tilt, shift, the
     occlusal plane's smile, the tongue's gap below the palate). Independent of everything else."""
-    from .radiograph import DEVICES
     unknown = sorted(set(devices) - set(DEVICES))
     if unknown or not len(devices):
         raise ValueError(f"unknown devices {unknown}: choose among {sorted(DEVICES)}")
@@ -220,7 +226,6 @@ def _foramina(rng, acq: pd.DataFrame, scale: float, px_mm: float) -> np.ndarray:
     paper's ROI (25 mm below the foramen, + 3 mm for the clinician's click) leaves the image: such a
     patient is moved up (by twice the excess), as the bite block would have held them (``shift_y_mm``
     records it)."""
-    from .radiograph import FULL_HEIGHT, FULL_WIDTH
     n = len(acq)
     cx, cy = (acq["width"].to_numpy() - 1) / 2, (acq["height"].to_numpy() - 1) / 2
     mid = cx + acq["shift_x_mm"].to_numpy() / px_mm
@@ -254,7 +259,6 @@ def make_tables(n_screened: int, rng: np.random.Generator, scale: float, devices
         (``foramen_left_x`` ...) and the acquisition (``device`` ...; rendering facts are added by
         the image generator).
     """
-    from .radiograph import ACQUISITION, FULL_PX_MM
     px_mm = FULL_PX_MM / scale
     counts = Counts.for_size(n_screened)
     people = _people(rng, counts)
@@ -265,7 +269,7 @@ def make_tables(n_screened: int, rng: np.random.Generator, scale: float, devices
     bone = _bone(rng, jaw, (people["sex"] == "M").to_numpy())
     body = _body(rng, people)
     ids = [f"P{i + 1:0{max(4, len(str(n_screened)))}d}" for i in range(len(people))]
-    clinical = pd.DataFrame({"patient_id": ids, "image": [f"images/{i}.tif" for i in ids],
+    clinical = pd.DataFrame({"patient_id": ids, "image": [DataFolder.image_name(i, ".tif") for i in ids],
                              "sex": people["sex"], "age": np.round(people["age"]).astype(int)})
     clinical = pd.concat([clinical, body, tscores[["tscore_hip", "tscore_spine"]], flags,
                           _dates(rng, len(people))], axis=1)

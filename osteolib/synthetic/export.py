@@ -8,7 +8,7 @@
   spacing (0.625 and 0.5 mm at the default scales; one records ``PixelSpacing``, the other only
   ``ImagerPixelSpacing``, 12-bit MONOCHROME1), each with the patient's (synthetic) name, ID, birth date
   and the institution in its header;
-* ``landmarks.csv``: the clinician's mental foramina by accession number, side coded L/R;
+* ``foramina.csv``: the clinician's mental foramina by accession number, side coded L/R;
 * ``mapping.yaml``: the ingest mapping a data manager would write for it;
 * planted faults, the kinds a real export has (an unknown sex code, a word for a number, a duplicated
   record number, an impossible T-score, an impossible date, an empty weight, an unknown flag code, a
@@ -24,8 +24,18 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from tqdm.auto import tqdm
 
 from .. import atomic, images
+from ..datafolder import DataFolder
+from . import generate
+
+__all__ = ["DEVICES", "MAPPING", "LANDMARK_SHEET", "write_dicom", "device_dicom", "export_messy", "fix"]
+
+#: The export's landmark sheet (its own name: the ingest mapping points to it).
+LANDMARK_SHEET = "foramina.csv"
 
 DEVICES = {"PanoA": {"scale": 0.16, "tag": "PixelSpacing", "photometric": "MONOCHROME2"},
            "PanoB": {"scale": 0.2, "tag": "ImagerPixelSpacing", "photometric": "MONOCHROME1"}}
@@ -63,7 +73,7 @@ images:
   folder: dicom
   match_column: Accession
 landmarks:
-  file: landmarks.csv
+  file: foramina.csv
   match_column: Accession
   columns: {id: Accession, side: Side, x: X, y: Y}
   side_codes: {L: left, R: right}
@@ -78,8 +88,6 @@ def write_dicom(path: str | Path, stored: np.ndarray, header: dict, photometric:
     """A DX (for presentation) DICOM file of ``stored`` values (``bits`` of 16 allocated) with the
     ``header``'s elements (identifiers included, as a hospital's are); ``spacing``: the element that
     records it (``PixelSpacing`` or ``ImagerPixelSpacing``) and its value in mm."""
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
     path = Path(path)
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1.1"  # Digital X-Ray Image Storage, for presentation
@@ -159,36 +167,34 @@ def _plant(sheet: pd.DataFrame, lm: pd.DataFrame, shapes: dict, rng: np.random.G
                {"file": "clinical.xlsx", "row": int(rows[8]) + 2, "column": "Accession", "value": sheet.loc[rows[8], "Accession"],
                 "kind": "cannot be read", "fix": "restore the file from fixes/"}]
     out_row = int(np.flatnonzero(lm["Accession"] == sheet.loc[rows[9], "Accession"])[0])
-    put(lm, "landmarks.csv", out_row, "X", str(shapes[sheet.loc[rows[9], "Accession"]][1] + 25.0), "outside its image")
+    put(lm, LANDMARK_SHEET, out_row, "X", str(shapes[sheet.loc[rows[9], "Accession"]][1] + 25.0), "outside its image")
     side_row = int(np.flatnonzero(lm["Accession"] == sheet.loc[rows[10], "Accession"])[0])
-    put(lm, "landmarks.csv", side_row, "Side", "X", "unknown side code")
+    put(lm, LANDMARK_SHEET, side_row, "Side", "X", "unknown side code")
     return plants
 
 
 def export_messy(out: str | Path, n_screened: int = 902, seed: int = 0, progress: bool = True) -> Path:
     """Write the messy export of a synthetic cohort to ``out`` (whole, or not at all)."""
-    from tqdm.auto import tqdm
-    from . import generate
     out = Path(out)
     rng = np.random.default_rng([seed, 5])
     with tempfile.TemporaryDirectory() as scratch:
         sets = {d: generate(Path(scratch) / d, n_screened, v["scale"], seed, progress=False) for d, v in DEVICES.items()}
         first = sets["PanoA"]
-        clinical = pd.read_csv(first / "clinical.csv", dtype={"patient_id": str})
+        clinical = pd.read_csv(DataFolder(first).clinical_csv, dtype={"patient_id": str})
         device = np.where(rng.random(len(clinical)) < 0.6, "PanoA", "PanoB")
         sheet = _sheet(clinical, rng)
         with atomic.atomic_dir(out) as tmp:
             lms, shapes = [], {}
             for i, rec in enumerate(tqdm(clinical.to_dict("records"), desc="export", unit="img", disable=not progress)):
                 d, acc = device[i], sheet.loc[i, "Accession"]
-                gray = images.read_gray(sets[d] / rec["image"])
+                gray = images.read_gray(DataFolder(sets[d]).image(rec["image"]))
                 shapes[acc] = gray.shape
                 year = rec["radiograph_date"][:4]
                 header = {"PatientName": sheet.loc[i, "Patient name"].replace(" ", "^"), "PatientID": sheet.loc[i, "MRN"],
                           "PatientBirthDate": f"{int(year) - int(rec['age'])}0101", "InstitutionName": INSTITUTION,
                           "AccessionNumber": acc, "StudyDate": rec["radiograph_date"].replace("-", "")}
                 device_dicom(tmp / "dicom" / d / year / f"{acc}.dcm", gray, header, d)
-                own = pd.read_csv(sets[d] / "landmarks.csv", dtype={"patient_id": str})
+                own = pd.read_csv(DataFolder(sets[d]).landmarks_csv, dtype={"patient_id": str})
                 for _, r in own[own.patient_id == rec["patient_id"]].iterrows():
                     lms.append({"Accession": acc, "Side": "L" if r["side"] == "left" else "R", "X": f"{r['x']:.1f}",
                                 "Y": f"{r['y']:.1f}"})
@@ -204,7 +210,7 @@ def export_messy(out: str | Path, n_screened: int = 902, seed: int = 0, progress
                     else:
                         f.write_bytes(b"not a DICOM file: the export was cut off here\x00\xff")
             sheet.to_excel(tmp / "clinical.xlsx", index=False, engine="openpyxl")
-            lm.to_csv(tmp / "landmarks.csv", index=False)
+            lm.to_csv(tmp / LANDMARK_SHEET, index=False)
             (tmp / "mapping.yaml").write_text(MAPPING)
             pd.DataFrame(plants).to_csv(tmp / "planted_faults.csv", index=False)
     return out
@@ -216,7 +222,7 @@ def fix(export: str | Path) -> None:
     export = Path(export)
     plants = pd.read_csv(export / "planted_faults.csv", dtype=str, keep_default_na=False)
     sheet = pd.read_excel(export / "clinical.xlsx", dtype=str, keep_default_na=False, engine="openpyxl")
-    lm = pd.read_csv(export / "landmarks.csv", dtype=str, keep_default_na=False)
+    lm = pd.read_csv(export / LANDMARK_SHEET, dtype=str, keep_default_na=False)
     for p in plants.to_dict("records"):
         i = int(p["row"]) - 2
         if p["fix"] == "restore the file from fixes/":
@@ -231,4 +237,4 @@ def fix(export: str | Path) -> None:
         if p.get("fix2"):
             table.loc[i, COLUMNS["tscore_spine"]] = p["fix2"]
     sheet.to_excel(export / "clinical.xlsx", index=False, engine="openpyxl")
-    lm.to_csv(export / "landmarks.csv", index=False)
+    lm.to_csv(export / LANDMARK_SHEET, index=False)

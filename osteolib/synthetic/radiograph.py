@@ -39,6 +39,10 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+__all__ = ["FULL_WIDTH", "FULL_HEIGHT", "FULL_PX_MM", "MAG", "LOWER_WIDTH", "LOWER_CROWN", "LOWER_ROOT",
+           "UPPER_WIDTH", "UPPER_CROWN", "UPPER_ROOT", "DEVICES", "ACQUISITION", "Anatomy", "render",
+           "marker_box", "glyph"]
+
 FULL_WIDTH, FULL_HEIGHT, FULL_PX_MM = 2964, 1464, 0.1
 #: Panoramic magnification of the anatomy on the detector (about 1.2-1.3 on real units).
 MAG = 1.25

@@ -10,31 +10,41 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from PIL import Image
+from tqdm.auto import tqdm
 
-from .. import models
-from ..layout import KEPT_WEIGHTS, StudyLayout
+from .. import atomic, backbones, checkpoints, plots, roi, settings, stats, steps
+from ..cohort import read_cohort
+from ..datafolder import DataFolder
+from ..datasets import load_rois
+from ..layout import StudyLayout
+from ..runs import read_predictions
+from ..settings import NetworkConfig
 from .method import Explainer, Explanation, band_share
 
+__all__ = ["kept_models", "CATEGORIES", "select_examples", "StudyInputs", "cortex_bands", "localisation",
+           "summarise_localisation", "run"]
 
-def kept_models(study, backbones: list[str] | None = None, arms: list[str] | None = None) -> pd.DataFrame:
+
+def kept_models(layout: StudyLayout, names: list[str] | None = None, arms: list[str] | None = None) -> pd.DataFrame:
     """The models notebook 03 kept (repeat 0, fold 0): backbone, arm, folder, weights (the file).
 
     Raises FileNotFoundError saying which notebook to run when there are none.
     """
-    layout = StudyLayout.of(study)
-    for b in backbones or []:
-        models.spec(b)  # an unknown name lists the valid ones
+    for b in names or []:
+        backbones.spec(b)  # an unknown name lists the valid ones
     rows = [{"backbone": b, "arm": arm, "folder": layout.kept_model(b, arm),
-             "weights": layout.kept_model(b, arm) / KEPT_WEIGHTS}
-            for b in backbones or list(models.REGISTRY)
-            for arm in arms or list(models.ARMS) if layout.has_kept_model(b, arm)]
+             "weights": layout.file("kept_weights", backbone=b, arm=arm)}
+            for b in names or backbones.names()
+            for arm in arms or list(settings.ARMS) if layout.has_kept_model(b, arm)]
     if not rows:
-        raise FileNotFoundError(f"no kept models under {layout.runs_dir} for backbones "
-                                f"{backbones or 'any'}, arms {arms or 'any'}: run notebooks/03_train.ipynb "
-                                "(repeat 0) for this study first")
+        raise FileNotFoundError(f"no kept models under {layout.runs_dir} for backbones {names or 'any'}, arms "
+                                f"{arms or 'any'}: run notebooks/{steps.producer('kept_card')}.ipynb (repeat 0) "
+                                "for this study first")
     return pd.DataFrame(rows)
 
 
@@ -65,28 +75,25 @@ def select_examples(predictions: pd.DataFrame, n: int, threshold: float = 0.5) -
 class StudyInputs:
     """A study's cohort and ROIs, read once; what a kept model needs is cut from them."""
 
-    def __init__(self, study):
-        from ..cohort import read_cohort
-        from ..datasets import load_rois
-        self.layout = StudyLayout.of(study)
+    def __init__(self, layout: StudyLayout):
+        self.layout = layout
         self.cohort = read_cohort(self.layout).set_index("patient_id")
         self.rois = load_rois(self.layout, self.cohort.index)
         self.row = pd.Series(np.arange(len(self.cohort)), index=self.cohort.index)
 
     def fold0_test(self, backbone: str, arm: str) -> pd.DataFrame:
         """Repeat 0, fold 0 test predictions of a kept model: patients it never saw in training."""
-        from ..runs import read_predictions
         pred = read_predictions(self.layout.predictions(backbone, arm, 0), self.cohort.reset_index(), 0)
         return pred[pred["fold"] == 0].reset_index(drop=True)
 
     def __call__(self, card: dict, patient_ids) -> tuple[torch.Tensor, torch.Tensor]:
         """uint8 ROIs and the covariate vectors (the kept model's own scaler) of ``patient_ids``."""
-        from ..datasets import CovariateScaler
         ids = list(patient_ids)
-        if tuple(self.rois.shape[1:]) != tuple(card["input_size"]):
+        size = NetworkConfig.from_card(card).input_size
+        if tuple(self.rois.shape[1:]) != size:
             raise ValueError(f"ROIs of {self.layout.root} are {tuple(self.rois.shape[1:])} px but the kept model was "
-                             f"trained on {tuple(card['input_size'])}: rerun notebook 03 after notebook 02")
-        scaler = CovariateScaler(**{k: card["covariates"][k] for k in ("age_mean", "age_range", "bmi_mean", "bmi_range")})
+                             f"trained on {size}: rerun notebook 03 after notebook 02")
+        scaler = checkpoints.scaler(card)
         rows = torch.from_numpy(np.array(self.row[ids]))  # a copy: pandas hands out read-only views
         return self.rois[rows], scaler.transform(self.cohort.loc[ids].reset_index())
 
@@ -98,16 +105,15 @@ class StudyInputs:
                              ("gradcam", "guided", "guided_gradcam", "probability", "target")))
 
 
-def cortex_bands(data_dir: str | Path, study, patient_ids) -> np.ndarray:
+def cortex_bands(data_dir: str | Path, layout: StudyLayout, patient_ids) -> np.ndarray:
     """The synthetic truth's cortex mask cut with each patient's ROI box: (n, height, width) bool."""
-    from PIL import Image
-    from .. import roi, synthetic
-    if not synthetic.is_synthetic(data_dir):
+    folder = DataFolder(data_dir)
+    if not folder.is_synthetic:
         raise ValueError(f"{data_dir} is not a synthetic cohort: real data carry no cortex truth")
-    boxes = roi.read_rois(study).set_index("patient_id")
+    boxes = roi.read_rois(layout).set_index("patient_id")
     out = []
     for pid in patient_ids:
-        file = synthetic.cortex_mask(data_dir, pid)
+        file = folder.cortex_mask(pid)
         if not file.is_file():
             raise FileNotFoundError(f"{file} not found: the synthetic cohort predates cortex masks "
                                     "(generator v3); delete the data folder and rerun notebook 01")
@@ -127,7 +133,6 @@ def localisation(cams: np.ndarray, bands: np.ndarray, patient_ids) -> pd.DataFra
 def summarise_localisation(per_patient: pd.DataFrame) -> pd.DataFrame:
     """Per backbone and arm: mean CAM share in the band, the band's area share and the enrichment,
     each with its 95% t interval over patients, and a paired t-test of CAM share vs area share."""
-    from .. import stats
     rows = []
     for (b, arm), g in per_patient.groupby(["backbone", "arm"], sort=False):
         n_all = len(g)
@@ -140,7 +145,7 @@ def summarise_localisation(per_patient: pd.DataFrame) -> pd.DataFrame:
             # can exclude the arithmetic mean reported beside it
             d = stats.describe(g[col], bounded=False)
             row.update({col: d["mean"], f"{col}_ci_low": d["ci_low"], f"{col}_ci_high": d["ci_high"]})
-        t = stats.paired(g["cam_in_band"], g["band_area"]).iloc[0]
+        t = stats.paired(g["cam_in_band"], g["band_area"])
         row.update({"t": t["t"], "p_value": t["p_value"],
                     "interval": "95% t interval of the mean over the patients of repeat 0, fold 0 (test part)",
                     "test": "paired t-test: CAM share in the band vs the band's area share"})
@@ -151,8 +156,6 @@ def summarise_localisation(per_patient: pd.DataFrame) -> pd.DataFrame:
 def _panels(ex: Explainer, inputs: StudyInputs, card: dict, model: pd.Series, chosen: pd.DataFrame,
             summary_rows: dict, folder: Path) -> None:
     """One panel per chosen patient (ROI | Grad-CAM | guided Grad-CAM) and its cells of the summary."""
-    import matplotlib.pyplot as plt
-    from .. import plots
     e = inputs.explain(ex, card, chosen["patient_id"])
     rois, _ = inputs(card, chosen["patient_id"])
     backbone, arm = model["backbone"], model["arm"]
@@ -167,7 +170,7 @@ def _panels(ex: Explainer, inputs: StudyInputs, card: dict, model: pd.Series, ch
         row["arms"][arm] = (e.gradcam[i], e.guided_gradcam[i], float(e.probability[i]))
 
 
-def run_study(study, data_dir: str | Path | None, backbones: list[str] | None = None,
+def run(layout: StudyLayout, data_dir: str | Path | None, backbones: list[str] | None = None,
               arms: list[str] | None = None, n_examples: int = 1, target: str = "predicted",
               device: str = "cpu", localise: bool = True, progress: bool = True) -> dict:
     """Notebook 05: panels, the summary figure and the localisation table of a study's kept models.
@@ -177,13 +180,9 @@ def run_study(study, data_dir: str | Path | None, backbones: list[str] | None = 
     ``localisation.csv`` (per backbone and arm) and ``localisation_patients.csv``. Returns the
     tables, the written files and the summary figure's path.
     """
-    import matplotlib.pyplot as plt
-    from tqdm.auto import tqdm
-    from .. import atomic, plots, synthetic, training
-    layout = StudyLayout.of(study)
     kept = kept_models(layout, backbones, arms)
     inputs = StudyInputs(layout)
-    synthetic_truth = localise and data_dir is not None and synthetic.is_synthetic(data_dir)
+    synthetic_truth = localise and data_dir is not None and DataFolder(data_dir).is_synthetic
     examples, per_patient, summary_rows = [], [], {}
     with atomic.atomic_dir(layout.cam_dir) as tmp:
         for backbone, group in kept.groupby("backbone", sort=False):
@@ -193,7 +192,7 @@ def run_study(study, data_dir: str | Path | None, backbones: list[str] | None = 
             chosen = select_examples(tests[first], n_examples)
             examples.append(chosen.assign(backbone=backbone, chosen_on=first))
             for _, model in tqdm(list(group.iterrows()), desc=f"Grad-CAM {backbone}", disable=not progress):
-                net, card = training.load_checkpoint(model["folder"])
+                net, card = checkpoints.load_kept(model["folder"])
                 with Explainer(net.to(device), target) as ex:
                     _panels(ex, inputs, card, model, chosen, summary_rows, tmp)
                     if synthetic_truth:

@@ -1,0 +1,91 @@
+"""The one owner of a data folder, the study's input: which file holds what, and their columns.
+
+::
+
+    <data_dir>/
+      clinical.csv      one row per patient: CLINICAL_COLUMNS [+ SPACING_COLUMNS, each image's pixel spacing]
+      landmarks.csv     the mental foramina: LANDMARK_COLUMNS (x, y in pixels of the full image)
+      images/           the radiographs (TIFF, PNG, JPEG or DICOM; clinical.csv's ``image`` is relative to the folder)
+      landmarking.csv   notebook 00's landmarking log: per point, proposal or click, and when
+      ingest.json       what ``python -m osteolib.ingest`` made the folder from (provenance)
+      synthetic.json    the synthetic generator's parameters (a synthetic cohort only)
+      truth.csv         the synthetic cohort's ground truth (real data carry none)
+      cortex/<patient_id>.png   the synthetic truth's mask of the lower-border cortex
+    <data_dir>-key.csv          beside it, never inside: ingest's pseudonym key
+    <data_dir>-validation.csv   beside it: every fault of an export that could not be ingested
+
+Every module and notebook that reads or writes one of these asks :class:`DataFolder` where it is;
+the readers that validate them are :mod:`osteolib.cohort` (clinical table), :mod:`osteolib.roi`
+(landmarks), :mod:`osteolib.images` (radiographs) and :mod:`osteolib.synthetic` (truth).
+
+Examples
+--------
+>>> d = DataFolder("data/demo")
+>>> d.landmarks_csv.as_posix(), d.image_name("P0001")
+('data/demo/landmarks.csv', 'images/P0001.png')
+>>> d.key_csv.name
+'demo-key.csv'
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["CLINICAL_COLUMNS", "SPACING_COLUMNS", "LANDMARK_COLUMNS", "TRUTH_COLUMNS", "CLINICAL", "LANDMARKS",
+           "TRUTH", "DataFolder"]
+
+#: Columns of clinical.csv, in order.
+CLINICAL_COLUMNS = ("patient_id", "image", "sex", "age", "height_cm", "weight_kg", "tscore_hip",
+                    "tscore_spine", "antiresorptive", "foreign_body", "mandibular_fracture",
+                    "poor_quality", "dxa_date", "radiograph_date")
+#: Optional columns of clinical.csv: the pixel spacing of each image, in mm (rows, columns), as ingest records it.
+SPACING_COLUMNS = ("spacing_row_mm", "spacing_col_mm")
+#: Columns of landmarks.csv.
+LANDMARK_COLUMNS = ("patient_id", "side", "x", "y")
+#: Columns every truth.csv has (the rendering adds ``border_y`` and others).
+TRUTH_COLUMNS = ("patient_id", "tscore", "label", "mcw_mm", "cortical_index")
+
+#: The files' names (use the properties of :class:`DataFolder`; these are for messages and docs).
+CLINICAL, LANDMARKS, IMAGES, TRUTH = "clinical.csv", "landmarks.csv", "images", "truth.csv"
+_LANDMARKING, _INGEST, _SYNTHETIC, _CORTEX = "landmarking.csv", "ingest.json", "synthetic.json", "cortex"
+
+
+@dataclass(frozen=True)
+class DataFolder:
+    """The files of one data folder below ``root``."""
+
+    root: Path
+
+    def __post_init__(self):
+        object.__setattr__(self, "root", Path(self.root))
+
+    clinical_csv = property(lambda self: self.root / CLINICAL, doc="``clinical.csv``: the clinical table")
+    landmarks_csv = property(lambda self: self.root / LANDMARKS, doc="``landmarks.csv``: the mental foramina")
+    images_dir = property(lambda self: self.root / IMAGES, doc="``images/``: the radiographs")
+    landmarking_csv = property(lambda self: self.root / _LANDMARKING, doc="``landmarking.csv``: notebook 00's log")
+    ingest_json = property(lambda self: self.root / _INGEST, doc="``ingest.json``: what the folder was ingested from")
+    synthetic_json = property(lambda self: self.root / _SYNTHETIC, doc="``synthetic.json``: the generator's parameters")
+    truth_csv = property(lambda self: self.root / TRUTH, doc="``truth.csv``: the synthetic cohort's ground truth")
+    cortex_dir = property(lambda self: self.root / _CORTEX, doc="``cortex/``: the synthetic truth's cortex masks")
+    key_csv = property(lambda self: self.root.with_name(f"{self.root.name}-key.csv"),
+                       doc="``<data_dir>-key.csv`` beside the folder: ingest's pseudonym key (default place)")
+    validation_csv = property(lambda self: self.root.with_name(f"{self.root.name}-validation.csv"),
+                              doc="``<data_dir>-validation.csv`` beside the folder: an export's faults")
+
+    def image(self, relative: str | Path) -> Path:
+        """A radiograph by the path clinical.csv records (relative to the folder)."""
+        return self.root / relative
+
+    @staticmethod
+    def image_name(patient_id: str, suffix: str = ".png") -> str:
+        """The path clinical.csv records for a radiograph the project writes (ingest, the generator)."""
+        return f"{IMAGES}/{patient_id}{suffix}"
+
+    def cortex_mask(self, patient_id: str) -> Path:
+        """A synthetic patient's cortex mask (a bool PNG the size of the radiograph)."""
+        return self.cortex_dir / f"{patient_id}.png"
+
+    @property
+    def is_synthetic(self) -> bool:
+        """Whether the folder holds a synthetic cohort (with its ground truth)."""
+        return self.synthetic_json.is_file() and self.truth_csv.is_file()
