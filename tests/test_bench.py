@@ -2,19 +2,21 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from osteolib import bench
 
 
 def test_benchmark_writes_its_table(tmp_path):
     out = tmp_path / "bench.csv"
+    # a small fold: the test is about the table, not the timing (the paper's 553 + 225 is the default)
     assert bench.main(["--backbones", "resnet18", "--size", "32", "48", "--epochs", "1", "--device", "cpu",
-                       "--out", str(out)]) == 0
+                       "--fold", "64", "32", "--out", str(out)]) == 0
     table = pd.read_csv(out)
     for col in ("project_epoch_s", "project_train_s", "bare_train_s", "naive_epoch_s", "speedup_vs_naive",
                 "train_ratio_vs_bare"):
         assert col in table.columns and (table[col] > 0).all()
-    assert out.with_suffix(".md").read_text().startswith("| backbone")
+    assert out.with_suffix(".md").read_text().startswith("| backbone") and (table["fold"] == "64+32").all()
 
 
 def test_a_benchmark_cut_short_keeps_the_backbones_it_finished(tmp_path, monkeypatch):
@@ -25,11 +27,9 @@ def test_a_benchmark_cut_short_keeps_the_backbones_it_finished(tmp_path, monkeyp
             raise KeyboardInterrupt
         return real(backbone, *args, **kwargs)
     monkeypatch.setattr(bench, "bare_step", bare_or_die)
-    monkeypatch.setattr(bench, "N_TRAIN", 40)  # a small fold: the test is about the table, not the timing
-    monkeypatch.setattr(bench, "N_EVAL", 20)
     out = tmp_path / "bench.csv"
     try:
-        bench.main(["--backbones", "resnet18", "resnet50", "--size", "32", "48", "--epochs", "1",
+        bench.main(["--backbones", "resnet18", "resnet50", "--size", "32", "48", "--epochs", "1", "--fold", "40", "20",
                     "--device", "cpu", "--skip-naive", "--out", str(out)])
     except KeyboardInterrupt:
         pass
@@ -38,6 +38,7 @@ def test_a_benchmark_cut_short_keeps_the_backbones_it_finished(tmp_path, monkeyp
     assert pd.read_csv(out)["backbone"].tolist() == ["resnet18"]
 
 
+@pytest.mark.slow
 def test_parallel_workers_are_timed_together_after_their_warm_up(tmp_path):
     """K workers warm up, wait at the barrier and are released at once: the clock covers only their
     timed epochs (the warm-up's imports and autotuning are outside it)."""
@@ -56,10 +57,11 @@ def test_parallel_workers_are_timed_together_after_their_warm_up(tmp_path):
     for t in waits:
         t.join(timeout=5)
     assert sorted(released) == [0, 1]
-    row = bench.parallel("resnet18", (32, 48), 2, "cpu", epochs=1)
+    row = bench.parallel("resnet18", (32, 48), 2, "cpu", epochs=1, fold=(64, 32))
     assert 0 < row["parallel2_fold_epoch_s"] and row["parallel2_timed_wall_s"] == 2 * row["parallel2_fold_epoch_s"]
 
 
+@pytest.mark.slow
 def test_a_parallel_worker_that_fails_stops_the_measurement():
     import pytest
     with pytest.raises(RuntimeError, match="ended before its timed epochs"):
