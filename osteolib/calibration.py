@@ -49,10 +49,24 @@ def calibration(y_true, p) -> dict[str, float]:
     binomial = sm.families.Binomial()
     try:
         out["intercept"] = float(sm.GLM(y, np.ones((len(y), 1)), family=binomial, offset=lp).fit().params[0])
+    except (np.linalg.LinAlgError, ValueError) as e:
+        return {**out, "reason": f"no fit of the intercept ({type(e).__name__})"}
+    if _separated(y, lp):
+        # statsmodels only warns here and returns the slope of its last iteration (tens, growing with them)
+        return {**out, "reason": "the predictions separate the classes: the calibration slope is infinite "
+                                 "(no maximum-likelihood fit)"}
+    try:
         out["slope"] = float(sm.GLM(y, sm.add_constant(lp), family=binomial).fit().params[1])
-    except (np.linalg.LinAlgError, ValueError) as e:  # perfect separation and the like
-        out["reason"] = f"no fit ({type(e).__name__})"
+    except (np.linalg.LinAlgError, ValueError) as e:
+        out["reason"] = f"no fit of the slope ({type(e).__name__})"
     return out
+
+
+def _separated(y: np.ndarray, lp: np.ndarray) -> bool:
+    """Whether a threshold on ``lp`` splits the classes (completely, or with ties only at the threshold:
+    quasi-complete separation), so that the logistic regression of ``y`` on ``lp`` has no finite slope."""
+    pos, neg = lp[y == 1], lp[y == 0]
+    return bool(pos.min() >= neg.max() or neg.min() >= pos.max())
 
 
 def reliability(y_true, p, n_bins: int = 10) -> pd.DataFrame:

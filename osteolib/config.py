@@ -388,11 +388,12 @@ class StatsParams(StudyParams):
     """Parameters of ``04_stats.ipynb``."""
 
     notebook: ClassVar[str] = "04_stats"
-    bounds: ClassVar[dict] = {"n_boot": (100, None), "rope": (0.0, 0.5), "n_sim": (0, None)}
+    bounds: ClassVar[dict] = {"n_boot": (100, None), "rope": (0.0, 0.5), "n_sim": (0, None), "harm": (0.0, 1.0)}
     n_boot: int = 2000
     seed: int = 0
     rope: float = 0.01
     n_sim: int = 200
+    harm: float = 0.0
 
 
 @dataclass(frozen=True)

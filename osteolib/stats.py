@@ -106,14 +106,19 @@ def _logit(p):
 def describe(values, bounded: bool = True) -> dict:
     """n, mean, SD, 95 % CI of the mean, Shapiro-Wilk W and p of per-repeat values.
 
-    The interval is the t interval of the mean; for a metric bounded in [0, 1] (``bounded``) it is
-    computed on the logit scale and transformed back, so it stays inside (0, 1) (values of exactly
-    0 or 1 are moved 0.5/n inside first). With fewer than 3 values there is no interval: NaN, and
-    ``reason`` says so.
+    The interval is the t interval of the mean (t quantile of n - 1 degrees of freedom, standard
+    error SD / sqrt(n)). For a metric bounded in [0, 1] (``bounded``) it is built on the logit scale
+    *of the mean* and transformed back: logit(mean) +- t * SE / (mean (1 - mean)) (the delta method,
+    as the logit-transformed interval of an AUC or a proportion is built). So it stays inside (0, 1),
+    it always contains the mean it is printed beside, and far from the bounds it is the plain t
+    interval to first order. (Transforming each value instead gives an interval of the mean logit,
+    which can exclude the arithmetic mean of skewed values near a bound, and needs values of exactly 0
+    or 1 moved inside.) Values that do not vary give the mean as both limits; with fewer than 3 values
+    there is no interval: NaN, and ``reason`` says so.
 
-    >>> d = describe([0.80, 0.82, 0.84])
-    >>> round(d["mean"], 3), 0 < d["ci_low"] < d["mean"] < d["ci_high"] < 1
-    (0.82, True)
+    >>> d = describe([0.85, 0.86, 0.87])
+    >>> round(d["ci_low"], 4), d["mean"], round(d["ci_high"], 4)
+    (0.8333, 0.86, 0.883)
     """
     v = np.asarray(values, float)
     n, mean = len(v), float(v.mean())
@@ -122,17 +127,17 @@ def describe(values, bounded: bool = True) -> dict:
            "reason": ""}
     if n < 3:
         return {**out, "reason": f"{n} value(s): no interval or normality test (needs 3)"}
-    if sd > 0:
-        out["shapiro_w"], out["shapiro_p"] = (float(a) for a in st.shapiro(v))
-    q = st.t.ppf(0.975, n - 1)
+    if sd == 0:
+        return {**out, "ci_low": mean, "ci_high": mean, "reason": "the values do not vary: the interval is the mean"}
+    out["shapiro_w"], out["shapiro_p"] = (float(a) for a in st.shapiro(v))
+    half = st.t.ppf(0.975, n - 1) * sd / np.sqrt(n)
     if not bounded:
-        half = q * sd / np.sqrt(n)
         return {**out, "ci_low": mean - half, "ci_high": mean + half}
-    eps = 0.5 / n
-    z = _logit(np.clip(v, eps, 1 - eps))
-    half = q * z.std(ddof=1) / np.sqrt(n)
+    if not 0 <= mean <= 1:
+        raise ValueError(f"a bounded metric's mean {mean} lies outside [0, 1]")
+    centre, spread = _logit(mean), half / (mean * (1 - mean))
     expit = lambda a: float(1 / (1 + np.exp(-a)))
-    return {**out, "ci_low": expit(z.mean() - half), "ci_high": expit(z.mean() + half)}
+    return {**out, "ci_low": expit(centre - spread), "ci_high": expit(centre + spread)}
 
 
 def corrected_ttest(differences: np.ndarray, n_train: float, n_test: float) -> dict[str, float]:

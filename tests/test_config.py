@@ -109,7 +109,7 @@ def test_a_bad_value_in_a_profile_names_the_file(tmp_path):
 def test_a_notebook_is_given_only_what_it_declares():
     smoke = config.load_profile("smoke")
     values = config.notebook_values("04_stats", smoke)
-    assert set(values) == {"study", "n_boot", "seed", "rope", "n_sim"}
+    assert set(values) == {"study", "n_boot", "seed", "rope", "n_sim", "harm"}
 
 
 def test_repeats_parsing():

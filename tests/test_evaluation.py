@@ -101,3 +101,81 @@ def test_the_paper_test_is_liberal_and_the_corrected_test_is_not():
     one = simulate.test_calibration(cohort.set_index("patient_id")["label"], folds[folds["repeat"] == 0], n_sim=10)
     paper = one.set_index("test").loc["t-test (paper)"]
     assert np.isnan(paper["type_I_error"]) and "2 repeats" in paper["reason"]
+
+
+def test_the_bayesian_test_is_judged_at_the_alpha_of_the_others():
+    """With no ROPE and baycomp's correlation 1/k, P(b better) is 1 - p/2 of the one-sided corrected
+    t-test (up to n_test/n_train against 1/(k-1)), so judged at 1 - alpha/2 the Bayesian rule decides as
+    the corrected test does; judged at 0.95 (the old rule) it was a test at twice the alpha."""
+    rng = np.random.default_rng(0)
+    n = 240
+    cohort = pd.DataFrame({"patient_id": [f"p{i:03d}" for i in range(n)], "label": (rng.random(n) < 0.3).astype(int)})
+    folds = splits.make(cohort, n_repeats=5, n_folds=5, seed=0)
+    t = simulate.test_calibration(cohort.set_index("patient_id")["label"], folds, n_sim=100, seed=1).set_index("test")
+    bay, cor = t.loc["Bayesian correlated t-test"], t.loc["corrected t-test"]
+    assert abs(bay["type_I_error"] - cor["type_I_error"]) <= 0.02 and abs(bay["power"] - cor["power"]) <= 0.02
+    assert "0.975" in bay["decision_rule"] and "p < 0.05" in cor["decision_rule"]
+    # the identity itself, on one set of per-fold differences
+    from osteolib import stats
+    a = rng.normal(0.80, 0.02, 25)
+    b = a + rng.normal(0.01, 0.02, 25)
+    p = stats.corrected_ttest((b - a).reshape(5, 5), n_train=4, n_test=1)["p_value"]   # 1/(k-1) = n_test/n_train
+    bayes = stats.bayes_correlated(a, b, rope=0.0, runs=5)
+    assert max(bayes["p_a_better"], bayes["p_b_better"]) == pytest.approx(1 - p / 2, abs=1e-9)
+
+
+def test_perfect_separation_gives_no_slope_and_says_why():
+    """statsmodels only warns under separation and returns its last iterate (a slope of about 50)."""
+    y = np.array([0] * 50 + [1] * 50)
+    p = np.r_[np.linspace(0.1, 0.4, 50), np.linspace(0.6, 0.9, 50)]
+    c = calibration.calibration(y, p)
+    assert np.isnan(c["slope"]) and "separate" in c["reason"]
+    assert np.isfinite(c["intercept"]) and c["brier"] == pytest.approx(np.mean((p - y) ** 2))
+    tied = calibration.calibration(y, np.r_[np.linspace(0.1, 0.5, 50), np.linspace(0.5, 0.9, 50)])  # quasi-complete
+    assert np.isnan(tied["slope"]) and tied["reason"]
+    overlap = calibration.calibration(y, np.r_[np.linspace(0.1, 0.6, 50), np.linspace(0.4, 0.9, 50)])
+    assert np.isfinite(overlap["slope"]) and overlap["reason"] == ""
+
+
+DCURVES = __import__("pathlib").Path(__file__).parent / "data" / "dcurves"
+
+
+def _dcurves_reference(name: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """An R dcurves result (tests/data/dcurves, from the package's own benchmark data) and the cohort."""
+    data = pd.read_csv(DCURVES / "df_cancer_dx.csv")
+    return pd.read_csv(DCURVES / name), data
+
+
+def test_net_benefit_and_interventions_avoided_equal_r_dcurves():
+    """R: dcurves::dca(cancer ~ famhistory); net benefit and net interventions avoided of the test, treat
+    all and treat none at every threshold of 0.01 ... 0.99 (at 0, where the odds vanish, R's dcurves
+    refers only test positives and reports no interventions avoided; the study's curves start at 0.05)."""
+    ref, d = _dcurves_reference("r_case1_results.csv")
+    ref = ref[ref["threshold"] > 0]
+    y = d["cancer"].to_numpy()
+    pt = np.sort(ref["threshold"].unique())
+    everyone = utility.treat_all(y, pt)
+    ours = {"all": everyone, "none": np.zeros(len(pt)),
+            "famhistory": utility.net_benefit(y, d["famhistory"].to_numpy()[None, :] >= pt[:, None], pt)}
+    for model, nb in ours.items():
+        r = ref[ref["variable"] == model].sort_values("threshold")
+        np.testing.assert_allclose(nb, r["net_benefit"], atol=1e-12)
+        np.testing.assert_allclose(utility.net_interventions_avoided(nb, everyone, pt),
+                                   r["net_intervention_avoided"], atol=1e-9)
+
+
+def test_the_harm_of_a_test_equals_r_dcurves():
+    """R: dcurves::dca(cancer ~ marker, as_probability = "marker", harm = list(marker = 0.0333)): the
+    marker turned into a probability by a logistic regression on the whole cohort (R's glm; statsmodels
+    here), net benefit less the harm and net interventions avoided at 0.01 ... 0.35."""
+    import statsmodels.api as sm
+    ref, d = _dcurves_reference("r_case3_results.csv")
+    ref = ref[(ref["variable"] == "marker") & (ref["threshold"] > 0)].sort_values("threshold")
+    assert (ref["harm"] == 0.0333).all()
+    y = d["cancer"].to_numpy()
+    p = sm.Logit(y, sm.add_constant(d["marker"].to_numpy())).fit(disp=0).predict()
+    pt = ref["threshold"].to_numpy()
+    nb = utility.model_net_benefit(y, p, pt, harm=0.0333)
+    np.testing.assert_allclose(nb, ref["net_benefit"], atol=1e-9)
+    np.testing.assert_allclose(utility.net_interventions_avoided(nb, utility.treat_all(y, pt), pt),
+                               ref["net_intervention_avoided"], atol=1e-7)

@@ -61,11 +61,31 @@ def test_describe_ci_and_shapiro_against_scipy():
     lo, hi = st.t.interval(0.95, 29, loc=0.8, scale=0.02 / np.sqrt(30))
     assert d["ci_low"] == pytest.approx(lo) and d["ci_high"] == pytest.approx(hi)
     assert d["shapiro_p"] == pytest.approx(st.shapiro(v).pvalue)
-    # a bounded metric: the t interval of the logits, transformed back
-    z = np.log(v / (1 - v))
-    zlo, zhi = st.t.interval(0.95, 29, loc=z.mean(), scale=z.std(ddof=1) / np.sqrt(30))
+    # a bounded metric: the t interval built on the logit of the mean (delta method), transformed back
+    m, se = v.mean(), v.std(ddof=1) / np.sqrt(30)
+    half = st.t.ppf(0.975, 29) * se / (m * (1 - m))
     b = stats.describe(v)
-    assert b["ci_low"] == pytest.approx(1 / (1 + np.exp(-zlo))) and b["ci_high"] == pytest.approx(1 / (1 + np.exp(-zhi)))
+    expit = lambda a: 1 / (1 + np.exp(-a))
+    assert b["ci_low"] == pytest.approx(expit(np.log(m / (1 - m)) - half))
+    assert b["ci_high"] == pytest.approx(expit(np.log(m / (1 - m)) + half))
+    # far from the bounds it is the plain t interval to first order
+    assert b["ci_low"] == pytest.approx(lo, abs=2e-4) and b["ci_high"] == pytest.approx(hi, abs=2e-4)
+
+
+@pytest.mark.parametrize("values", [[0.85, 0.86, 0.87], [0.99] * 29 + [0.5], [0.995, 0.999, 0.99, 1.0],
+                                    [0.0, 0.01, 0.02, 0.001], [1.0] * 10 + [0.99] * 20, [0.97, 0.99, 0.999] * 10])
+def test_a_bounded_interval_near_the_bounds_holds_its_mean(values):
+    """The old interval clipped every value to [0.5/n, 1 - 0.5/n] (n the repeats: [0.833, 0.833] for
+    three repeats near 0.86) and was an interval of the mean logit, which skewed values near a bound
+    pull away from the arithmetic mean: every interval now contains the mean printed beside it."""
+    d = stats.describe(values)
+    assert 0 < d["ci_low"] < d["mean"] < d["ci_high"] < 1, d
+    assert d["ci_high"] - d["ci_low"] > 0.001
+
+
+def test_a_bounded_interval_of_values_that_do_not_vary_is_the_mean():
+    d = stats.describe([1.0, 1.0, 1.0])
+    assert d["ci_low"] == d["ci_high"] == d["mean"] == 1.0 and "do not vary" in d["reason"]
 
 
 def test_bounded_intervals_stay_in_0_1_and_degenerate_cases_say_why():
