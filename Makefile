@@ -16,7 +16,7 @@ LAB_PORT ?= 8888
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 HOST = $(shell hostname -f 2>/dev/null || hostname)
 
-.PHONY: setup study paper dry-run test test-fast test-cluster test-ui lab clean-study
+.PHONY: setup study paper dry-run test test-fast docs report test-cluster test-ui lab clean-study
 .DEFAULT_GOAL := help
 
 help:
@@ -25,6 +25,8 @@ help:
 	@echo "make dry-run the jobs 'make study' would run (STUDY=paper for the paper profile)"
 	@echo "make test    set up if needed, then run the tests"
 	@echo "make test-fast  the unit tests only (no notebook runs, no trainings beyond a few steps): a few minutes"
+	@echo "make docs    the documentation site (docs/_build/html), strict: a warning fails it"
+	@echo "make report  one self-contained HTML report of a study (outputs/\$$(STUDY)/report.html)"
 	@echo "make lab     JupyterLab on notebooks/ with the project's environment (LAB_IP=0.0.0.0 to reach it from elsewhere)"
 	@echo "make test-cluster  the workflow on a real one-node SLURM started here (root: apt, daemons; ~4 min)"
 	@echo "make test-ui       notebooks 01 and 02 run in JupyterLab through a real browser (chromium, Playwright)"
@@ -61,6 +63,18 @@ test: $(STAMP)
 # The quick loop while working: every test but the end-to-end runs and the longer trainings (marked slow).
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not cluster and not ui"
+
+# The documentation (Sphinx, MyST-NB, the PyData theme; the [docs] extra): its generated pages written
+# from the code first, then built offline and strictly (-W: a warning or a broken reference fails).
+docs: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	$(BIN)/python docs/generate.py
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+	@echo "docs: docs/_build/html/index.html"
+
+# One self-contained HTML report of a study (every table, figure, executed notebook, the checklist).
+report: $(STAMP)
+	$(BIN)/python -m osteolib.report html --study $(STUDY)
 
 # The real-cluster test: a one-node SLURM on this machine (tests/cluster/slurm-up.sh installs slurm-wlm
 # and munge with apt and starts them; root), the smoke study through profiles/slurm, then SLURM stopped.

@@ -434,4 +434,5 @@ class WorkflowParams(Params):
 
     notebook: ClassVar[str] = "workflow"
     bounds: ClassVar[dict] = {"repeats_per_job": (1, None)}
-    repeats_per_job: int = 1
+    repeats_per_job: int = field(default=1, metadata={"help": "repeats one training job runs (the unit the "
+                                                              "workflow schedules, retries and gives a time limit)"})

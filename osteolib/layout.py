@@ -203,6 +203,10 @@ class StudyLayout:
             parts += [backbone, arms_name(arms), f"r{chunk_name(repeats)}"]
         return self.notebooks_dir / ("__".join(parts) + ".ipynb")
 
+    def manifests(self) -> list[Path]:
+        """Every manifest the study's steps have written, in path order."""
+        return sorted(self.root.rglob(f"{_MANIFEST}*.json")) if self.root.is_dir() else []
+
     def manifest(self, notebook: str, backbone: str | None = None, arms: str | None = None,
                  repeats: str | None = None) -> Path:
         """``<step folder>/manifest_<step>.json``; training writes one per backbone, arms and chunk of

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import os
 import platform
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from . import atomic, paths
 from .layout import manifest_step
 
 __all__ = ["PACKAGES", "child_seed", "seeded_global_rng", "seeded_numpy_global", "sha256", "versions",
-           "git_state", "resolve_device", "device_report", "environment_report", "write_manifest"]
+           "git_state", "resolve_device", "cpu_model", "device_report", "environment_report", "write_manifest"]
 
 #: Packages whose versions are recorded in every manifest.
 PACKAGES = ("osteolib", "numpy", "pandas", "scipy", "scikit-learn", "torch", "torchvision",
@@ -105,9 +106,22 @@ def resolve_device(name: str = "auto"):
     return torch.device(name)
 
 
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux, else what :mod:`platform` says): results on the
+    CPU depend on it (the order of floating-point sums), so every manifest records it."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def device_report() -> dict[str, object]:
     """CPU/GPU the run sees."""
-    info: dict[str, object] = {"platform": platform.platform(), "processor": platform.machine()}
+    info: dict[str, object] = {"platform": platform.platform(), "processor": platform.machine(),
+                               "cpu_model": cpu_model(), "cpu_count": os.cpu_count()}
     try:
         import torch  # lazy: the workflow and the readers use this module without loading torch
         info["torch_threads"] = torch.get_num_threads()

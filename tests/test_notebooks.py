@@ -177,11 +177,41 @@ def test_04_writes_the_tables_and_figures(trained, tmp_path):
     assert "resnet50" in json.dumps(executed["cells"]), "backbones without runs are listed"
     injected = next(c for c in executed["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
     assert "max_epochs" not in "".join(injected["source"])
+    # the results page and the HTML report of this study: the format of the committed demo page
+    check_results_page_and_report(s, tmp_path)
     # a partial predictions file stops the notebook with its name
     bad = s.predictions("efficientnet-b0", "image", 1)
     pd.read_csv(bad).iloc[:-3].to_csv(bad, index=False)
     with pytest.raises(pm.PapermillExecutionError, match="efficientnet-b0/image/r01/predictions.csv.*partial"):
         execute("04_stats.ipynb", tmp_path / "04b.ipynb", paths.ROOT, study=study, n_boot=200)
+
+
+def _shape(page: str) -> list[str]:
+    """A results page without its numbers and rows: its headings and its tables' header lines."""
+    import re
+    lines = page.splitlines()
+    return [re.sub(r"\s+", " ", l) for i, l in enumerate(lines)
+            if l.startswith("#") or (l.startswith("|") and i + 1 < len(lines) and lines[i + 1].startswith("|:"))]
+
+
+def check_results_page_and_report(s: StudyLayout, tmp_path) -> None:
+    """The results page's generator on a fresh smoke study writes the format of the committed demo page
+    (its sections and its tables' columns; the rows differ with the backbones); the README block and the
+    HTML report are written from the same outputs."""
+    from osteolib import report
+    page = report.results_page(s, tmp_path / "figures", "smoke")
+    committed = (paths.ROOT / "docs" / "results" / "demo.md").read_text()
+    mine, theirs = _shape(page), _shape(committed)
+    assert [l for l in mine if l.startswith("#")] == [l for l in theirs if l.startswith("#")]
+    # every table this study has, with the committed page's columns (a section it lacks says "not run")
+    tables = [l for l in mine if l.startswith("|")]
+    assert len(tables) >= 6 and set(tables) <= set(theirs), set(tables) - set(theirs)
+    assert "commit `" in page and "machine: " in page and (tmp_path / "figures" / "smoke_auc_differences.png").is_file()
+    block = report.readme_block(s, "docs/results/demo.md")
+    assert block.startswith(report.README_BEGIN) and "AUC (95% CI)" in block
+    html = report.html(s, tmp_path / "report.html").read_text()
+    assert "<script" not in html and html.count("<tr>") > 100 and "to be written by the authors" in html
+    assert all(f"<td>{i}</td>" in html for i, *_ in report.TRIPOD_AI)
 
 
 def test_05_explains_the_kept_models(trained, smoke, tmp_path):

@@ -193,3 +193,36 @@ def test_landmarking_in_jupyterlab_saves_every_patient_and_resumes(lab, browser,
     # tests/test_notebooks.py; here the state the widget left on disk)
     from osteolib import annotate
     assert annotate.Landmarking(data).current == "P0002"
+
+
+def test_the_study_report_opens_in_chromium_without_a_console_error(browser, tmp_path, monkeypatch):
+    """`make report` on a smoke study (notebooks 01-04 run by papermill, resnet18, one epoch): one HTML
+    file, opened from disk in chromium; no console error, no failed request (it loads nothing), the
+    checklist's every TRIPOD+AI item in the page."""
+    import papermill as pm
+    from osteolib import report
+    monkeypatch.setenv(paths.OUTPUTS_ENV, str(tmp_path / "outputs"))
+    monkeypatch.setenv(paths.DATA_ENV, str(tmp_path / "data"))
+    shots = Path(os.environ.get("UI_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    values = {**config.load_profile("smoke"), "study": "ui-report", "max_epochs": 1, "patience": 1, "n_sim": 10}
+    layout = StudyLayout.named("ui-report")
+    for name in ("01_cohort", "02_roi", "03_train", "04_stats"):
+        layout.notebooks_dir.mkdir(parents=True, exist_ok=True)
+        pm.execute_notebook(str(paths.NOTEBOOKS / f"{name}.ipynb"), str(layout.notebooks_dir / f"{name}.ipynb"),
+                            parameters=config.notebook_values(name, values), cwd=str(paths.NOTEBOOKS),
+                            progress_bar=False, kernel_name="python3")
+    out = report.html(layout)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    messages, failed = [], []
+    page.on("console", lambda m: messages.append(m) if m.type == "error" else None)
+    page.on("pageerror", lambda e: messages.append(e))
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.goto(out.as_uri())
+    page.wait_for_load_state("load")
+    assert not messages and not failed, (messages, failed)
+    assert page.locator("h1").first.inner_text() == "Study report: ui-report"
+    rows = page.locator("table.checklist tbody tr")
+    assert rows.count() == len(report.TRIPOD_AI) + len(report.DENTAL_AI)
+    page.screenshot(path=str(shots / "report.png"))
+    print(f"\nreport {out} ({out.stat().st_size // 1024} KiB) opened in chromium; screenshot in {shots}")
