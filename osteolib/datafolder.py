@@ -6,6 +6,7 @@
       clinical.csv      one row per patient: CLINICAL_COLUMNS [+ SPACING_COLUMNS, each image's pixel spacing]
       landmarks.csv     the mental foramina: LANDMARK_COLUMNS (x, y in pixels of the full image)
       images/           the radiographs (TIFF, PNG, JPEG or DICOM; clinical.csv's ``image`` is relative to the folder)
+      images.csv        what ingest did to each radiograph (IMAGE_COLUMNS: decoder, display mapping, burned-in text)
       landmarking.csv   notebook 00's landmarking log: per point, proposal or click, and when
       ingest.json       what ``python -m osteolib.ingest`` made the folder from (provenance)
       synthetic.json    the synthetic generator's parameters (a synthetic cohort only)
@@ -31,8 +32,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CLINICAL_COLUMNS", "SPACING_COLUMNS", "LANDMARK_COLUMNS", "TRUTH_COLUMNS", "CLINICAL", "LANDMARKS",
-           "TRUTH", "DataFolder"]
+__all__ = ["CLINICAL_COLUMNS", "SPACING_COLUMNS", "LANDMARK_COLUMNS", "TRUTH_COLUMNS", "IMAGE_COLUMNS", "CLINICAL",
+           "LANDMARKS", "TRUTH", "IMAGE_FACTS", "DataFolder"]
 
 #: Columns of clinical.csv, in order.
 CLINICAL_COLUMNS = ("patient_id", "image", "sex", "age", "height_cm", "weight_kg", "tscore_hip",
@@ -45,8 +46,13 @@ LANDMARK_COLUMNS = ("patient_id", "side", "x", "y")
 #: Columns every truth.csv has (the rendering adds ``border_y`` and others).
 TRUTH_COLUMNS = ("patient_id", "tscore", "label", "mcw_mm", "cortical_index")
 
+#: Columns of images.csv: per radiograph, how it was read and displayed (no identifier; see osteolib.images).
+IMAGE_COLUMNS = ("patient_id", "format", "height", "width", "transfer_syntax", "decoder", "photometric",
+                 "bits_stored", "mapping", "mapped_from", "inverted", "padding_pixels", "burned_in", "gray_low",
+                 "gray_high")
+
 #: The files' names (use the properties of :class:`DataFolder`; these are for messages and docs).
-CLINICAL, LANDMARKS, IMAGES, TRUTH = "clinical.csv", "landmarks.csv", "images", "truth.csv"
+CLINICAL, LANDMARKS, IMAGES, TRUTH, IMAGE_FACTS = "clinical.csv", "landmarks.csv", "images", "truth.csv", "images.csv"
 _LANDMARKING, _INGEST, _SYNTHETIC, _CORTEX = "landmarking.csv", "ingest.json", "synthetic.json", "cortex"
 
 
@@ -62,6 +68,7 @@ class DataFolder:
     clinical_csv = property(lambda self: self.root / CLINICAL, doc="``clinical.csv``: the clinical table")
     landmarks_csv = property(lambda self: self.root / LANDMARKS, doc="``landmarks.csv``: the mental foramina")
     images_dir = property(lambda self: self.root / IMAGES, doc="``images/``: the radiographs")
+    images_csv = property(lambda self: self.root / IMAGE_FACTS, doc="``images.csv``: how each radiograph was read")
     landmarking_csv = property(lambda self: self.root / _LANDMARKING, doc="``landmarking.csv``: notebook 00's log")
     ingest_json = property(lambda self: self.root / _INGEST, doc="``ingest.json``: what the folder was ingested from")
     synthetic_json = property(lambda self: self.root / _SYNTHETIC, doc="``synthetic.json``: the generator's parameters")

@@ -27,7 +27,8 @@ __all__ = ["PACKAGES", "child_seed", "seeded_global_rng", "seeded_numpy_global",
 
 #: Packages whose versions are recorded in every manifest.
 PACKAGES = ("osteolib", "numpy", "pandas", "scipy", "scikit-learn", "torch", "torchvision",
-            "efficientnet-pytorch", "grad-cam", "pingouin", "tifffile", "pillow", "papermill")
+            "efficientnet-pytorch", "grad-cam", "pingouin", "tifffile", "pillow", "papermill", "pydicom",
+            "python-gdcm", "pylibjpeg", "pylibjpeg-openjpeg", "pylibjpeg-rle")
 
 
 def child_seed(master: int, *path: int) -> int:
