@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import atomic, steps, validation
+from . import atomic, images, steps, validation
 from .datafolder import CLINICAL_COLUMNS, SPACING_COLUMNS, DataFolder
 from .errors import InputError, read_text_csv
 from .layout import StudyLayout
@@ -26,7 +26,7 @@ from .roi import read_all_landmarks
 
 __all__ = ["EXCLUSIONS", "OSTEOPOROSIS_T", "MAX_INTERVAL_DAYS", "clinical_schema", "layout_faults",
            "read_clinical", "label", "apply_exclusions", "cohort_table", "format_p", "COHORT_COLUMNS", "build",
-           "validate", "read_cohort"]
+           "validate", "image_faults", "read_cohort"]
 #: Exclusion flags in the order they are applied, with the reason written to flow.csv.
 EXCLUSIONS = {"antiresorptive": "taking antiresorptive drugs (bisphosphonates, anti-RANKL)",
               "foreign_body": "foreign body in the image (plates, gastric tubes)",
@@ -227,12 +227,14 @@ COHORT_COLUMNS = ("patient_id", "label", "sex", "age", "bmi", "height_cm", "weig
 def build(data_dir: str | Path, layout: StudyLayout, threshold: float = OSTEOPOROSIS_T, inclusive: bool = True
           ) -> dict[str, pd.DataFrame]:
     """Read, label, exclude; write the study's ``cohort/flow.csv``, ``cohort/cohort.csv`` and
-    ``cohort/table3.csv``.
+    ``cohort/table3.csv``; ``warnings``: the inputs' warnings (listed in ``validation.csv`` too).
 
     When the input is bad nothing of the cohort is written: every fault is listed in the study's
-    ``validation.csv`` (file, row, column, value, problem) and the error names it.
+    ``validation.csv`` (file, row, column, value, severity, problem, what to do) and the error names it.
     """
     clinical = validate(data_dir, layout.validation_csv, threshold, inclusive)
+    warnings = (pd.read_csv(layout.validation_csv, dtype=str, keep_default_na=False) if layout.validation_csv.is_file()
+                else validation.table([]))
     cohort, flow = apply_exclusions(clinical)
     table = cohort_table(cohort)
     cohort_out = cohort[list(COHORT_COLUMNS) + [c for c in SPACING_COLUMNS if c in cohort]].copy()
@@ -242,14 +244,16 @@ def build(data_dir: str | Path, layout: StudyLayout, threshold: float = OSTEOPOR
     atomic.write_csv(flow, layout.cohort_table("flow"))
     atomic.write_csv(cohort_out, layout.cohort_csv)
     atomic.write_csv(table, layout.cohort_table("table3"))
-    return {"flow": flow, "cohort": cohort_out, "table3": table}
+    return {"flow": flow, "cohort": cohort_out, "table3": table, "warnings": warnings}
 
 
 def validate(data_dir: str | Path, report: str | Path, threshold: float = OSTEOPOROSIS_T,
              inclusive: bool = True) -> pd.DataFrame:
-    """The data folder's ``clinical.csv`` read (as :func:`read_clinical`) and its ``landmarks.csv``
-    (when there is one) checked, every fault of both at once: listed in ``report`` and raised as one
-    :class:`~osteolib.validation.ValidationError`. A clean folder removes an earlier, stale report."""
+    """The data folder's ``clinical.csv`` read (as :func:`read_clinical`), its ``landmarks.csv`` (when
+    there is one) checked and every radiograph read (:func:`image_faults`), every fault of all three at
+    once: listed in ``report`` and raised as one :class:`~osteolib.validation.ValidationError`. Warnings
+    alone (burned-in text, low contrast) are listed in ``report`` and do not stop; a clean folder
+    removes an earlier, stale report."""
     data_dir, found, clinical = Path(data_dir), [], None
     try:
         clinical = read_clinical(data_dir, threshold=threshold, inclusive=inclusive)
@@ -260,12 +264,40 @@ def validate(data_dir: str | Path, report: str | Path, threshold: float = OSTEOP
             read_all_landmarks(data_dir)
         except validation.ValidationError as e:
             found.append(e.faults)
-    if found:
-        table = validation.combine(*found)
+    found.append(image_faults(data_dir))
+    table = validation.combine(*found)
+    if len(validation.errors(table)):
         atomic.write_csv(table, report)
-        raise validation.ValidationError(table["file"].iloc[0], table, report)
-    Path(report).unlink(missing_ok=True)
+        raise validation.ValidationError(validation.errors(table)["file"].iloc[0], table, report)
+    if len(table):
+        atomic.write_csv(table, report)
+    else:
+        Path(report).unlink(missing_ok=True)
     return clinical
+
+
+def image_faults(data_dir: str | Path) -> pd.DataFrame:
+    """Every radiograph ``clinical.csv`` names, read once: what cannot be read, and the warnings
+    (:func:`osteolib.images.problems`; burned-in text also as ingest recorded it in ``images.csv``), as
+    faults of the ``image`` column. A missing file is the schema's fault, not repeated here."""
+    folder = DataFolder(data_dir)
+    if not folder.clinical_csv.is_file():
+        return validation.table([])
+    df = read_text_csv(folder.clinical_csv, ())
+    if not {"patient_id", "image"} <= set(df.columns):
+        return validation.table([])
+    facts = images.read_facts(data_dir)
+    burned = set() if facts is None else set(facts.loc[facts["burned_in"] == "YES", "patient_id"])
+    rows = []
+    for i, (pid, rel) in enumerate(zip(df["patient_id"].str.strip(), df["image"].str.strip())):
+        path = folder.image(rel)
+        if not rel or not path.is_file():
+            continue
+        _, f, problems = images.check(path)
+        if f is not None and pid in burned and f["burned_in"] != "YES":
+            problems = images.problems({**f, "burned_in": "YES"})
+        rows += [(str(folder.clinical_csv), i + 2, "image", rel, sev, problem, todo) for sev, problem, todo in problems]
+    return validation.table(pd.DataFrame(rows, columns=list(validation.COLUMNS)))
 
 
 def read_cohort(layout: StudyLayout) -> pd.DataFrame:

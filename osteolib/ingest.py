@@ -6,17 +6,20 @@ landmark sheet. A small YAML *mapping* says how to read them (``python -m osteol
 --template`` writes a commented one to start from); ingest then
 
 * reads the sheet (``.xlsx`` through openpyxl, or ``.csv``) as text, renames and converts its columns
-  (sex codes, flag codes, dates to ISO), matches every row to its image, reads every image (so an
-  unreadable one is found now, not in notebook 02) and its pixel spacing (DICOM ``PixelSpacing`` or
+  (sex codes, flag codes, dates to ISO), matches every row to its image, reads every image once
+  (so an unreadable one is found now, not in notebook 02; any transfer syntax pydicom decodes, through
+  the display pipeline of :mod:`osteolib.dicom`) and its pixel spacing (DICOM ``PixelSpacing`` or
   ``ImagerPixelSpacing``, else the mapping's value), and converts the landmark sheet;
-* collects **every** fault at once (the conversions', and the input layout's rules through the same
-  pandera schema notebook 01 uses), names each by the *source* file, sheet row and column, writes them
-  to a ``validation.csv`` and stops, writing nothing else (a problem's words never quote an identifier,
+* collects **every** fault at once (the conversions', every image's, and the input layout's rules
+  through the same pandera schema notebook 01 uses), names each by the *source* file, sheet row and
+  column with what to do, writes them to a ``validation.csv`` and stops, writing nothing else; warnings
+  (burned-in text, low contrast) are listed there too and do not stop (a problem's words never quote an identifier,
   so the message and an executed notebook can be shown; the report's ``value`` column holds the
   cells themselves, so it is written beside the data folder, not under ``outputs/``);
 * on a clean export writes the input layout atomically: ``clinical.csv``, ``landmarks.csv``,
-  ``images/<patient>.png`` (the DICOM display pipeline's 8-bit gray), ``ingest.json`` (what was done,
-  counts, no identifier), with patients **pseudonymised** (``P0001`` ... in sheet order). The key from
+  ``images/<patient>.png`` (the display pipeline's 8-bit gray), ``images.csv`` (per image: decoder,
+  display mapping, burned-in text; no identifier), ``ingest.json`` (what was done, counts, the display
+  rule), with patients **pseudonymised** (``P0001`` ... in sheet order). The key from
   pseudonym to the hospital's identifiers goes to a separate file outside the data folder, marked as
   never to be shared. No DICOM header value travels: only pixel data and pixel spacing are read.
 """
@@ -35,9 +38,9 @@ import yaml
 from PIL import Image as PILImage
 from tqdm.auto import tqdm
 
-from . import atomic, images, paths, repro, validation
+from . import atomic, images, paths, pixels, repro, validation
 from .cohort import EXCLUSIONS, layout_faults
-from .datafolder import CLINICAL_COLUMNS, LANDMARK_COLUMNS, SPACING_COLUMNS, DataFolder
+from .datafolder import CLINICAL_COLUMNS, IMAGE_COLUMNS, LANDMARK_COLUMNS, SPACING_COLUMNS, DataFolder
 from .errors import InputError, ParameterError
 
 __all__ = ["TEMPLATE", "Mapping", "read_sheet", "convert", "Image", "match_images", "convert_landmarks", "run", "main"]
@@ -131,8 +134,8 @@ def read_sheet(file: Path, sheet=0) -> pd.DataFrame:
     return df.apply(lambda c: c.str.strip()).reset_index(drop=True)
 
 
-def _fault(file, index, column, value, problem) -> tuple:
-    return (str(file), int(index) + 2 if index is not None else np.nan, column, value, problem)
+def _fault(file, index, column, value, problem, severity: str = "error", todo: str = "") -> tuple:
+    return (str(file), int(index) + 2 if index is not None else np.nan, column, value, severity, problem, todo)
 
 
 def _codes(series: pd.Series, codes: dict, file, column: str, what: str, faults: list) -> pd.Series:
@@ -178,21 +181,27 @@ def convert(sheet: pd.DataFrame, m: Mapping) -> tuple[pd.DataFrame, list]:
 
 @dataclass
 class Image:
-    """One row's image: the file found, its pixels' size and its spacing (mm)."""
+    """One row's image: the file found, its pixels' size, its spacing (mm) and its facts
+    (:data:`osteolib.images.FACTS`)."""
 
     path: Path | None
     shape: tuple[int, int] | None = None
     spacing: tuple[float, float] | None = None
+    facts: dict | None = None
 
 
-def match_images(sheet: pd.DataFrame, m: Mapping, progress: bool = False) -> tuple[list[Image], list]:
-    """Every row's image, found by name in the folder (with its subfolders) and read once."""
+def match_images(sheet: pd.DataFrame, m: Mapping, progress: bool = False, write_to: Path | None = None,
+                 ids: pd.Series | None = None) -> tuple[list[Image], list]:
+    """Every row's image, found by name in the folder (with its subfolders; a DICOM file may have no
+    suffix) and read once, with every problem of every image (errors and warnings, with what to do).
+    With ``write_to``, each readable image's 8-bit display is written there as ``<pseudonym>.png``
+    (``ids``) as it is read, so memory does not grow with the folder."""
     file, folder, column = m.resolve(m.clinical["file"]), m.resolve(m.images["folder"]), m.images["match_column"]
     if not folder.is_dir():
         raise InputError(folder, "image folder not found")
     found: dict[str, list[Path]] = {}
     for p in sorted(folder.rglob("*")):
-        if p.is_file() and p.suffix.lower() in images.SUFFIXES:
+        if p.is_file() and images.is_image(p):
             found.setdefault(p.stem, []).append(p)
     default = m.images.get("pixel_spacing_mm")
     out, faults = [], []
@@ -203,14 +212,17 @@ def match_images(sheet: pd.DataFrame, m: Mapping, progress: bool = False) -> tup
             faults.append(_fault(file, i, column, name, problem))
             out.append(Image(None))
             continue
-        try:
-            gray = images.read_gray(hits[0])
-        except InputError as e:
-            faults.append(_fault(file, i, column, name, f"its image cannot be read ({e.reason})"))
+        gray, facts, problems = images.check(hits[0])
+        for severity, problem, todo in problems:
+            words = f"its image cannot be read ({problem})" if facts is None else f"its image: {problem}"
+            faults.append(_fault(file, i, column, name, words, severity, todo))
+        if gray is None or any(sev == "error" for sev, _, _ in problems):
             out.append(Image(None))
             continue
+        if write_to is not None:
+            PILImage.fromarray(gray).save(write_to / Path(DataFolder.image_name(ids.iloc[i])).name)
         spacing = images.pixel_spacing(hits[0]) or (tuple(map(float, default)) if default else None)
-        out.append(Image(hits[0], gray.shape, spacing))
+        out.append(Image(hits[0], gray.shape, spacing, facts))
     return out, faults
 
 
@@ -261,8 +273,10 @@ def run(mapping: str | Path, out: str | Path, key_file: str | Path | None = None
         report: str | Path | None = None, progress: bool = True) -> dict:
     """Ingest the export a mapping describes into the data folder ``out`` (see the module docstring).
 
-    Raises :class:`~osteolib.validation.ValidationError` listing every fault (written to ``report``,
-    default ``<out>-validation.csv``) and writes nothing else. Returns what was done.
+    Every image is read once (its display written into the new folder as it is read). Raises
+    :class:`~osteolib.validation.ValidationError` listing every fault (written to ``report``, default
+    ``<out>-validation.csv``) and writes nothing else. Warnings (burned-in text, low contrast) do not
+    stop: they are listed in the same report. Returns what was done.
     """
     t0 = time.perf_counter()
     m = Mapping.load(mapping)
@@ -273,62 +287,78 @@ def run(mapping: str | Path, out: str | Path, key_file: str | Path | None = None
         if key_file.resolve().is_relative_to(where.resolve()) or report.resolve().is_relative_to(where.resolve()):
             raise ParameterError(f"the key file {key_file} and the fault report {report} must lie outside {what} "
                                  f"({where}): they hold the hospital's identifiers")
+    if out.exists() and any(out.iterdir()) and not DataFolder(out).ingest_json.is_file():
+        raise ParameterError(f"{out} exists and was not written by ingest: give a new folder (ingest replaces "
+                             "only a data folder it wrote itself)")
     file = m.resolve(m.clinical["file"])
     sheet = read_sheet(file, m.clinical.get("sheet", 0))
     if sheet.empty:
         raise InputError(file, "no patient rows")
     clinical, faults = convert(sheet, m)
-    found, image_faults = match_images(sheet, m, progress) if not clinical.empty else ([], [])
     prefix = m.pseudonym.get("prefix", "P")
     ids = pd.Series([f"{prefix}{i + 1:0{max(4, len(str(len(sheet))))}d}" for i in range(len(sheet))])
-    landmarks, lm_faults = (convert_landmarks(sheet, ids, found, m) if m.landmarks and found else (None, []))
-    table = pd.DataFrame(faults + image_faults + lm_faults, columns=validation.COLUMNS)
-    if not clinical.empty:
-        done = set(zip(table["row"], table["column"]))
-        layout = clinical.assign(patient_id=ids, image=[DataFolder.image_name(p) for p in ids])
-        table = validation.combine(table, _layout_faults(layout, m, done))
-    if len(table):
-        table["row"] = table["row"].astype("Int64")
-        table = table.sort_values(["file", "row", "column"], na_position="first", kind="stable").reset_index(drop=True)
-        atomic.write_csv(table, report)
-        raise validation.ValidationError(file, table, report)
-    report.unlink(missing_ok=True)
-    facts = {"patients": len(sheet), "images": {s: sum(1 for f in found if f.path.suffix.lower() == s)
-                                                for s in sorted({f.path.suffix.lower() for f in found})},
-             "spacing_recorded": sum(f.spacing is not None for f in found),
-             "landmarks": 0 if landmarks is None else len(landmarks)}
-    inputs = {"mapping": m.path, "clinical": file, **({"landmarks": m.resolve(m.landmarks["file"])} if m.landmarks else {})}
-    provenance = {"format": "osteolib-ingest/1", **facts, "mapping": yaml.safe_load(m.path.read_text()),
-                  "inputs": {k: {"name": p.name, "sha256": repro.sha256(p)} for k, p in inputs.items()},
-                  "environment": repro.environment_report(),
-                  "note": "pseudonymised: the key lies outside this folder; no DICOM header was copied"}
-    _write(out, key_file, sheet, m, ids, clinical, found, landmarks, provenance, progress)
+    with atomic.atomic_dir(out) as tmp:
+        folder = DataFolder(tmp)
+        folder.images_dir.mkdir()
+        found, image_faults = (match_images(sheet, m, progress, folder.images_dir, ids) if not clinical.empty
+                               else ([], []))
+        landmarks, lm_faults = (convert_landmarks(sheet, ids, found, m) if m.landmarks and found else (None, []))
+        table = validation.table(pd.DataFrame(faults + image_faults + lm_faults, columns=validation.COLUMNS))
+        if not clinical.empty:
+            done = set(zip(table["row"], table["column"]))
+            layout = clinical.assign(patient_id=ids, image=[DataFolder.image_name(p) for p in ids])
+            table = validation.combine(table, _layout_faults(layout, m, done))
+        if len(table):
+            table["row"] = table["row"].astype("Int64")
+            table = table.sort_values(["file", "row", "column"], na_position="first", kind="stable").reset_index(drop=True)
+        if len(validation.errors(table)):
+            atomic.write_csv(table, report)
+            raise validation.ValidationError(file, table, report)
+        facts = _facts(sheet, found, landmarks, table)
+        inputs = {"mapping": m.path, "clinical": file, **({"landmarks": m.resolve(m.landmarks["file"])} if m.landmarks else {})}
+        provenance = {"format": "osteolib-ingest/2", **facts, "display_rule": pixels.RULE,
+                      "mapping": yaml.safe_load(m.path.read_text()),
+                      "inputs": {k: {"name": p.name, "sha256": repro.sha256(p)} for k, p in inputs.items()},
+                      "environment": repro.environment_report(),
+                      "note": "pseudonymised: the key lies outside this folder; no DICOM header was copied"}
+        _write(folder, out, key_file, sheet, m, ids, clinical, found, landmarks, provenance)
+        if len(table):  # warnings only: listed beside the folder, as faults are
+            atomic.write_csv(table, report)
+        else:
+            report.unlink(missing_ok=True)
     return {**facts, "seconds": round(time.perf_counter() - t0, 1)}
 
 
-def _write(out: Path, key_file: Path, sheet: pd.DataFrame, m: Mapping, ids: pd.Series, clinical: pd.DataFrame,
-           found: list[Image], landmarks: pd.DataFrame | None, provenance: dict, progress: bool) -> None:
-    """The key first (apart), then the input layout, whole or not at all."""
-    if out.exists() and any(out.iterdir()) and not DataFolder(out).ingest_json.is_file():
-        raise ParameterError(f"{out} exists and was not written by ingest: give a new folder (ingest replaces "
-                             "only a data folder it wrote itself)")
+def _facts(sheet: pd.DataFrame, found: list[Image], landmarks: pd.DataFrame | None, table: pd.DataFrame) -> dict:
+    """What ingest.json says of the images (counts; no identifier)."""
+    rows = pd.DataFrame([f.facts for f in found])
+    count = lambda col: {str(k): int(v) for k, v in rows[col].value_counts().sort_index().items()}
+    return {"patients": len(sheet), "images": {s: sum(1 for f in found if f.path.suffix.lower() == s)
+                                               for s in sorted({f.path.suffix.lower() for f in found})},
+            "formats": count("format"), "transfer_syntaxes": count("transfer_syntax"), "decoders": count("decoder"),
+            "mappings": count("mapping"), "burned_in": int((rows["burned_in"] == "YES").sum()),
+            "warnings": int(len(table)), "spacing_recorded": sum(f.spacing is not None for f in found),
+            "landmarks": 0 if landmarks is None else len(landmarks)}
+
+
+def _write(folder: DataFolder, out: Path, key_file: Path, sheet: pd.DataFrame, m: Mapping, ids: pd.Series, clinical: pd.DataFrame,
+           found: list[Image], landmarks: pd.DataFrame | None, provenance: dict) -> None:
+    """The key first (apart), then the rest of the input layout into the new folder (its images are
+    written already); the folder appears whole when :func:`run`'s ``atomic_dir`` closes."""
     key = pd.DataFrame({"pseudonym": ids, m.clinical["id"]: sheet[m.clinical["id"]],
                         m.images["match_column"]: sheet[m.images["match_column"]]})
-    atomic.write_text(f"# CONFIDENTIAL: this key re-identifies the patients of {out}. Keep it where the hospital "
-                      "keeps identifiable data; never share it, never put it under outputs/.\n"
+    atomic.write_text(f"# CONFIDENTIAL: this key re-identifies the patients of {out}. Keep it where the "
+                      "hospital keeps identifiable data; never share it, never put it under outputs/.\n"
                       + key.to_csv(index=False), key_file)
     spacing = np.array([f.spacing if f.spacing else (np.nan, np.nan) for f in found], float)
     layout = clinical.assign(patient_id=ids, image=[DataFolder.image_name(p) for p in ids],
                              **{c: spacing[:, k] for k, c in enumerate(SPACING_COLUMNS)})
-    with atomic.atomic_dir(out) as tmp:
-        folder = DataFolder(tmp)
-        folder.images_dir.mkdir()
-        for pid, rel, f in tqdm(list(zip(ids, layout["image"], found)), desc="writing", unit="img", disable=not progress):
-            PILImage.fromarray(images.read_gray(f.path)).save(folder.image(rel))
-        layout[list(CLINICAL_COLUMNS) + list(SPACING_COLUMNS)].to_csv(folder.clinical_csv, index=False)
-        if landmarks is not None:
-            landmarks.to_csv(folder.landmarks_csv, index=False)
-        atomic.write_json(provenance, folder.ingest_json)
+    layout[list(CLINICAL_COLUMNS) + list(SPACING_COLUMNS)].to_csv(folder.clinical_csv, index=False)
+    pd.DataFrame([{"patient_id": p, **f.facts} for p, f in zip(ids, found)],
+                 columns=list(IMAGE_COLUMNS)).to_csv(folder.images_csv, index=False)
+    if landmarks is not None:
+        landmarks.to_csv(folder.landmarks_csv, index=False)
+    atomic.write_json(provenance, folder.ingest_json)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -352,8 +382,11 @@ def main(argv: list[str] | None = None) -> int:
         print(validation.summary(e.faults).to_string(index=False), file=sys.stderr)
         print(f"\n{e}", file=sys.stderr)
         return 1
-    print(f"{a.out}: {facts['patients']} patients, images {json.dumps(facts['images'])}, "
-          f"{facts['landmarks']} landmarks, in {facts['seconds']} s")
+    print(f"{a.out}: {facts['patients']} patients, images {json.dumps(facts['formats'])} "
+          f"({json.dumps(facts['transfer_syntaxes'])}), {facts['landmarks']} landmarks, in {facts['seconds']} s")
+    if facts["warnings"]:
+        print(f"{facts['warnings']} warning(s) (e.g. burned-in text), listed in "
+              f"{a.report or DataFolder(Path(a.out)).validation_csv}", file=sys.stderr)
     return 0
 
 

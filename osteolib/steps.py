@@ -35,8 +35,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import backbones, config, datafolder, layout, paths, repro, settings
+from . import backbones, config, datafolder, layout, paths, pixels, repro, settings
 from .datafolder import DataFolder
+from .errors import read_text_csv
 from .layout import StudyLayout
 
 __all__ = ["Use", "Step", "STEPS", "ORDER", "producer", "require", "write_manifest", "declared_inputs", "table"]
@@ -131,7 +132,7 @@ STATS_TABLES = ("metrics_per_repeat", "metrics_per_fold", "summary", "comparison
 
 STEPS: dict[str, Step] = {s.name: s for s in (
     Step("01_cohort", "Cohort and splits",
-         reads=(data("clinical"), data("landmarks", optional=True), data("truth", optional=True)),
+         reads=(data("clinical"), data("landmarks", optional=True), data("truth", optional=True), data("images")),
          writes=(study("flow"), study("cohort"), study("table3"), study("splits"), study("oracle", optional=True),
                  study("validation", optional=True))),
     Step("02_roi", "Regions of interest",
@@ -205,8 +206,10 @@ def _resolve(use: Use, cfg, lay: StudyLayout, folder: DataFolder | None) -> dict
         d = paths.resolve(cfg.roi_detector)
         return {f"{use.key}/{p.name}": p for p in sorted(d.iterdir()) if p.is_file()}
     if use.folder == "data":
-        if use.key == "images":
-            return {f"data_dir/{rel}": folder.image(rel) for rel in _cohort(lay)["image"]}
+        if use.key == "images":  # 01 reads every radiograph clinical.csv names; the later steps the cohort's
+            names = (read_text_csv(folder.clinical_csv, ("image",))["image"].str.strip() if cfg.notebook == "01_cohort"
+                     else _cohort(lay)["image"])
+            return {f"data_dir/{rel}": folder.image(rel) for rel in names}
         if use.key == "cortex":
             files = {f"data_dir/{folder.cortex_mask(p).relative_to(folder.root).as_posix()}": folder.cortex_mask(p)
                      for p in _cohort(lay)["patient_id"]}
@@ -264,6 +267,8 @@ def write_manifest(cfg, outputs=(), extra: dict | None = None) -> Path:
         if not declared_output(step, rel):
             raise ValueError(f"{step.name} wrote {rel}, which the steps table does not declare (osteolib.steps)")
     job = {k: getattr(cfg, k) for k in step.job}
+    if any(u.key == "images" for u in step.reads):  # how every radiograph became its 8-bit gray
+        extra = {"image_display_rule": pixels.RULE, **(extra or {})}
     return repro.write_manifest(lay.manifest(step.name, **job), cfg.as_dict(), declared_inputs(cfg), list(outputs), extra)
 
 

@@ -1,11 +1,13 @@
 """Every fault of an input table at once.
 
 A table is checked with pandera's lazy validation (every column, every check, every row), and the
-faults come back as one tidy table, ``file, row, column, value, problem``: the row as a spreadsheet
-shows it (the header is row 1), the value as it stands in the file, the problem in words. A table
-with faults raises :class:`ValidationError`, which says how many there are, shows the first, and names
-the report (``validation.csv``) where all of them are listed, so a sheet with 40 faults is cleaned in
-one pass rather than in 40 runs.
+faults come back as one tidy table, :data:`COLUMNS`: the file, the row as a spreadsheet shows it (the
+header is row 1), the column, the value as it stands in the file, the severity, the problem in words
+and what to do (where the problem's words do not say it). A table with faults raises
+:class:`ValidationError`, which says how many there are, shows the first, and names the report
+(``validation.csv``) where all of them are listed, so a sheet with 40 faults is cleaned in one pass
+rather than in 40 runs. Severity ``error`` stops; ``warning`` (an image with burned-in text, say) is
+listed in the same report and does not.
 
 Checks are declared with an ``error`` text that may name the value (``"{value!r} is not a number"``);
 the text is filled in per fault.
@@ -28,9 +30,10 @@ import pandas as pd
 from . import atomic
 from .errors import InputError
 
-__all__ = ["COLUMNS", "ValidationError", "BUILT_IN", "faults", "summary", "check", "combine"]
+__all__ = ["COLUMNS", "ValidationError", "BUILT_IN", "faults", "summary", "check", "combine", "errors", "table"]
 
-COLUMNS = ("file", "row", "column", "value", "problem")
+COLUMNS = ("file", "row", "column", "value", "severity", "problem", "what_to_do")
+_BASE = ("file", "row", "column", "value", "problem")
 
 
 class ValidationError(InputError):
@@ -38,25 +41,28 @@ class ValidationError(InputError):
     file they were written to (or None)."""
 
     def __init__(self, file: str | Path, faults: pd.DataFrame, report: str | Path | None = None):
-        self.faults, self.report = faults.reset_index(drop=True), report
-        first = self.faults.iloc[0]
+        self.faults, self.report = table(faults).reset_index(drop=True), report
+        self.warnings = int((self.faults["severity"] == "warning").sum())
+        first = errors(self.faults).iloc[0] if len(errors(self.faults)) else self.faults.iloc[0]
+        faults = errors(self.faults) if len(errors(self.faults)) else self.faults
         row = None if pd.isna(first["row"]) else int(first["row"])
         column = first["column"] or None
-        tail = f"; listed in {report}" if report else ""
-        if len(self.faults) == 1:  # as any InputError: "file, row r, column 'c': problem"
+        also = f" (with {self.warnings} warning(s))" if self.warnings and len(faults) < len(self.faults) else ""
+        tail = f"; listed in {report}{also}" if report else also
+        if len(faults) == 1:  # as any InputError: "file, row r, column 'c': problem"
             super().__init__(file, f"{first['problem']}{tail}", row=row, column=column)
             return
         where = ", ".join([f"row {row}"] * (row is not None) + [f"column {column!r}"] * (column is not None))
-        per_file = self.faults.groupby("file", sort=False).size()
+        per_file = faults.groupby("file", sort=False).size()
         if len(per_file) > 1:  # e.g. the clinical sheet's and the landmark sheet's
-            count = f"{len(self.faults)} faults ({', '.join(f'{n} in {Path(f).name}' for f, n in per_file.items())})"
+            count = f"{len(faults)} faults ({', '.join(f'{n} in {Path(f).name}' for f, n in per_file.items())})"
         else:
-            count = (f"{len(self.faults)} faults in {self.faults['row'].dropna().nunique()} row(s) and "
-                     f"{self.faults['column'].nunique()} column(s)")
+            count = (f"{len(faults)} faults in {faults['row'].dropna().nunique()} row(s) and "
+                     f"{faults['column'].nunique()} column(s)")
         if first["file"] != str(file):
             where = f"{first['file']}, {where}" if where else str(first["file"])
         super().__init__(file, f"{count}; the first: {where + ': ' if where else ''}{first['problem']}"
-                               + (f"; all are listed in {report}" if report else ""))
+                               + (f"; all are listed in {report}{also}" if report else also))
         self.row, self.column = row, column
 
 
@@ -71,7 +77,25 @@ def faults(schema, df: pd.DataFrame, file: str | Path) -> pd.DataFrame:
         schema.validate(df, lazy=True)
     except pa.errors.SchemaErrors as e:
         return _tidy(e.failure_cases, df, str(file), list(schema.unique or []))
-    return pd.DataFrame(columns=COLUMNS)
+    return table(pd.DataFrame(columns=_BASE))
+
+
+def table(faults: pd.DataFrame | list) -> pd.DataFrame:
+    """Faults (a table with at least file, row, column, value, problem, or such tuples) in :data:`COLUMNS`:
+    severity ``error`` and no words on what to do where they are not given."""
+    df = pd.DataFrame(faults, columns=list(_BASE)) if isinstance(faults, list) else faults.copy()
+    if "severity" not in df:
+        df["severity"] = "error"
+    if "what_to_do" not in df:
+        df["what_to_do"] = ""
+    df["severity"] = df["severity"].fillna("error").replace("", "error")
+    df["what_to_do"] = df["what_to_do"].fillna("")
+    return df[list(COLUMNS)]
+
+
+def errors(faults: pd.DataFrame) -> pd.DataFrame:
+    """The faults that stop (severity ``error``)."""
+    return faults[faults["severity"] != "warning"] if "severity" in faults else faults
 
 
 def _tidy(cases: pd.DataFrame, df: pd.DataFrame, file: str, key: list[str]) -> pd.DataFrame:
@@ -92,7 +116,7 @@ def _tidy(cases: pd.DataFrame, df: pd.DataFrame, file: str, key: list[str]) -> p
         value = df.iloc[index][c.column] if index is not None and c.column in df else c.failure_case
         problem = str(c.check).format(value=value, first=_first_row(df, c.column, value))
         rows.append((file, index + 2 if index is not None else np.nan, c.column or "", value, problem))
-    out = pd.DataFrame(rows, columns=COLUMNS).drop_duplicates()
+    out = table(pd.DataFrame(rows, columns=_BASE).drop_duplicates())
     out["row"] = out["row"].astype("Int64")
     return out.sort_values(["row", "column"], na_position="first", kind="stable").reset_index(drop=True)
 
@@ -116,8 +140,9 @@ def summary(table: pd.DataFrame, examples: int = 3, width: int = 80) -> pd.DataF
             .str.replace(r"row \d+", "row ...", regex=True)
             .str.replace(r"\([-\d., x]+(?: px)?\)", "(...)", regex=True))
     kind = kind.where(kind.str.len() <= width, kind.str.slice(0, width - 3) + "...")
+    table = table.assign(severity=table["severity"]) if "severity" in table else table.assign(severity="error")
     g = table.assign(file=table["file"].map(lambda f: Path(str(f)).name), kind=kind).groupby(
-        ["file", "column", "kind"], sort=False)
+        ["file", "column", "severity", "kind"], sort=False)
     return pd.DataFrame({"faults": g.size(), "first rows": g["row"].apply(
         lambda r: ", ".join(str(int(x)) for x in r.dropna().head(examples)))}).reset_index()
 
@@ -125,14 +150,14 @@ def summary(table: pd.DataFrame, examples: int = 3, width: int = 80) -> pd.DataF
 def check(schema, df: pd.DataFrame, file: str | Path, report: str | Path | None = None) -> None:
     """Raise :class:`ValidationError` listing every fault of ``df``; with ``report``, write the table
     of faults there first (atomically), so the message can point to it."""
-    table = faults(schema, df, file)
-    if len(table):
+    found = faults(schema, df, file)
+    if len(found):
         if report is not None:
-            atomic.write_csv(table, report)
-        raise ValidationError(file, table, report)
+            atomic.write_csv(found, report)
+        raise ValidationError(file, found, report)
 
 
 def combine(*tables: pd.DataFrame) -> pd.DataFrame:
-    """Several tables of faults as one (e.g. the clinical table's and the landmarks')."""
-    parts = [t for t in tables if len(t)]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
+    """Several tables of faults as one (e.g. the clinical table's and the landmarks'), in :data:`COLUMNS`."""
+    parts = [table(t) for t in tables if len(t)]
+    return pd.concat(parts, ignore_index=True) if parts else table(pd.DataFrame(columns=_BASE))

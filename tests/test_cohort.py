@@ -57,7 +57,8 @@ def test_bad_input_names_file_row_column_and_writes_nothing(data_copy, tmp_path,
     written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert written == ["validation.csv"], "nothing of the cohort is written when the input is bad, only the report"
     report = pd.read_csv(out / "validation.csv", dtype=str, keep_default_na=False)
-    assert list(report.columns) == ["file", "row", "column", "value", "problem"] and len(report) == 1
+    assert list(report.columns) == ["file", "row", "column", "value", "severity", "problem", "what_to_do"]
+    assert len(report) == 1 and report["severity"].iloc[0] == "error"
     assert report["column"].iloc[0] == column and words in report["problem"].iloc[0]
 
 

@@ -3,6 +3,8 @@ every planted fault listed at once, nothing identifying in any output, and once 
 with the ROI in millimetres across two devices of different pixel spacing."""
 from __future__ import annotations
 
+import json
+
 import shutil
 from pathlib import Path
 
@@ -51,6 +53,12 @@ def test_every_planted_fault_is_found_at_once_and_nothing_is_written(messy, tmp_
     assert str(report) in str(err.value)
     found = pd.read_csv(report, dtype=str, keep_default_na=False)
     planted = pd.read_csv(messy / "planted_faults.csv", dtype=str, keep_default_na=False)
+    # beside the 12 errors, a warning for every radiograph of the unit that burns the name into its images
+    warned = found[found["severity"] == "warning"]
+    burned = sum(1 for f in (messy / "dicom" / "PanoD").rglob("*.dcm") if f.read_bytes()[:4] != b"not ")
+    assert burned > 0 and len(warned) == burned and warned["problem"].str.contains("BurnedInAnnotation is YES").all()
+    assert (warned["what_to_do"].str.len() > 20).all() and f"with {burned} warning(s)" in str(err.value)
+    found = found[found["severity"] == "error"]
     assert len(planted) == 12 and len(found) == 12
     found["file"] = found["file"].map(lambda f: Path(f).name)
     key = ["file", "row", "column"]
@@ -63,7 +71,7 @@ def test_every_planted_fault_is_found_at_once_and_nothing_is_written(messy, tmp_
     assert sorted(f.name for f in tmp_path.iterdir()) == ["data-validation.csv"]
     # the summary counts by file, column and kind, values left out
     summary = validation.summary(err.value.faults)
-    assert summary["faults"].sum() == 12 and not summary["kind"].str.contains("seventy|maybe|31.02").any()
+    assert summary.loc[summary["severity"] == "error", "faults"].sum() == 12 and not summary["kind"].str.contains("seventy|maybe|31.02").any()
 
 
 def test_no_header_value_reaches_any_output(messy, ingested, tmp_path):
@@ -120,21 +128,38 @@ def test_the_fixed_export_runs_the_study_with_the_roi_in_mm(ingested, tmp_path):
 
 
 def test_ingested_pixels_are_the_source_radiographs(messy, ingested, tmp_path):
-    """8 bits to 12-bit DICOM (MONOCHROME2 and MONOCHROME1) and back through the display pipeline:
-    the same gray levels as the generator's PNGs."""
+    """8 bits to 12-bit DICOM (MONOCHROME2, MONOCHROME1, 12 bits in BitsStored 16) and back through the
+    display pipeline: the generator's PNGs again; lossy JPEG 2000 at 10:1 within a few gray levels; the
+    burned-in name only in its corner."""
     key = pd.read_csv(ingested.parent / "data-key.csv", comment="#", dtype=str)
     files = {f.stem: f for f in (messy / "dicom").rglob("*.dcm")}
     clinical = pd.read_csv(generate(tmp_path / "a", N, export.DEVICES["PanoA"]["scale"], SEED, images=False,
                                     progress=False) / "clinical.csv", dtype=str)
-    checked = set()
-    for device in ("PanoA", "PanoB"):
+    facts = pd.read_csv(ingested / "images.csv", dtype=str, keep_default_na=False).set_index("patient_id")
+    sources = {}
+    for device in export.DEVICES:
         k = next(i for i, acc in enumerate(key["Accession"]) if files[acc].parent.parent.name == device)
-        source = generate(tmp_path / device, N, export.DEVICES[device]["scale"], SEED, progress=False, jobs=1)
-        want = images.read_gray(source / clinical["image"].iloc[k])
-        got = images.read_gray(ingested / "images" / f"{key['pseudonym'].iloc[k]}.png")
-        np.testing.assert_array_equal(got, want)
-        checked.add(device)
-    assert checked == {"PanoA", "PanoB"}
+        scale = export.DEVICES[device]["scale"]
+        if scale not in sources:
+            sources[scale] = generate(tmp_path / f"s{scale}", N, scale, SEED, progress=False, jobs=1)
+        want = images.read_gray(sources[scale] / clinical["image"].iloc[k]).astype(int)
+        got = images.read_gray(ingested / "images" / f"{key['pseudonym'].iloc[k]}.png").astype(int)
+        f = facts.loc[key["pseudonym"].iloc[k]]
+        if device == "PanoC":
+            assert f["transfer_syntax"] == "JPEG 2000 Image Compression" and f["decoder"] == "gdcm"
+            assert 0 < np.abs(got - want).mean() < 6, "lossy, and close"
+        elif device == "PanoD":
+            assert f["bits_stored"] == "16" and f["mapping"] == "detector 12 bits" and f["burned_in"] == "YES"
+            corner = np.zeros(got.shape, bool)
+            corner[:16, :200] = True
+            assert (got[corner] != want[corner]).any(), "the name is burned in"
+            np.testing.assert_array_equal(got[~corner], want[~corner])
+        else:
+            assert f["mapping"] == "detector 12 bits" and f["inverted"] == str(device == "PanoB")
+            np.testing.assert_array_equal(got, want)
+    info = json.loads((ingested / "ingest.json").read_text())
+    assert info["display_rule"].startswith("osteolib-display/1") and info["burned_in"] == (facts["burned_in"] == "YES").sum()
+    assert set(info["transfer_syntaxes"]) == {"Explicit VR Little Endian", "JPEG 2000 Image Compression"}
 
 
 def test_a_csv_sheet_with_tiffs_in_subfolders_and_the_mappings_spacing(tiny_data, tmp_path):
