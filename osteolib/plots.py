@@ -28,7 +28,7 @@ from .tables import TESTS
 
 __all__ = ["save", "synthetic_examples", "devices", "contact_sheet", "mean_roc", "roc_backbone", "roc_all",
            "metric_distributions", "forest", "auc_differences", "reliability", "decision_curves", "subgroups",
-           "stats_figures", "cam_panel", "cam_summary", "screening_figure", "worst_placements"]
+           "stats_figures", "cam_panel", "cam_summary", "screening_figure", "worst_placements", "mask_outside"]
 
 
 def save(fig: plt.Figure, out: str | Path, formats: tuple[str, ...] = (".png",)) -> Path:
@@ -105,7 +105,10 @@ def devices(data_dir: str | Path, geometry: RoiGeometry, out: str | Path | None 
     lm = read_all_landmarks(data_dir)
     lm = lm[lm["side"] == geometry.side].set_index("patient_id")
     known = clinical[clinical["patient_id"].isin(lm.index)].dropna(subset=list(SPACING_COLUMNS))
-    picks = [g.iloc[0] for _, g in known.groupby(list(SPACING_COLUMNS))]
+    burned = images.burned_in(data_dir, known)
+    # a radiograph with burned-in text is never shown whole: another of its spacing is, or only its ROI's surroundings
+    picks = [g.assign(_burned=g["patient_id"].isin(burned)).sort_values("_burned", kind="stable").iloc[0]
+             for _, g in known.groupby(list(SPACING_COLUMNS))]
     fig, axes = plt.subplots(2, len(picks), figsize=(5.5 * len(picks), 5.2), height_ratios=[2.2, 1],
                              layout="constrained", squeeze=False)
     for k, p in enumerate(picks):
@@ -114,11 +117,14 @@ def devices(data_dir: str | Path, geometry: RoiGeometry, out: str | Path | None 
         x, y = lm.loc[p["patient_id"], ["x", "y"]]
         roi, (x0, y0, x1, y1) = cut(img, geometry, x, y, p["patient_id"], (sr, sc))
         ax = axes[0, k]
+        if p["_burned"]:
+            img = mask_outside(img, (x0, y0, x1, y1))
         ax.imshow(img, cmap="gray", vmin=0, vmax=255, extent=(0, w * sc, h * sr, 0))
         ax.add_patch(mpatches.Rectangle((x0 * sc, y0 * sr), (x1 - x0) * sc, (y1 - y0) * sr, fill=False,
                                         ec="#ffb000", lw=1.2))
         ax.plot([x * sc], [y * sr], "+", color="#ff3030", ms=9, mew=1.5)
-        ax.set_title(f"{p['patient_id']}: {w} x {h} px at {sc:g} x {sr:g} mm/px", fontsize=9)
+        ax.set_title(f"{p['patient_id']}: {w} x {h} px at {sc:g} x {sr:g} mm/px"
+                     + ("\n(burned-in text: shown around the ROI only)" if p["_burned"] else ""), fontsize=9)
         ax.set_xlabel("mm")
         axes[1, k].imshow(roi, cmap="gray", vmin=0, vmax=255)
         axes[1, k].set_title(f"ROI {roi.shape[1]} x {roi.shape[0]} px = {(x1 - x0) * sc:.1f} x "
@@ -438,6 +444,18 @@ def screening_figure(gray: np.ndarray, box: tuple[int, int, int, int], crop: np.
                  f"(threshold {row['threshold']:g}, {network.backbone} / {network.arm} arm)   |   "
                  f"OSTA {row['osta']:.1f}: {row['osta_result']}", fontsize=9)
     return fig
+
+
+def mask_outside(img: np.ndarray, box: tuple, margin: float = 1.0) -> np.ndarray:
+    """``img`` with everything farther than ``margin`` box sizes from ``box`` (x0, y0, x1, y1) set to mid
+    gray: how a radiograph with burned-in text is shown (the text, often a name, lies at its edges)."""
+    x0, y0, x1, y1 = box
+    mx, my = margin * (x1 - x0), margin * (y1 - y0)
+    out = np.full_like(img, 128)
+    r0, r1 = max(0, int(y0 - my)), min(img.shape[0], int(np.ceil(y1 + my)))
+    c0, c1 = max(0, int(x0 - mx)), min(img.shape[1], int(np.ceil(x1 + mx)))
+    out[r0:r1, c0:c1] = img[r0:r1, c0:c1]
+    return out
 
 
 def worst_placements(data_dir: str | Path, table: pd.DataFrame, n: int = 6, out=None) -> plt.Figure:

@@ -66,7 +66,7 @@ def screen_patient(b: Bundle, image: str | Path, landmark: tuple[float, float], 
     sex = str(sex).strip().upper()
     if sex not in ("F", "M"):
         raise ValueError(f"sex {sex!r} is not F or M")
-    gray = images.read_gray(image)
+    gray, facts = images.read(image)
     x, y = float(landmark[0]), float(landmark[1])
     h, w = gray.shape
     if not (0 <= x < w and 0 <= y < h):
@@ -87,7 +87,9 @@ def screen_patient(b: Bundle, image: str | Path, landmark: tuple[float, float], 
            "bmi": bmi, "x0": box[0], "y0": box[1], "x1": box[2], "y1": box[3], "figure": "", "error": ""}
     if out is not None:
         target = Path(out) / f"{patient_id}.png"
-        fig = plots.screening_figure(gray, box, crop, e.gradcam[0], row, b.net.config)
+        # a radiograph with burned-in text (a name, often) is shown around its ROI only
+        shown = plots.mask_outside(gray, box) if facts["burned_in"] == "YES" else gray
+        fig = plots.screening_figure(shown, box, crop, e.gradcam[0], row, b.net.config)
         plots.save(fig, target)
         plt.close(fig)
         row["figure"] = target.name
