@@ -4,10 +4,13 @@
 * ``clinical.xlsx``: the hospital's own column names (a medical record number, the patient's name,
   an accession number, the DXA devices' T-score columns), sex coded 1/2, flags y/n, dates as
   day.month.year;
-* ``dicom/<device>/<year>/<accession>.dcm``: radiographs from two panoramic units of different pixel
-  spacing (0.625 and 0.5 mm at the default scales; one records ``PixelSpacing``, the other only
-  ``ImagerPixelSpacing``, 12-bit MONOCHROME1), each with the patient's (synthetic) name, ID, birth date
-  and the institution in its header;
+* ``dicom/<device>/<year>/<accession>.dcm``: radiographs from four panoramic units (:data:`DEVICES`) of
+  two pixel spacings (0.625 and 0.5 mm at the default scales), as PACS exports differ: uncompressed
+  12-bit MONOCHROME2 with ``PixelSpacing`` (PanoA); 12-bit MONOCHROME1 with only ``ImagerPixelSpacing``
+  (PanoB); lossy JPEG 2000 at 10:1 (PanoC); a 12-bit detector's values in ``BitsStored`` 16, with
+  ``BurnedInAnnotation`` YES and the patient's name burned into a corner (PanoD); each with the
+  patient's (synthetic) name, ID, birth date and the institution in its header. ``plain=True`` writes
+  every unit uncompressed with ``BitsStored`` 12 and no burned-in text (the reference to compare with);
 * ``foramina.csv``: the clinician's mental foramina by accession number, side coded L/R;
 * ``mapping.yaml``: the ingest mapping a data manager would write for it;
 * planted faults, the kinds a real export has (an unknown sex code, a word for a number, a duplicated
@@ -25,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import JPEG2000, ExplicitVRLittleEndian, generate_uid
 from tqdm.auto import tqdm
 
 from .. import atomic, images
@@ -37,8 +40,16 @@ __all__ = ["DEVICES", "MAPPING", "LANDMARK_SHEET", "write_dicom", "device_dicom"
 #: The export's landmark sheet (its own name: the ingest mapping points to it).
 LANDMARK_SHEET = "foramina.csv"
 
-DEVICES = {"PanoA": {"scale": 0.16, "tag": "PixelSpacing", "photometric": "MONOCHROME2"},
-           "PanoB": {"scale": 0.2, "tag": "ImagerPixelSpacing", "photometric": "MONOCHROME1"}}
+#: The units: scale (pixel spacing 0.1 mm / scale), the spacing element, the photometric interpretation,
+#: BitsStored, the transfer syntax (lossy JPEG 2000 at ``ratio``:1), burned-in text, and their share of patients.
+DEVICES = {"PanoA": {"scale": 0.16, "tag": "PixelSpacing", "photometric": "MONOCHROME2", "bits": 12,
+                     "syntax": ExplicitVRLittleEndian, "ratio": None, "burned_in": False, "share": 0.35},
+           "PanoB": {"scale": 0.2, "tag": "ImagerPixelSpacing", "photometric": "MONOCHROME1", "bits": 12,
+                     "syntax": ExplicitVRLittleEndian, "ratio": None, "burned_in": False, "share": 0.25},
+           "PanoC": {"scale": 0.16, "tag": "PixelSpacing", "photometric": "MONOCHROME2", "bits": 12,
+                     "syntax": JPEG2000, "ratio": 10, "burned_in": False, "share": 0.2},
+           "PanoD": {"scale": 0.2, "tag": "PixelSpacing", "photometric": "MONOCHROME2", "bits": 16,
+                     "syntax": ExplicitVRLittleEndian, "ratio": None, "burned_in": True, "share": 0.2}}
 COLUMNS = {"patient_id": "MRN", "sex": "Sex (1=male, 2=female)", "age": "Age [y]", "height_cm": "Height [cm]",
            "weight_kg": "Weight [kg]", "tscore_hip": "Hologic total hip T", "tscore_spine": "Lunar L1-L4 T",
            "antiresorptive": "Antiresorptive (y/n)", "foreign_body": "Foreign body (y/n)",
@@ -84,10 +95,13 @@ pseudonym:
 
 def write_dicom(path: str | Path, stored: np.ndarray, header: dict, photometric: str = "MONOCHROME2", bits: int = 12,
                 spacing: tuple[str, float] | None = None, window: tuple[float, float] | None = None,
-                model: str = "Synthetic") -> Path:
+                model: str = "Synthetic", extra: dict | None = None, syntax: str = ExplicitVRLittleEndian,
+                ratio: float | None = None) -> Path:
     """A DX (for presentation) DICOM file of ``stored`` values (``bits`` of 16 allocated) with the
     ``header``'s elements (identifiers included, as a hospital's are); ``spacing``: the element that
-    records it (``PixelSpacing`` or ``ImagerPixelSpacing``) and its value in mm."""
+    records it (``PixelSpacing`` or ``ImagerPixelSpacing``) and its value in mm; ``extra``: more elements
+    (e.g. ``PixelPaddingValue``, ``PresentationLUTShape``); ``syntax``: the transfer syntax, compressed by
+    pydicom's encoders (JPEG 2000 through pylibjpeg-openjpeg, RLE), lossy JPEG 2000 at ``ratio``:1."""
     path = Path(path)
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1.1"  # Digital X-Ray Image Storage, for presentation
@@ -106,20 +120,39 @@ def write_dicom(path: str | Path, stored: np.ndarray, header: dict, photometric:
         setattr(ds, spacing[0], [spacing[1], spacing[1]])
     if window is not None:
         ds.WindowCenter, ds.WindowWidth = window
+    for k, v in (extra or {}).items():
+        setattr(ds, k, v)
     ds.PixelData = stored.astype(np.uint16).tobytes()
+    if syntax != ExplicitVRLittleEndian:
+        ds.compress(syntax, generate_instance_uid=False, **({"j2k_cr": [ratio]} if ratio else {}))
     path.parent.mkdir(parents=True, exist_ok=True)
     ds.save_as(path, enforce_file_format=True)
     return path
 
 
-def device_dicom(path: Path, gray: np.ndarray, header: dict, device: str) -> Path:
-    """An 8-bit gray radiograph as ``device`` stores it: 12 bits, its photometric interpretation and
-    its spacing element."""
+def device_dicom(path: Path, gray: np.ndarray, header: dict, device: str, plain: bool = False) -> Path:
+    """An 8-bit gray radiograph as ``device`` stores it (:data:`DEVICES`): 12-bit values (in 12 or 16
+    stored bits), its photometric interpretation, spacing element and transfer syntax; a unit that burns
+    the patient's name into the image does so in the top left corner and says ``BurnedInAnnotation`` YES.
+    ``plain``: uncompressed, ``BitsStored`` 12, no burned-in text."""
     d = DEVICES[device]
+    if d["burned_in"] and not plain:
+        gray = _burn(gray, str(header.get("PatientName", "")).replace("^", " "))
     stored = (gray.astype(np.uint32) * 4095 + 127) // 255  # 8 bits to 12, rounded
     if d["photometric"] == "MONOCHROME1":  # white = low values
         stored = 4095 - stored
-    return write_dicom(path, stored, header, d["photometric"], 12, (d["tag"], 0.1 / d["scale"]), model=device)
+    extra = {"BurnedInAnnotation": "YES" if d["burned_in"] and not plain else "NO"}
+    return write_dicom(path, stored, header, d["photometric"], 12 if plain else d["bits"], (d["tag"], 0.1 / d["scale"]),
+                       model=device, extra=extra, syntax=ExplicitVRLittleEndian if plain else d["syntax"],
+                       ratio=None if plain else d["ratio"])
+
+
+def _burn(gray: np.ndarray, text: str) -> np.ndarray:
+    """``text`` burned into the top left corner in white, as a unit that labels its images does."""
+    from PIL import Image, ImageDraw  # lazy: only the burned-in unit needs it
+    im = Image.fromarray(gray)
+    ImageDraw.Draw(im).text((4, 2), text, fill=255)
+    return np.asarray(im)
 
 
 def _sheet(clinical: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -173,15 +206,21 @@ def _plant(sheet: pd.DataFrame, lm: pd.DataFrame, shapes: dict, rng: np.random.G
     return plants
 
 
-def export_messy(out: str | Path, n_screened: int = 902, seed: int = 0, progress: bool = True) -> Path:
-    """Write the messy export of a synthetic cohort to ``out`` (whole, or not at all)."""
+def export_messy(out: str | Path, n_screened: int = 902, seed: int = 0, progress: bool = True,
+                 plain: bool = False) -> Path:
+    """Write the messy export of a synthetic cohort to ``out`` (whole, or not at all); ``plain``: every
+    unit uncompressed in 12 stored bits without burned-in text (the same patients, units and faults)."""
     out = Path(out)
     rng = np.random.default_rng([seed, 5])
     with tempfile.TemporaryDirectory() as scratch:
-        sets = {d: generate(Path(scratch) / d, n_screened, v["scale"], seed, progress=False) for d, v in DEVICES.items()}
+        by_scale = {scale: generate(Path(scratch) / f"scale{scale}", n_screened, scale, seed, progress=False)
+                    for scale in sorted({v["scale"] for v in DEVICES.values()})}
+        sets = {d: by_scale[v["scale"]] for d, v in DEVICES.items()}
         first = sets["PanoA"]
         clinical = pd.read_csv(DataFolder(first).clinical_csv, dtype={"patient_id": str})
-        device = np.where(rng.random(len(clinical)) < 0.6, "PanoA", "PanoB")
+        names = list(DEVICES)
+        device = np.array(names)[np.searchsorted(np.cumsum([DEVICES[d]["share"] for d in names]),
+                                                 rng.random(len(clinical)), side="right").clip(max=len(names) - 1)]
         sheet = _sheet(clinical, rng)
         with atomic.atomic_dir(out) as tmp:
             lms, shapes = [], {}
@@ -193,7 +232,7 @@ def export_messy(out: str | Path, n_screened: int = 902, seed: int = 0, progress
                 header = {"PatientName": sheet.loc[i, "Patient name"].replace(" ", "^"), "PatientID": sheet.loc[i, "MRN"],
                           "PatientBirthDate": f"{int(year) - int(rec['age'])}0101", "InstitutionName": INSTITUTION,
                           "AccessionNumber": acc, "StudyDate": rec["radiograph_date"].replace("-", "")}
-                device_dicom(tmp / "dicom" / d / year / f"{acc}.dcm", gray, header, d)
+                device_dicom(tmp / "dicom" / d / year / f"{acc}.dcm", gray, header, d, plain)
                 own = pd.read_csv(DataFolder(sets[d]).landmarks_csv, dtype={"patient_id": str})
                 for _, r in own[own.patient_id == rec["patient_id"]].iterrows():
                     lms.append({"Accession": acc, "Side": "L" if r["side"] == "left" else "R", "X": f"{r['x']:.1f}",
