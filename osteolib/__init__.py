@@ -16,7 +16,7 @@ atomic         outputs appear whole or not at all (temporary name, then rename)
 errors         InputError (file, row, column) and ParameterError
 synthetic      the synthetic cohort generator (``python -m osteolib.synthetic``), truth readers,
                ``synthetic.export``: the cohort as a messy hospital export (``--export messy``)
-validation     every fault of a table at once (pandera, lazy) as file, row, column, value, problem
+validation     every fault of a table at once (pandera, lazy) as file, row, column, value, severity, problem, what to do
 cohort         reading and validating the clinical table, labels, exclusions, flow, cohort table
 splits         repeated stratified folds with inner validation split, saved once, checked
 images         reading radiographs (TIFF, PNG, JPEG, DICOM; 8/16 bit; colour) as 8-bit gray

@@ -42,7 +42,7 @@ _KEPT = "runs/{backbone}/{arm}/r00/"
 
 #: Every kind of file of a study folder: key -> (pattern below ``outputs/<study>/``, what it holds).
 FILES: dict[str, tuple[str, str]] = {
-    "validation": ("validation.csv", "every fault of a bad input (file, row, column, value, problem)"),
+    "validation": ("validation.csv", "every fault of a bad input (file, row, column, value, severity, problem, what to do) and the warnings"),
     "flow": ("cohort/flow.csv", "the flow of patients: step, n_before, n_excluded, n_after, reason"),
     "cohort": ("cohort/cohort.csv", "the included patients: patient_id, label 0/1, sex, age, bmi, ..."),
     "table3": ("cohort/table3.csv", "the paper's cohort table (Table 3)"),
