@@ -125,8 +125,11 @@ def radiographs() -> list[str]:
             f"Faults of an image (the `image` column of `validation.csv`, with what to do): it cannot be read "
             f"(error); its displayed values (0.5th to 99.5th percentile) span fewer than {images.NO_PICTURE_LEVELS} "
             f"gray levels: no picture (error), fewer than {pixels.LOW_CONTRAST_LEVELS}: low contrast (warning); "
-            "`BurnedInAnnotation` YES (warning: such a radiograph is never shown whole in a figure, only around "
-            "its ROI). Warnings are listed and do not stop.", "",
+            "`BurnedInAnnotation` YES, or, in a file that does not say so, a line of text found in a corner "
+            "(warning either way: such a radiograph is never shown whole in a figure, only around its ROI). "
+            "Warnings are listed and do not stop.", "",
+            "How a corner's text is found (`osteolib.pixels.corner_text`, a heuristic written here):", "",
+            " ".join(line.strip() for line in pixels.corner_text.__doc__.split("\n\n")[1].splitlines()), "",
             f"`{datafolder.IMAGE_FACTS}`, written by ingest, one row per radiograph: "
             + ", ".join(f"`{c}`" for c in datafolder.IMAGE_COLUMNS) + ".", ""]
 

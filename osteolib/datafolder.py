@@ -6,7 +6,7 @@
       clinical.csv      one row per patient: CLINICAL_COLUMNS [+ SPACING_COLUMNS, each image's pixel spacing]
       landmarks.csv     the mental foramina: LANDMARK_COLUMNS (x, y in pixels of the full image)
       images/           the radiographs (TIFF, PNG, JPEG or DICOM; clinical.csv's ``image`` is relative to the folder)
-      images.csv        what ingest did to each radiograph (IMAGE_COLUMNS: decoder, display mapping, burned-in text)
+      images.csv        what ingest did to each radiograph (IMAGE_COLUMNS: decoder, display mapping, burned-in text, text in a corner)
       landmarking.csv   notebook 00's landmarking log: per point, proposal or click, and when
       ingest.json       what ``python -m osteolib.ingest`` made the folder from (provenance)
       synthetic.json    the synthetic generator's parameters (a synthetic cohort only)
@@ -48,8 +48,8 @@ TRUTH_COLUMNS = ("patient_id", "tscore", "label", "mcw_mm", "cortical_index")
 
 #: Columns of images.csv: per radiograph, how it was read and displayed (no identifier; see osteolib.images).
 IMAGE_COLUMNS = ("patient_id", "format", "height", "width", "transfer_syntax", "decoder", "photometric",
-                 "bits_stored", "mapping", "mapped_from", "inverted", "padding_pixels", "burned_in", "gray_low",
-                 "gray_high")
+                 "bits_stored", "mapping", "mapped_from", "inverted", "padding_pixels", "burned_in", "corner_text",
+                 "gray_low", "gray_high")
 
 #: The files' names (use the properties of :class:`DataFolder`; these are for messages and docs).
 CLINICAL, LANDMARKS, IMAGES, TRUTH, IMAGE_FACTS = "clinical.csv", "landmarks.csv", "images", "truth.csv", "images.csv"

@@ -9,7 +9,8 @@ largest value), so a 12-bit export stored in 16-bit words fills the 8-bit range.
 
 :func:`read` returns the image and its facts (:data:`FACTS`, one row of a data folder's ``images.csv``);
 :func:`problems` says what is wrong with an image from its facts: an **error** (it cannot be used) or a
-**warning** (it is used, and listed): burned-in annotation, or displayed values that span few gray levels.
+**warning** (it is used, and listed): burned-in annotation (the file's ``BurnedInAnnotation``, or a line of
+text in a corner, :func:`osteolib.pixels.corner_text`), or displayed values that span few gray levels.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from .datafolder import IMAGE_COLUMNS, DataFolder
 from .errors import InputError
 
 __all__ = ["SUFFIXES", "FACTS", "read_gray", "read", "check", "problems", "is_image", "pixel_spacing",
-           "read_facts", "burned_in"]
+           "read_facts", "burned_in", "shows_text"]
 
 SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".dcm", ".dicom")
 #: What :func:`read` records of each image (no identifier among them): a data folder's ``images.csv`` columns.
@@ -60,7 +61,7 @@ def read(path: str | Path) -> tuple[np.ndarray, dict]:
                  "mapping": f"detector {bits} bits" if bits > 8 else "8 bits", "mapped_from": f"0..{2 ** bits - 1}",
                  "inverted": False, "padding_pixels": 0, "burned_in": ""}
         facts["gray_low"], facts["gray_high"] = pixels.gray_span(gray)
-    facts.update(height=gray.shape[0], width=gray.shape[1])
+    facts.update(height=gray.shape[0], width=gray.shape[1], corner_text=pixels.corner_text(gray))
     return gray, {k: facts[k] for k in FACTS}
 
 
@@ -102,15 +103,22 @@ def read_facts(data_dir: str | Path) -> pd.DataFrame | None:
 
 def burned_in(data_dir: str | Path, patients: pd.DataFrame) -> set[str]:
     """The patients (``patient_id``, ``image`` rows) whose radiograph carries burned-in text: by the data
-    folder's ``images.csv`` or, for a DICOM file, its own ``BurnedInAnnotation``."""
+    folder's ``images.csv`` (the file's tag, or text found in a corner) or, for a DICOM file, its own
+    ``BurnedInAnnotation``."""
     facts = read_facts(data_dir)
-    flagged = set() if facts is None else set(facts.loc[facts["burned_in"] == "YES", "patient_id"])
+    flagged = set() if facts is None else set(facts.loc[shows_text(facts), "patient_id"])
     for pid, rel in zip(patients["patient_id"], patients["image"]):
         path = DataFolder(data_dir).image(rel)
         if pid not in flagged and dicom.is_dicom(path) and path.is_file():
             if str(dicom.header(path, ["BurnedInAnnotation"]).get("BurnedInAnnotation", "")).upper() == "YES":
                 flagged.add(pid)
     return flagged
+
+
+def shows_text(facts) -> bool | pd.Series:
+    """Whether an image's :data:`FACTS` (a dict, or an ``images.csv`` table) say it carries burned-in text:
+    ``BurnedInAnnotation`` YES, or a line of text found in a corner."""
+    return (facts["burned_in"] == "YES") | (facts.get("corner_text", "") != "")
 
 
 def problems(facts: dict) -> list[tuple[str, str, str]]:
@@ -129,6 +137,11 @@ def problems(facts: dict) -> list[tuple[str, str, str]]:
         out.append(("warning", "BurnedInAnnotation is YES: text (perhaps a name or a date) is burned into the pixels",
                     "check the export's de-identification; osteolib shows this radiograph in no figure or report "
                     "whole (only the crops around the foramen)"))
+    elif facts.get("corner_text"):
+        out.append(("warning", f"what looks like a line of burned-in text in the {facts['corner_text']} corner(s), "
+                               "though the file does not say so (BurnedInAnnotation is not YES)",
+                    "look at the corner; if it is a name or an ID, check the export's de-identification; osteolib "
+                    "shows this radiograph in no figure or report whole (only the crops around the foramen)"))
     return out
 
 

@@ -337,6 +337,7 @@ def _facts(sheet: pd.DataFrame, found: list[Image], landmarks: pd.DataFrame | No
                                                for s in sorted({f.path.suffix.lower() for f in found})},
             "formats": count("format"), "transfer_syntaxes": count("transfer_syntax"), "decoders": count("decoder"),
             "mappings": count("mapping"), "burned_in": int((rows["burned_in"] == "YES").sum()),
+            "corner_text": int((rows["corner_text"] != "").sum()),
             "warnings": int(len(table)), "spacing_recorded": sum(f.spacing is not None for f in found),
             "landmarks": 0 if landmarks is None else len(landmarks)}
 

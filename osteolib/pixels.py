@@ -16,7 +16,9 @@ array by the rule :data:`RULE` names, recorded in each step's manifest that read
   maps back exactly. The bits used are recorded per image.
 
 What this rule cannot rescue (an image whose displayed values still span few gray levels) is not
-given silently: :func:`gray_span` measures it and :mod:`osteolib.images` lists it as a problem.
+given silently: :func:`gray_span` measures it and :mod:`osteolib.images` lists it as a problem;
+:func:`corner_text` looks for a line of burned-in text in the corners (a name, a date) that a file's
+header does not declare.
 
 Examples
 --------
@@ -31,10 +33,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage
 
 from .errors import InputError
 
-__all__ = ["RULE", "DEPTHS", "LOW_CONTRAST_LEVELS", "detector_bits", "luma", "to_uint8", "linear", "gray_span"]
+__all__ = ["RULE", "DEPTHS", "LOW_CONTRAST_LEVELS", "detector_bits", "luma", "to_uint8", "linear", "gray_span", "CORNERS",
+           "corner_text"]
 
 #: The identifier of the display rule (recorded in manifests; a change of the rule changes it).
 RULE = "osteolib-display/1: window if the file has one, else 0 to the detector depth (8/10/12/14/16 bits, at most BitsStored); BT.601 luma for colour"
@@ -96,3 +100,52 @@ def gray_span(gray: np.ndarray, keep: np.ndarray | None = None) -> tuple[int, in
         return 0, 0
     lo, hi = np.percentile(sample, [0.5, 99.5])
     return int(round(lo)), int(round(hi))
+
+
+#: The corners :func:`corner_text` looks in (a sixth of the height by a quarter of the width each).
+CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")
+
+
+def corner_text(gray: np.ndarray, min_chars: int = 4) -> str:
+    """The corners of a displayed radiograph that hold what looks like a line of burned-in text
+    (comma-separated, "" for none): at least ``min_chars`` bright, character-sized marks side by side.
+
+    Written here because no maintained library tells text in pixels without an OCR model. The rule: in
+    each corner (:data:`CORNERS`), the pixels more than 64 levels above their surroundings (a white
+    top-hat: the corner less its gray opening by a square an eighth of the corner high, so only marks
+    thinner than that count) are labelled (8-connected, scipy); marks 4 px to half the corner high, at
+    most four times as wide as high and of at least 6 pixels are characters; a line is a run of characters whose
+    vertical centres agree within 0.6 of the taller's height and whose gaps are under twice it. A single
+    side marker (a lead "L" or "R") is one mark, not a line; dark text on a bright corner is not looked
+    for. A heuristic: it finds the names units burn into a corner and misses text elsewhere.
+    """
+    h, w = gray.shape
+    bh, bw = max(1, h // 6), max(1, w // 4)
+    size = max(5, bh // 8)  # wider than a character's stroke, narrower than the anatomy
+    boxes = {"top-left": gray[:bh, :bw], "top-right": gray[:bh, w - bw:],
+             "bottom-left": gray[h - bh:, :bw], "bottom-right": gray[h - bh:, w - bw:]}
+    found = []
+    for name, box in boxes.items():
+        ink = box.astype(np.int16) - ndimage.grey_opening(box, size=(size, size))  # a white top-hat
+        labels, n = ndimage.label(ink > 64, structure=np.ones((3, 3), bool))
+        if n < min_chars:
+            continue
+        chars = []
+        for sl in ndimage.find_objects(labels):
+            ch, cw = sl[0].stop - sl[0].start, sl[1].stop - sl[1].start
+            if 4 <= ch <= bh / 2 and cw <= 4 * ch and (labels[sl] > 0).sum() >= 6:
+                chars.append(((sl[0].start + sl[0].stop) / 2, sl[1].start, sl[1].stop, ch))
+        chars.sort(key=lambda c: c[1])
+        best = 0
+        for i, first in enumerate(chars):  # the longest line starting at each character
+            run, (yc, _, right, ch) = 1, first
+            for c in chars[i + 1:]:
+                tall = max(ch, c[3])
+                if abs(c[0] - yc) <= 0.6 * tall and c[1] - right < 2 * tall:
+                    run, (yc, right, ch) = run + 1, (c[0], max(right, c[2]), c[3])
+                elif c[1] - right >= 2 * tall:
+                    continue
+            best = max(best, run)
+        if best >= min_chars:
+            found.append(name)
+    return ",".join(found)

@@ -88,7 +88,7 @@ def screen_patient(b: Bundle, image: str | Path, landmark: tuple[float, float], 
     if out is not None:
         target = Path(out) / f"{patient_id}.png"
         # a radiograph with burned-in text (a name, often) is shown around its ROI only
-        shown = plots.mask_outside(gray, box) if facts["burned_in"] == "YES" else gray
+        shown = plots.mask_outside(gray, box) if images.shows_text(facts) else gray
         fig = plots.screening_figure(shown, box, crop, e.gradcam[0], row, b.net.config)
         plots.save(fig, target)
         plt.close(fig)

@@ -309,6 +309,42 @@ def test_burned_in_text_and_low_contrast_are_warnings_and_no_picture_is_an_error
     assert [s for s, _, _ in images.problems(facts)] == ["warning"]
 
 
+@pytest.mark.parametrize("zoom", [1, 5])
+def test_a_line_of_text_in_a_corner_is_found_and_a_side_marker_is_not(tiny_data, zoom):
+    """Synthetic radiographs (each with its side marker "L" in the bottom right corner) at the tests'
+    scale and five times it; a name burned into a corner at the units' small font and a larger one."""
+    from PIL import ImageDraw, ImageFont
+    clinical = pd.read_csv(tiny_data / "clinical.csv", dtype=str)
+    first = images.read_gray(tiny_data / clinical["image"].iloc[0])
+    gray = np.asarray(Image.fromarray(first).resize((first.shape[1] * zoom, first.shape[0] * zoom), Image.BILINEAR))
+    assert all(pixels.corner_text(images.read_gray(tiny_data / f)) == "" for f in clinical["image"][:20])
+    assert pixels.corner_text(gray) == "", "the side marker L alone is no line of text"
+    h, w = gray.shape
+    big = max(11, h // 30)
+    for size, where, xy in ((11, "top-left", (4, 2)), (big, "top-right", (w - 8 * big, 4)),
+                            (11, "bottom-left", (6, h - 16))):
+        im = Image.fromarray(gray)
+        ImageDraw.Draw(im).text(xy, "TANAKA^HANA 1952", fill=255, font=ImageFont.load_default(size=size))
+        assert pixels.corner_text(np.asarray(im)) == where, (size, where)
+    bright = gray.copy()
+    bright[: h // 6, : w // 4] = 255   # a corner burned out white: no marks in it
+    assert pixels.corner_text(bright) == ""
+
+
+def test_text_burned_into_real_files_is_found_though_their_headers_do_not_say_so():
+    """pydicom's three ultrasound examples carry the institution, settings and a date in their corners
+    and no BurnedInAnnotation; no other bundled file shows a line of text in a corner."""
+    found = {}
+    for p in _single_frame_images():
+        gray, facts, problems = images.check(p)
+        if facts and facts["corner_text"]:
+            found[p.name] = facts
+            assert facts["burned_in"] == "" and any("burned-in text" in prob for _, prob, _ in problems)
+    assert set(found) == {"examples_jpeg2k.dcm", "examples_palette.dcm", "examples_rgb_color.dcm"}
+    assert found["examples_palette.dcm"]["corner_text"] == "top-left,top-right"
+    assert images.shows_text(found["examples_palette.dcm"])
+
+
 def test_notebook_01_lists_every_image_fault_at_once_and_warnings_do_not_stop(tiny_data, tmp_path):
     data = Path(shutil.copytree(tiny_data, tmp_path / "data"))
     clinical = pd.read_csv(data / "clinical.csv", dtype=str, keep_default_na=False)

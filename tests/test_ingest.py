@@ -148,17 +148,21 @@ def test_ingested_pixels_are_the_source_radiographs(messy, ingested, tmp_path):
         if device == "PanoC":
             assert f["transfer_syntax"] == "JPEG 2000 Image Compression" and f["decoder"] == "gdcm"
             assert 0 < np.abs(got - want).mean() < 6, "lossy, and close"
+            assert f["corner_text"] == ""
         elif device == "PanoD":
             assert f["bits_stored"] == "16" and f["mapping"] == "detector 12 bits" and f["burned_in"] == "YES"
+            assert f["corner_text"] == "top-left", "the name is found where it was burned"
             corner = np.zeros(got.shape, bool)
             corner[:16, :200] = True
             assert (got[corner] != want[corner]).any(), "the name is burned in"
             np.testing.assert_array_equal(got[~corner], want[~corner])
         else:
             assert f["mapping"] == "detector 12 bits" and f["inverted"] == str(device == "PanoB")
+            assert f["corner_text"] == ""
             np.testing.assert_array_equal(got, want)
     info = json.loads((ingested / "ingest.json").read_text())
     assert info["display_rule"].startswith("osteolib-display/1") and info["burned_in"] == (facts["burned_in"] == "YES").sum()
+    assert info["corner_text"] == (facts["corner_text"] != "").sum() == info["burned_in"]
     assert set(info["transfer_syntaxes"]) == {"Explicit VR Little Endian", "JPEG 2000 Image Compression"}
 
 
