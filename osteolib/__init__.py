@@ -33,6 +33,7 @@ baselines      logistic regression on the covariates and the OSTA index, on the 
 oracle         the synthetic cohort's bound: logistic regression on the generator's truth
 stats          tests and intervals: corrected and Bayesian t-tests, the paper's, DeLong, bootstrap
 meta           random-effects meta-analysis of per-site results (statsmodels): pooled, tau2, I2, prediction interval
+updating       a model updated for a new site (recalibration in the large, logistic) and its learning curve
 calibration    calibration intercept and slope, Brier score, reliability diagram data
 utility        net benefit (decision curves), sensitivity at a fixed specificity
 subgroups      performance by sex and age band, with bootstrap intervals
