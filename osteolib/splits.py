@@ -20,7 +20,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from . import atomic, repro, steps
 from .layout import StudyLayout
 
-__all__ = ["ROLES", "VAL_FRACTION", "make", "check", "save", "read", "summary"]
+__all__ = ["ROLES", "VAL_FRACTION", "make", "leave_site_out", "check", "check_sites", "save", "read", "summary"]
 
 ROLES = ("train", "val", "test")
 VAL_FRACTION = 1 / 9  # train:validation = 8:1 (the paper)
@@ -54,6 +54,55 @@ def make(cohort: pd.DataFrame, n_repeats: int = 30, n_folds: int = 5, seed: int 
     splits = pd.concat(parts, ignore_index=True)
     check(splits, cohort)
     return splits
+
+
+def leave_site_out(cohort: pd.DataFrame, n_repeats: int = 1, seed: int = 0) -> pd.DataFrame:
+    """Internal-external cross-validation splits of a multi-site ``cohort`` (columns patient_id, label,
+    site): fold ``f`` holds out the ``f``-th site (sorted by name) as its test part and trains on all the
+    others, whose patients are split train:validation = 8:1 stratified by site and label (so every
+    training site is in the validation part); repeats differ in that split only (the test part of a
+    site is the whole site). The same columns as :func:`make`, and ``site``: the site held out.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"patient_id": [f"p{i}" for i in range(60)], "label": [0, 1] * 30,
+    ...                   "site": ["A"] * 20 + ["B"] * 20 + ["C"] * 20})
+    >>> s = leave_site_out(c)
+    >>> s[s.role == "test"].groupby("site").size().to_dict()
+    {'A': 20, 'B': 20, 'C': 20}
+    """
+    if "site" not in cohort:
+        raise ValueError("leave-one-site-out needs a 'site' column in the cohort")
+    sites = sorted(cohort["site"].astype(str).unique())
+    if len(sites) < 2:
+        raise ValueError(f"leave-one-site-out needs at least 2 sites; the cohort has {len(sites)}")
+    ids, y, site = cohort["patient_id"].to_numpy(), cohort["label"].to_numpy(), cohort["site"].astype(str).to_numpy()
+    parts = []
+    for r in range(n_repeats):
+        for f, held in enumerate(sites):
+            test, rest = np.flatnonzero(site == held), np.flatnonzero(site != held)
+            strata = np.char.add(site[rest].astype(str), y[rest].astype(str))
+            train, val = train_test_split(rest, test_size=VAL_FRACTION, stratify=strata,
+                                          random_state=repro.child_seed(seed, r, f) % 2**32)
+            for role, idx in (("train", train), ("val", val), ("test", test)):
+                parts.append(pd.DataFrame({"repeat": r, "fold": f, "patient_id": ids[np.sort(idx)], "role": role,
+                                           "site": held}))
+    splits = pd.concat(parts, ignore_index=True)
+    check(splits, cohort)
+    check_sites(splits, cohort)
+    return splits
+
+
+def check_sites(splits: pd.DataFrame, cohort: pd.DataFrame) -> None:
+    """Raise ValueError unless, in every fold, the held-out site's patients are all in the test part and
+    no other patient is (none of them ever trains or validates a model that is tested on their site)."""
+    where = splits.merge(cohort[["patient_id", "site"]].astype({"site": str}), on="patient_id",
+                         suffixes=("_held", ""))
+    leaked = where[(where["site"] == where["site_held"]) != (where["role"] == "test")]
+    if len(leaked):
+        row = leaked.iloc[0]
+        raise ValueError(f"patient {row['patient_id']} of site {row['site']} is in the {row['role']} part of "
+                         f"repeat {row['repeat']}, fold {row['fold']}, which holds out site {row['site_held']}")
 
 
 def check(splits: pd.DataFrame, cohort: pd.DataFrame) -> None:

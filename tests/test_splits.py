@@ -76,3 +76,33 @@ def test_saved_once(folds, patients, tmp_path):
     with pytest.raises(FileExistsError, match="runs"):
         splits.save(other, StudyLayout(tmp_path))
     assert splits.read(StudyLayout(tmp_path)).equals(folds)
+
+
+def test_leave_one_site_out_never_trains_or_validates_on_the_held_out_site():
+    """Internal-external cross-validation: each site held out once, whole, and none of its patients in
+    any training or validation part of its fold; every training site in the validation part."""
+    rng = np.random.default_rng(0)
+    sizes = {"clinic": 120, "dxa": 300, "hospital": 80}
+    cohort = pd.DataFrame({"patient_id": [f"p{i:04d}" for i in range(sum(sizes.values()))],
+                           "site": np.repeat(list(sizes), list(sizes.values())),
+                           "label": (rng.random(sum(sizes.values())) < 0.3).astype(int)})
+    s = splits.leave_site_out(cohort, n_repeats=2, seed=5)
+    m = s.merge(cohort, on="patient_id", suffixes=("_held", ""))
+    for (r, f), g in m.groupby(["repeat", "fold"]):
+        held = g["site_held"].iloc[0]
+        assert set(g.loc[g.role == "test", "site"]) == {held}
+        assert (g.loc[g.role == "test"].shape[0]) == sizes[held]
+        assert held not in set(g.loc[g.role != "test", "site"])
+        assert set(g.loc[g.role == "val", "site"]) == set(sizes) - {held}
+    assert s["fold"].nunique() == 3 and sorted(s.groupby("fold")["site"].first()) == sorted(sizes)
+    assert s.equals(splits.leave_site_out(cohort, n_repeats=2, seed=5))
+    r0, r1 = (s[(s.repeat == r) & (s.role == "val")]["patient_id"].tolist() for r in (0, 1))
+    assert r0 != r1, "repeats differ in the train/validation split"
+    leaked = s.copy()
+    i = leaked.index[(leaked.role == "train")][0]
+    j = leaked.index[(leaked.role == "test") & (leaked.fold == leaked.loc[i, "fold"])][0]
+    leaked.loc[[i, j], "patient_id"] = leaked.loc[[j, i], "patient_id"].to_numpy()
+    with pytest.raises(ValueError, match="which holds out site"):
+        splits.check_sites(leaked, cohort)
+    with pytest.raises(ValueError, match="at least 2 sites"):
+        splits.leave_site_out(cohort.assign(site="one"))
