@@ -47,7 +47,7 @@ import pandas as pd
 import pingouin as pg
 from scipy import stats as st
 
-__all__ = ["compare", "paired", "describe", "corrected_ttest", "bayes_correlated", "holm", "delong",
+__all__ = ["compare", "paired", "describe", "corrected_ttest", "bayes_correlated", "holm", "delong", "auc_variance",
            "bootstrap_weights", "weighted_auc", "percentile_ci"]
 
 NAN = float("nan")
@@ -203,14 +203,10 @@ def _midrank(x: np.ndarray) -> np.ndarray:
     return st.rankdata(x, method="average")
 
 
-def delong(y_true, p_a, p_b) -> dict[str, float]:
-    """DeLong's test of AUC(a) = AUC(b) for two scores of the same patients.
-
-    Returns auc_a, auc_b, z and the two-sided p_value. Fast algorithm (Sun & Xu 2014):
-    the structural components come from mid-ranks within positives, negatives and all.
-    """
+def _delong(y_true, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The AUCs of the rows of ``scores`` and their DeLong covariance matrix. Fast algorithm (Sun & Xu
+    2014): the structural components come from mid-ranks within positives, negatives and all."""
     y = np.asarray(y_true).astype(bool)
-    scores = np.vstack([np.asarray(p_a, float), np.asarray(p_b, float)])
     m, n = y.sum(), (~y).sum()
     pos, neg = scores[:, y], scores[:, ~y]
     tz = np.vstack([_midrank(s) for s in scores])
@@ -219,11 +215,26 @@ def delong(y_true, p_a, p_b) -> dict[str, float]:
     auc = (tz[:, y].sum(axis=1) - m * (m + 1) / 2) / (m * n)
     v01 = (tz[:, y] - tx) / n          # placement of each positive among the negatives
     v10 = 1.0 - (tz[:, ~y] - ty) / m   # placement of each negative among the positives
-    cov = np.cov(v01) / m + np.cov(v10) / n
+    cov = np.atleast_2d(np.cov(v01) / m + np.cov(v10) / n)
+    return auc, cov
+
+
+def delong(y_true, p_a, p_b) -> dict[str, float]:
+    """DeLong's test of AUC(a) = AUC(b) for two scores of the same patients.
+
+    Returns auc_a, auc_b, z and the two-sided p_value.
+    """
+    auc, cov = _delong(y_true, np.vstack([np.asarray(p_a, float), np.asarray(p_b, float)]))
     var = cov[0, 0] + cov[1, 1] - 2 * cov[0, 1]
     z = (auc[0] - auc[1]) / np.sqrt(var) if var > 0 else float("nan")
     p = 2 * st.norm.sf(abs(z)) if var > 0 else 1.0
     return {"auc_a": float(auc[0]), "auc_b": float(auc[1]), "z": float(z), "p_value": float(p)}
+
+
+def auc_variance(y_true, p) -> tuple[float, float]:
+    """One score's AUC and DeLong's variance of it (what a per-site AUC is pooled with)."""
+    auc, cov = _delong(y_true, np.asarray(p, float)[None, :])
+    return float(auc[0]), float(cov[0, 0])
 
 
 # --- the patient-level bootstrap ------------------------------------------------------------------
