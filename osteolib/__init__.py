@@ -20,6 +20,8 @@ validation     every fault of a table at once (pandera, lazy) as file, row, colu
 cohort         reading and validating the clinical table, labels, exclusions, flow, cohort table
 splits         repeated stratified folds with inner validation split, saved once, checked
 images         reading radiographs (TIFF, PNG, JPEG, DICOM; 8/16 bit; colour) as 8-bit gray
+pixels         the one display rule (window, else the detector depth; luma), gray span, text in a corner
+dicom          DICOM decoding (every transfer syntax, the decoder plugins) and its display pipeline
 roi            validated landmarks, cropping a data folder (its geometry: ``settings.RoiGeometry``)
 plots          every figure
 models         the networks: a registered backbone under the two heads (image, ensemble)

@@ -25,8 +25,9 @@ Examples
 >>> import numpy as np
 >>> detector_bits(4095, 16), detector_bits(4096, 16), detector_bits(1, 1), detector_bits(200, 12)
 (12, 14, 1, 8)
->>> to_uint8(np.array([[0, 2048, 4095]], np.uint16)).tolist()
-[[0, 128, 255]]
+>>> gray, bits = to_uint8(np.array([[0, 2048, 4095]], np.uint16))
+>>> gray.tolist(), bits
+([[0, 128, 255]], 12)
 """
 from __future__ import annotations
 
