@@ -18,16 +18,43 @@ import pandas as pd
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss
 
-__all__ = ["EPS", "calibration", "reliability"]
+__all__ = ["EPS", "logit", "fits", "calibration", "reliability"]
 
 #: Probabilities are kept this far from 0 and 1 before the logit (a probability of exactly 0 or 1
 #: would give an infinite logit).
 EPS = 1e-6
 
 
-def _logit(p) -> np.ndarray:
+def logit(p) -> np.ndarray:
+    """The log-odds of probabilities ``p``, kept :data:`EPS` away from 0 and 1."""
     p = np.clip(np.asarray(p, float), EPS, 1 - EPS)
     return np.log(p / (1 - p))
+
+
+def fits(y_true, p) -> tuple:
+    """The two logistic regressions behind :func:`calibration` (statsmodels results): the intercept's
+    (outcome on a constant, the model's logit as offset) and the slope's (outcome on the logit), and why
+    one is None ("" when both were fitted). Shared by :mod:`osteolib.updating` (the same fits, as
+    updates) and :mod:`osteolib.sites` (their standard errors)."""
+    import statsmodels.api as sm  # lazy: statsmodels takes seconds to import
+    y = np.asarray(y_true).astype(float)
+    lp = logit(p)
+    if len(np.unique(y)) < 2:
+        return None, None, "one class only"
+    binomial = sm.families.Binomial()
+    try:
+        intercept = sm.GLM(y, np.ones((len(y), 1)), family=binomial, offset=lp).fit()
+    except (np.linalg.LinAlgError, ValueError) as e:
+        return None, None, f"no fit of the intercept ({type(e).__name__})"
+    if _separated(y, lp):
+        # statsmodels only warns here and returns the slope of its last iteration (tens, growing with them)
+        return intercept, None, ("the predictions separate the classes: the calibration slope is infinite "
+                                 "(no maximum-likelihood fit)")
+    try:
+        slope = sm.GLM(y, sm.add_constant(lp), family=binomial).fit()
+    except (np.linalg.LinAlgError, ValueError) as e:
+        return intercept, None, f"no fit of the slope ({type(e).__name__})"
+    return intercept, slope, ""
 
 
 def calibration(y_true, p) -> dict[str, float]:
@@ -39,27 +66,11 @@ def calibration(y_true, p) -> dict[str, float]:
     >>> abs(c["intercept"]) < 0.1 and abs(c["slope"] - 1) < 0.1
     True
     """
-    import statsmodels.api as sm  # lazy: statsmodels takes seconds to import
-    y = np.asarray(y_true).astype(float)
-    lp = _logit(p)
-    out = {"intercept": np.nan, "slope": np.nan, "brier": float(brier_score_loss(y, np.asarray(p, float))),
-           "reason": ""}
-    if len(np.unique(y)) < 2:
-        return {**out, "reason": "one class only"}
-    binomial = sm.families.Binomial()
-    try:
-        out["intercept"] = float(sm.GLM(y, np.ones((len(y), 1)), family=binomial, offset=lp).fit().params[0])
-    except (np.linalg.LinAlgError, ValueError) as e:
-        return {**out, "reason": f"no fit of the intercept ({type(e).__name__})"}
-    if _separated(y, lp):
-        # statsmodels only warns here and returns the slope of its last iteration (tens, growing with them)
-        return {**out, "reason": "the predictions separate the classes: the calibration slope is infinite "
-                                 "(no maximum-likelihood fit)"}
-    try:
-        out["slope"] = float(sm.GLM(y, sm.add_constant(lp), family=binomial).fit().params[1])
-    except (np.linalg.LinAlgError, ValueError) as e:
-        out["reason"] = f"no fit of the slope ({type(e).__name__})"
-    return out
+    intercept, slope, reason = fits(y_true, p)
+    return {"intercept": float(intercept.params[0]) if intercept is not None else np.nan,
+            "slope": float(slope.params[1]) if slope is not None else np.nan,
+            "brier": float(brier_score_loss(np.asarray(y_true).astype(float), np.asarray(p, float))),
+            "reason": reason}
 
 
 def _separated(y: np.ndarray, lp: np.ndarray) -> bool:

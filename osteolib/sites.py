@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import brier_score_loss
 
 from . import calibration, meta, stats
 
@@ -26,17 +27,6 @@ POOLED = ("metric", "k", "estimate", "ci_low", "ci_high", "tau2", "i2", "pi_low"
           "reason")
 
 
-def _se(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
-    """The standard errors of the calibration intercept and slope (the GLMs of :mod:`osteolib.calibration`)."""
-    import statsmodels.api as sm  # lazy: statsmodels takes seconds to import
-    q = np.clip(p, calibration.EPS, 1 - calibration.EPS)
-    lp = np.log(q / (1 - q))
-    binomial = sm.families.Binomial()
-    se_a = float(sm.GLM(y, np.ones((len(y), 1)), family=binomial, offset=lp).fit().bse[0])
-    se_b = float(sm.GLM(y, sm.add_constant(lp, has_constant="add"), family=binomial).fit().bse[1])
-    return se_a, se_b
-
-
 def per_site(y_true, p, site) -> pd.DataFrame:
     """One row per site (sorted by name) of :data:`PER_SITE`; a site with one outcome class only gets NaN
     for what needs both."""
@@ -45,14 +35,14 @@ def per_site(y_true, p, site) -> pd.DataFrame:
     for name, g in df.groupby("site", sort=True):
         y, q = g["y"].to_numpy(), g["p"].to_numpy()
         row = dict.fromkeys(PER_SITE, np.nan) | {"site": name, "n": len(y), "prevalence": float(y.mean())}
-        c = calibration.calibration(y, q)
-        row["brier"] = c["brier"]
+        row["brier"] = float(brier_score_loss(y, q))
+        intercept, slope, _ = calibration.fits(y, q)  # the GLMs of calibration.calibration, with their errors
         if 0 < y.sum() < len(y):
             row["auc"], row["auc_var"] = stats.auc_variance(y, q)
-            row["calibration_intercept"], row["calibration_slope"] = c["intercept"], c["slope"]
-            se_a, se_b = _se(y, q)
-            row["calibration_intercept_se"] = se_a
-            row["calibration_slope_se"] = se_b if np.isfinite(c["slope"]) else np.nan
+        if intercept is not None:
+            row["calibration_intercept"], row["calibration_intercept_se"] = map(float, (intercept.params[0], intercept.bse[0]))
+        if slope is not None:
+            row["calibration_slope"], row["calibration_slope_se"] = map(float, (slope.params[1], slope.bse[1]))
         rows.append(row)
     return pd.DataFrame(rows, columns=list(PER_SITE))
 

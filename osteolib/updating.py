@@ -36,17 +36,12 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedShuffleSplit
 
-from .calibration import EPS, calibration
+from .calibration import calibration, fits, logit
 
 __all__ = ["METHODS", "Update", "fit", "learning_curve"]
 
 #: The updates, from none to the most local.
 METHODS = ("none", "intercept", "logistic")
-
-
-def _logit(p) -> np.ndarray:
-    p = np.clip(np.asarray(p, float), EPS, 1 - EPS)
-    return np.log(p / (1 - p))
 
 
 @dataclass(frozen=True)
@@ -60,28 +55,29 @@ class Update:
 
     def apply(self, p) -> np.ndarray:
         """The updated probabilities."""
-        return 1 / (1 + np.exp(-(self.a + self.b * _logit(p))))
+        return 1 / (1 + np.exp(-(self.a + self.b * logit(p))))
 
 
 def fit(method: str, y_local, p_local) -> Update:
     """The update ``method`` (:data:`METHODS`) fitted on a local sample's outcomes and the model's
     probabilities for them; ValueError naming the problem when the sample cannot carry it."""
-    import statsmodels.api as sm  # lazy: statsmodels takes seconds to import
     if method not in METHODS:
         raise ValueError(f"update {method!r}: expected one of {', '.join(METHODS)}")
-    y, lp = np.asarray(y_local).astype(float), _logit(p_local)
-    if len(y) != len(lp):
-        raise ValueError(f"{len(y)} outcomes but {len(lp)} probabilities")
+    y = np.asarray(y_local).astype(float)
+    if len(y) != len(np.asarray(p_local)):
+        raise ValueError(f"{len(y)} outcomes but {len(np.asarray(p_local))} probabilities")
     if method == "none":
         return Update("none", n=len(y))
     if len(np.unique(y)) < 2:
         raise ValueError(f"the local sample of {len(y)} holds one outcome only: no {method} update can be fitted")
-    binomial = sm.families.Binomial()
+    intercept, slope, reason = fits(y, p_local)  # the calibration GLMs: an update is what they measure
     if method == "intercept":
-        a = sm.GLM(y, np.ones((len(y), 1)), family=binomial, offset=lp).fit().params[0]
-        return Update("intercept", float(a), 1.0, len(y))
-    params = sm.GLM(y, sm.add_constant(lp, has_constant="add"), family=binomial).fit().params
-    return Update("logistic", float(params[0]), float(params[1]), len(y))
+        if intercept is None:
+            raise ValueError(f"no {method} update: {reason}")
+        return Update("intercept", float(intercept.params[0]), 1.0, len(y))
+    if slope is None:
+        raise ValueError(f"no {method} update: {reason}")
+    return Update("logistic", float(slope.params[0]), float(slope.params[1]), len(y))
 
 
 def learning_curve(y, p, sizes, methods=METHODS, draws: int = 20, seed: int = 0) -> pd.DataFrame:
