@@ -35,6 +35,7 @@ from .. import atomic
 from ..datafolder import TRUTH_COLUMNS, DataFolder
 from ..errors import read_text_csv
 from .clinical import JAW_T_CORR, LANDMARK_SD_MM, make_tables
+from .hospitals import Site, parse as parse_sites, seed_key
 from .radiograph import FULL_HEIGHT, FULL_PX_MM, FULL_WIDTH, MAG, Anatomy, render
 
 __all__ = ["GENERATOR_VERSION", "generate", "ensure", "is_synthetic", "render_patient", "image_size", "read_truth",
@@ -80,7 +81,7 @@ def render_patient(job: tuple[dict, float, int, str, str]) -> dict:
 
 def generate(out: str | Path, n_screened: int = 902, scale: float = 1.0, seed: int = 0,
              images: bool = True, jobs: int | None = None, progress: bool = True,
-             devices=STUDY_DEVICES) -> Path:
+             devices=STUDY_DEVICES, sites: list[Site] | str | None = None) -> Path:
     """Write a synthetic cohort to ``out`` (created; the folder appears whole or not at all).
 
     Parameters
@@ -93,21 +94,30 @@ def generate(out: str | Path, n_screened: int = 902, scale: float = 1.0, seed: i
     jobs : worker processes for the images (default: all cores). The result does not depend on it.
     devices : the panoramic units radiographs are taken on (``radiograph.DEVICES``), one drawn per
         patient; the study's default is its one unit, several give a detector other clinics' looks.
+    sites : several hospitals instead (:mod:`osteolib.synthetic.hospitals`: a list of sites, or text such
+        as ``"study:902,dxa_clinic:240"``); ``n_screened`` and ``devices`` are then each site's own, and
+        ``clinical.csv`` and ``truth.csv`` gain a ``site`` column. The ``study`` site is the single-site
+        cohort of the same seed, patient for patient.
     """
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out} exists and is not empty: remove it or choose another folder")
-    seeds = np.random.SeedSequence(seed)
-    table_seq, image_seq = seeds.spawn(2)
+    sites = parse_sites(sites) if isinstance(sites, str) else sites
     devices = tuple(devices)
-    clinical, landmarks, truth = make_tables(n_screened, np.random.default_rng(table_seq), scale, devices)
+    tables, child = [], []
+    for site in sites or [None]:
+        # the study (and a single-site cohort) from the master seed itself, another site from its own key
+        table_seq, image_seq = np.random.SeedSequence(seed, spawn_key=() if site is None else seed_key(site)).spawn(2)
+        part = make_tables(n_screened, np.random.default_rng(table_seq), scale, devices, site)
+        tables.append(part)
+        child += [int(s.generate_state(1)[0]) for s in image_seq.spawn(len(part[2]))]
+    clinical, landmarks, truth = (pd.concat(t, ignore_index=True) for t in zip(*tables))
     with atomic.atomic_dir(out) as tmp:
         folder = DataFolder(tmp)
         if images:
             folder.images_dir.mkdir()
             folder.cortex_dir.mkdir()
             # drawn at the foramina's true centres; landmarks.csv holds where a clinician clicked
-            child = [int(s.generate_state(1)[0]) for s in image_seq.spawn(len(truth))]
             jobs_ = [(r, scale, s, str(folder.image(img)), str(folder.cortex_mask(r["patient_id"]))) for r, s, img in
                      zip(truth.to_dict("records"), child, clinical["image"])]
             workers = jobs or os.cpu_count() or 1
@@ -118,21 +128,36 @@ def generate(out: str | Path, n_screened: int = 902, scale: float = 1.0, seed: i
             else:
                 facts = [render_patient(j) for j in tqdm(jobs_, **bar)]
             truth = pd.concat([truth, pd.DataFrame(facts).round(2)], axis=1)
-        truth.insert(3, "scale", scale)
+        truth.insert(3 + ("site" in truth), "scale", scale)
         clinical.to_csv(folder.clinical_csv, index=False)
         landmarks.to_csv(folder.landmarks_csv, index=False)
         truth.to_csv(folder.truth_csv, index=False)
-        folder.synthetic_json.write_text(json.dumps(_spec(n_screened, scale, seed, images, devices), indent=2,
-                                             sort_keys=True) + "\n")
+        spec = _spec(n_screened, scale, seed, images, devices, sites)
+        if sites:
+            spec["sites_drawn"] = _drawn(truth)
+        folder.synthetic_json.write_text(json.dumps(spec, indent=2, sort_keys=True) + "\n")
     return out
 
 
-def _spec(n_screened: int, scale: float, seed: int, images: bool, devices=STUDY_DEVICES) -> dict:
-    """What ``synthetic.json`` records: enough to tell whether a folder holds the wanted cohort."""
-    return {"generator_version": GENERATOR_VERSION, "n_screened": n_screened, "scale": scale,
+def _spec(n_screened: int, scale: float, seed: int, images: bool, devices=STUDY_DEVICES,
+          sites: list[Site] | str | None = None) -> dict:
+    """What ``synthetic.json`` records: enough to tell whether a folder holds the wanted cohort (for
+    several sites, each site's parameters: what is planted in it and where its numbers come from)."""
+    spec = {"generator_version": GENERATOR_VERSION, "n_screened": n_screened, "scale": scale,
             "seed": seed, "images": images, "jaw_status_corr_with_tscore": JAW_T_CORR,
             "landmark_error_sd_mm_per_axis": LANDMARK_SD_MM, "devices": list(devices),
             "magnification": MAG}
+    if sites:
+        sites = parse_sites(sites) if isinstance(sites, str) else sites
+        spec |= {"n_screened": sum(s.n_screened for s in sites), "devices": sorted({d for s in sites for d in s.devices}),
+                 "landmark_error_sd_mm_per_axis": None, "sites": [s.as_json() for s in sites]}
+    return spec
+
+
+def _drawn(truth: pd.DataFrame) -> dict:
+    """Per site, what was drawn (all screened patients): n, osteoporosis prevalence, units."""
+    return {name: {"n_screened": len(g), "prevalence_screened": round(float(g["label"].mean()), 4),
+                   "devices": sorted(g["device"].unique())} for name, g in truth.groupby("site", sort=False)}
 
 
 def is_synthetic(data_dir: str | Path) -> bool:
@@ -170,13 +195,15 @@ def ensure(cfg) -> Path:
         if not path.is_dir():
             raise FileNotFoundError(f"data_dir {path} does not exist")
         return path
-    want = _spec(cfg.n_screened, cfg.image_scale, cfg.seed, True)
+    sites = getattr(cfg, "sites", "")
+    want = _spec(cfg.n_screened, cfg.image_scale, cfg.seed, True, sites=sites or None)
     marker = DataFolder(path).synthetic_json
     if marker.is_file():
         have = json.loads(marker.read_text())
+        have.pop("sites_drawn", None)
         if have != want:
             raise ValueError(f"{path} holds a synthetic cohort made with {have}, not {want}: "
                              "delete that folder or use another study name")
         return path
-    generate(path, cfg.n_screened, cfg.image_scale, cfg.seed)
+    generate(path, cfg.n_screened, cfg.image_scale, cfg.seed, sites=sites or None)
     return path

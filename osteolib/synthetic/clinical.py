@@ -77,6 +77,26 @@ class Counts:
             raise ValueError(f"n_screened={n_screened} is too small for a cohort")
         return cls(excl, groups)
 
+    @classmethod
+    def for_site(cls, site) -> "Counts":
+        """A site's counts (:class:`~osteolib.synthetic.hospitals.Site`): the paper's for the study, else the
+        paper's exclusions scaled to its size and its included patients split by its prevalence and its
+        share of women per label (at least 2 of each sex per label, as :meth:`for_size` keeps)."""
+        if site.is_paper:
+            return cls.for_size(site.n_screened)
+        f = site.n_screened / PAPER_SCREENED
+        excl = {k: max(1, round(v * f)) for k, v in PAPER_EXCLUSIONS.items()}
+        included = site.n_screened - sum(excl.values())
+        n1 = round(site.prevalence * included)
+        groups = {}
+        for label, n in ((1, n1), (0, included - n1)):
+            women = min(n - 2, max(2, round(site.female[label] * n)))
+            groups[(label, "F")], groups[(label, "M")] = women, n - women
+        if min(groups.values()) < 2:
+            raise ValueError(f"site {site.name}: {site.n_screened} screened leave fewer than 2 patients in a "
+                             f"sex x label group ({groups}): screen more")
+        return cls(excl, groups)
+
 
 def _exact_moments(rng: np.random.Generator, n: int, mean: float, sd: float,
                    lo: float, hi: float) -> np.ndarray:
@@ -94,14 +114,15 @@ def _truncated(rng, mu: np.ndarray, sd: float, lo: float, hi: float) -> np.ndarr
     return stats.truncnorm.rvs(a, b, loc=mu, scale=sd, random_state=rng)
 
 
-def _people(rng: np.random.Generator, counts: Counts) -> pd.DataFrame:
-    """Sex, label, age and BMI of every screened patient, included ones first."""
+def _people(rng: np.random.Generator, counts: Counts, age_moments=PAPER_AGE, bmi_moments=PAPER_BMI) -> pd.DataFrame:
+    """Sex, label, age and BMI of every screened patient, included ones first; age and BMI per label
+    with the sample moments ``age_moments`` and ``bmi_moments`` (label: (mean, SD)), the paper's by default."""
     parts = []
     for label in (1, 0):
         n_f, n_m = counts.groups[(label, "F")], counts.groups[(label, "M")]
         sex = np.array(["F"] * n_f + ["M"] * n_m)
-        age = _exact_moments(rng, len(sex), *PAPER_AGE[label], lo=30, hi=99)
-        bmi = _exact_moments(rng, len(sex), *PAPER_BMI[label], lo=13.5, hi=42)
+        age = _exact_moments(rng, len(sex), *age_moments[label], lo=30, hi=99)
+        bmi = _exact_moments(rng, len(sex), *bmi_moments[label], lo=13.5, hi=42)
         parts.append(pd.DataFrame({"sex": sex, "label": label, "age": age, "bmi": bmi,
                                    "included": True}))
     n_excl = sum(counts.exclusions.values())
@@ -244,10 +265,15 @@ def _foramina(rng, acq: pd.DataFrame, scale: float, px_mm: float) -> np.ndarray:
     return np.round(np.c_[lx, ly, rx, ry], 2)
 
 
-def make_tables(n_screened: int, rng: np.random.Generator, scale: float, devices=("P1",)
+def make_tables(n_screened: int, rng: np.random.Generator, scale: float, devices=("P1",), site=None
                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Clinical table, landmarks and truth for ``n_screened`` patients on images of ``scale`` (1.0:
     0.1 mm per pixel) taken on ``devices`` (:data:`radiograph.DEVICES`; one per patient, drawn).
+
+    ``site`` (a :class:`~osteolib.synthetic.hospitals.Site`) draws one hospital of a multi-centre cohort
+    instead: its counts, age and BMI, units and landmark error (``n_screened`` and ``devices`` are then
+    the site's), its patients' identifiers starting with its code, and a ``site`` column in the clinical
+    table (last) and the truth (second).
 
     Returns
     -------
@@ -260,15 +286,20 @@ def make_tables(n_screened: int, rng: np.random.Generator, scale: float, devices
         the image generator).
     """
     px_mm = FULL_PX_MM / scale
-    counts = Counts.for_size(n_screened)
-    people = _people(rng, counts)
+    code, landmark_sd = "P", LANDMARK_SD_MM
+    if site is None:
+        counts = Counts.for_size(n_screened)
+    else:
+        n_screened, devices, code, landmark_sd = site.n_screened, site.devices, site.code, site.landmark_sd_mm
+        counts = Counts.for_site(site)
+    people = _people(rng, counts) if site is None else _people(rng, counts, site.age, site.bmi)
     people = people.iloc[rng.permutation(len(people))].reset_index(drop=True)
     flags = _exclusion_flags(rng, people, counts)
     tscores = _tscores(rng, people)
     jaw = jaw_status(rng, tscores["tscore"].to_numpy(), people["bmi"].to_numpy())
     bone = _bone(rng, jaw, (people["sex"] == "M").to_numpy())
     body = _body(rng, people)
-    ids = [f"P{i + 1:0{max(4, len(str(n_screened)))}d}" for i in range(len(people))]
+    ids = [f"{code}{i + 1:0{max(4, len(str(n_screened)))}d}" for i in range(len(people))]
     clinical = pd.DataFrame({"patient_id": ids, "image": [DataFolder.image_name(i, ".tif") for i in ids],
                              "sex": people["sex"], "age": np.round(people["age"]).astype(int)})
     clinical = pd.concat([clinical, body, tscores[["tscore_hip", "tscore_spine"]], flags,
@@ -278,7 +309,7 @@ def make_tables(n_screened: int, rng: np.random.Generator, scale: float, devices
     n = len(ids)
     acq = _acquisition(rng, n, scale, devices)
     exact = _foramina(rng, acq, scale, px_mm)
-    clicked = np.round(exact + rng.normal(0, LANDMARK_SD_MM / px_mm, exact.shape), 1)
+    clicked = np.round(exact + rng.normal(0, landmark_sd / px_mm, exact.shape), 1)
     landmarks = pd.DataFrame({"patient_id": ids * 2, "side": ["left"] * n + ["right"] * n,
                               "x": np.r_[clicked[:, 0], clicked[:, 2]], "y": np.r_[clicked[:, 1], clicked[:, 3]]})
     landmarks = landmarks.sort_values(["patient_id", "side"], kind="stable").reset_index(drop=True)
@@ -290,6 +321,9 @@ def make_tables(n_screened: int, rng: np.random.Generator, scale: float, devices
                           "edentulous": rng.random(n) < np.clip((age - 65) * 0.012, 0, 0.35),
                           **{f"foramen_{k}": exact[:, i] for i, k in enumerate(FORAMEN_COLUMNS)},
                           **{k: acq[k].to_numpy() for k in ACQUISITION}})
+    if site is not None:
+        clinical["site"] = truth["site"] = site.name
+        truth.insert(1, "site", truth.pop("site"))
     return clinical, landmarks, truth
 
 

@@ -1,0 +1,229 @@
+"""Several hospitals: the multi-centre synthetic cohort, the site column through the cohort, internal-external
+cross-validation (osteolib.external) and a model carried to a new site; and a tiny multi-site study end to end."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from osteolib import cohort, config, external, paths, splits, synthetic, validation
+from osteolib.layout import StudyLayout
+from osteolib.synthetic import hospitals
+from osteolib.synthetic.clinical import PAPER_AGE, PAPER_GROUPS
+
+SITES = "study:902,dxa_clinic:240,dental_clinic:240,other_unit:240"
+
+
+@pytest.fixture(scope="module")
+def multi(tmp_path_factory):
+    """The multisite profile's hospitals, tables only."""
+    return synthetic.generate(tmp_path_factory.mktemp("ms") / "d", images=False, progress=False, sites=SITES)
+
+
+def test_the_study_site_is_the_single_site_cohort_and_table3_stays_exact(multi, tmp_path):
+    one = synthetic.generate(tmp_path / "one", 902, images=False, progress=False)
+    for name in ("clinical.csv", "landmarks.csv", "truth.csv"):
+        a = pd.read_csv(one / name, dtype={"patient_id": str})
+        b = pd.read_csv(multi / name, dtype={"patient_id": str})
+        b = b[b["patient_id"].str.startswith("P")].drop(columns="site", errors="ignore").reset_index(drop=True)
+        pd.testing.assert_frame_equal(a, b)
+    patients, _ = cohort.apply_exclusions(cohort.read_clinical(multi, check_images=False))
+    study = patients[patients["site"] == "study"]
+    counts = study.groupby(["label", "sex"]).size().to_dict()
+    assert counts == PAPER_GROUPS
+    table = cohort.per_site_table(patients)
+    block = table[table["site"] == "study"].set_index("characteristic")
+    assert block.loc["Age, years, mean (SD)", "osteoporosis"] == "%.1f (%.1f)" % PAPER_AGE[1]
+
+
+def test_every_site_has_its_own_population_units_and_record(multi):
+    clinical = pd.read_csv(multi / "clinical.csv", dtype={"patient_id": str})
+    truth = pd.read_csv(multi / "truth.csv", dtype={"patient_id": str})
+    assert clinical["patient_id"].is_unique and list(clinical["site"].unique()) == [s.split(":")[0] for s in SITES.split(",")]
+    patients, _ = cohort.apply_exclusions(cohort.read_clinical(multi, check_images=False))
+    prevalence = patients.groupby("site")["label"].mean()
+    for site in hospitals.parse(SITES):
+        assert prevalence[site.name] == pytest.approx(site.prevalence, abs=0.01), site.name
+        assert set(truth.loc[truth["site"] == site.name, "device"]) == set(site.devices)
+    dental = patients[patients["site"] == "dental_clinic"]
+    assert dental["age"].mean() < patients.loc[patients["site"] == "study", "age"].mean() - 8
+    assert (dental["sex"] == "M").mean() > 0.4
+    spec = json.loads((multi / "synthetic.json").read_text())
+    assert [s["name"] for s in spec["sites"]] == ["study", "dxa_clinic", "dental_clinic", "other_unit"]
+    for s in spec["sites"]:
+        assert s["shift"] and s["source"] and s["landmark_sd_mm"] > 0
+    assert spec["sites_drawn"]["dental_clinic"]["devices"] == ["P2"]
+
+
+def test_a_site_never_changes_another_sites_patients(tmp_path):
+    a = synthetic.generate(tmp_path / "a", images=False, progress=False, sites="study:120,dxa_clinic:120")
+    b = synthetic.generate(tmp_path / "b", images=False, progress=False, sites="dxa_clinic:120,other_unit:120")
+    read = lambda d: pd.read_csv(d / "clinical.csv", dtype={"patient_id": str}).query("site == 'dxa_clinic'")
+    pd.testing.assert_frame_equal(read(a).reset_index(drop=True), read(b).reset_index(drop=True))
+
+
+@pytest.mark.parametrize("text, message", [("hospital_x", "unknown site 'hospital_x'"),
+                                           ("study,study", "named twice"), ("dxa_clinic:10", "at least 20 screened")])
+def test_bad_sites_are_refused_with_the_reason(tmp_path, text, message):
+    with pytest.raises(ValueError, match=message):
+        synthetic.generate(tmp_path / "x", images=False, progress=False, sites=text)
+    with pytest.raises(config.ParameterError, match="sites"):
+        config.CohortParams(sites=text)
+
+
+def test_a_bad_site_value_names_its_row_and_column(multi, tmp_path):
+    import shutil
+    d = tmp_path / "bad"
+    shutil.copytree(multi, d)
+    df = pd.read_csv(d / "clinical.csv", dtype=str, keep_default_na=False)
+    df.loc[4, "site"] = "dental clinic?"
+    df.to_csv(d / "clinical.csv", index=False)
+    with pytest.raises(validation.ValidationError) as e:
+        cohort.read_clinical(d, check_images=False)
+    fault = e.value.faults.iloc[0]
+    assert (fault["row"], fault["column"]) == (6, "site") and "not a plain name" in fault["problem"]
+
+
+def test_leave_site_out_on_the_cohort_holds_every_site_out_whole(multi):
+    patients, _ = cohort.apply_exclusions(cohort.read_clinical(multi, check_images=False))
+    s = splits.leave_site_out(patients, n_repeats=2, seed=0)
+    splits.check_sites(s, patients)
+    assert s.groupby("repeat")["fold"].nunique().tolist() == [4, 4]
+    test = s[s["role"] == "test"].merge(patients[["patient_id", "site"]], on="patient_id", suffixes=("_held", ""))
+    assert (test["site"] == test["site_held"]).all()
+
+
+# --- internal-external CV and transport on planted predictions -------------------------------------------
+
+def _planted(seed=0, n=600):
+    """Three sites' out-of-site predictions of one model: A as at home, B a pure prevalence shift (patients of
+    each class drawn as at A, half of them osteoporotic instead of about a third), C a noisier image (worse
+    ranking)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for fold, (site, share, noise) in enumerate((("A", None, 0.0), ("B", 0.5, 0.0), ("C", None, 1.5))):
+        lp = rng.normal(-1, 1.5, 4 * n)
+        y = rng.random(4 * n) < 1 / (1 + np.exp(-lp))
+        pick = (np.arange(n) if share is None else
+                np.r_[np.flatnonzero(y)[:int(share * n)], np.flatnonzero(~y)[:n - int(share * n)]])
+        lp, y = lp[pick], y[pick]
+        p = 1 / (1 + np.exp(-(lp + rng.normal(0, noise, n))))
+        rows.append(pd.DataFrame({"repeat": 0, "fold": fold, "patient_id": [f"{site}{i:04d}" for i in range(n)],
+                                  "y_true": y.astype(int), "p_osteoporosis": p, "site": site,
+                                  "backbone": "resnet18", "arm": "image"}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_iecv_and_pooled_find_the_planted_shifts_for_the_right_reason():
+    pred = _planted()
+    t = external.iecv(pred).set_index("site")
+    assert list(external.IECV_COLUMNS[:3]) == ["backbone", "arm", "repeat"]
+    assert t.loc["B", "calibration_intercept"] > 0.5 and abs(t.loc["A", "calibration_intercept"]) < 0.25
+    assert abs(t.loc["B", "auc"] - t.loc["A", "auc"]) < 0.05 and t.loc["C", "auc"] < t.loc["A", "auc"] - 0.05
+    assert t.loc["C", "calibration_slope"] < 0.75
+    pooled = external.pooled(t.reset_index())
+    assert set(pooled["metric"]) == {"auc", "calibration_slope", "calibration_intercept"}
+    row = pooled.set_index("metric").loc["calibration_intercept"]
+    assert row["tau2"] > 0.1 and row["pi_low"] < row["ci_low"] <= row["estimate"] <= row["ci_high"] < row["pi_high"]
+
+
+def test_transport_the_intercept_fixes_a_prevalence_shift_and_leaves_the_auc():
+    moved = external.transport(_planted(), fraction=0.5, seed=0).set_index(["site", "update"])
+    b = moved.loc["B"]
+    assert b.loc["none", "calibration_intercept"] > 0.5
+    assert abs(b.loc["intercept", "calibration_intercept"]) < 0.15
+    assert b.loc["intercept", "auc"] == pytest.approx(b.loc["none", "auc"])
+    assert b.loc["intercept", "brier"] < b.loc["none", "brier"]
+    assert b.loc["head", "reason"] == "head refit not run"
+    c = moved.loc["C"]
+    assert abs(c.loc["logistic", "calibration_slope"] - 1) < abs(c.loc["none", "calibration_slope"] - 1)
+    # the local sample and the evaluation part never overlap, and every update is judged on the same part
+    assert (moved["n_local"] + moved["n_eval"] == 600).all()
+    local, rest = external.split_local(np.arange(600), _planted().query("site == 'B'")["y_true"], 0.5, 0, "B")
+    assert not set(local) & set(rest) and len(local) + len(rest) == 600
+
+
+def test_transport_asks_the_head_refit_with_disjoint_patients_of_the_site():
+    seen = []
+
+    def head(backbone, arm, repeat, fold, site, local_ids, eval_ids):
+        seen.append((site, fold, set(local_ids), set(eval_ids)))
+        return np.full(len(eval_ids), 0.5) if site != "C" else "no kept model of fold 2"
+    moved = external.transport(_planted(), head=head).set_index(["site", "update"])
+    assert [(s, f) for s, f, _, _ in seen] == [("A", 0), ("B", 1), ("C", 2)]
+    assert all(not a & b and all(i.startswith(s) for i in a | b) for s, _, a, b in seen)
+    assert moved.loc[("A", "head"), "auc"] == 0.5 and moved.loc[("C", "head"), "reason"] == "no kept model of fold 2"
+
+
+def test_refit_head_learns_from_the_local_features_and_refuses_one_class():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(300, 20))
+    y = (x[:, 0] + 0.5 * rng.normal(size=300) > 0).astype(int)
+    from sklearn.metrics import roc_auc_score
+    q = external.refit_head(x[:150], y[:150], x[150:])
+    assert roc_auc_score(y[150:], q) > 0.85
+    with pytest.raises(ValueError, match="fewer than 2 patients of a class"):
+        external.refit_head(x[:20], np.r_[np.zeros(19), 1], x[20:])
+
+
+def test_learning_curves_keep_the_sizes_a_site_can_spare():
+    lc = external.learning_curves(_planted(), sizes=[50, 200, 590], draws=3)
+    assert sorted(lc["n_local"].unique()) == [50, 200] and set(lc["update"]) == {"none", "intercept", "logistic"}
+    b = lc[(lc["site"] == "B")].groupby(["update", "n_local"])["intercept"].median()
+    assert abs(b[("intercept", 200)]) < abs(b[("none", 200)])
+
+
+def test_held_out_needs_splits_that_hold_sites_out():
+    pred = _planted().drop(columns="site")
+    with pytest.raises(ValueError, match="split: leave_site_out"):
+        external.held_out(pred, pd.DataFrame({"repeat": [0], "fold": [0], "patient_id": ["A0000"], "role": ["test"]}))
+
+
+# --- a tiny multi-site study, end to end -----------------------------------------------------------------
+
+@pytest.mark.slow
+def test_a_tiny_multisite_study_end_to_end(tmp_path, monkeypatch):
+    monkeypatch.setenv(paths.OUTPUTS_ENV, str(tmp_path / "outputs"))
+    monkeypatch.setenv(paths.DATA_ENV, str(tmp_path / "data"))
+    values = {**config.load_profile("smoke"), "study": "pytest-ms", "n_repeats": 1, "repeats": "0", "max_epochs": 1,
+              "patience": 1, "n_boot": 100, "n_sim": 0, "sites": "study:120,dxa_clinic:100,other_unit:100",
+              "split": "leave_site_out", "learning_sizes": "20", "draws": 2}
+    profile = tmp_path / "ms.yaml"
+    profile.write_text(yaml.safe_dump(values))
+    run = lambda *a: subprocess.run([sys.executable, "-m", "snakemake", "-s", "workflow/Snakefile", "--cores", "2",
+                                     "--config", f"profile={profile}", *a], cwd=paths.ROOT, capture_output=True,
+                                    text=True)
+    dry = run("--dry-run")
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    assert "external" in dry.stdout
+    done = run("--quiet")
+    assert done.returncode == 0, (done.stdout + done.stderr)[-5000:]
+    lay = StudyLayout(tmp_path / "outputs" / "pytest-ms")
+    patients = pd.read_csv(lay.cohort_csv, dtype={"patient_id": str})
+    splits.check_sites(splits.read(lay), patients)
+    for arm in ("image", "ensemble"):
+        for fold in range(3):  # every site's model kept
+            assert (lay.kept_model("resnet18", arm) / f"model_f{fold}.safetensors").is_file()
+    iecv = pd.read_csv(lay.external_table("iecv"))
+    assert {"site", "backbone", "arm", "n", "prevalence", "auc", "calibration_intercept", "calibration_slope",
+            "brier"} <= set(iecv.columns)
+    assert len(iecv) == 3 * 4  # 3 sites x (2 arms + covariates + OSTA)
+    assert iecv.groupby("site")["n"].first().to_dict() == patients.groupby("site").size().to_dict()
+    pooled = pd.read_csv(lay.external_table("pooled"))
+    assert {"estimate", "ci_low", "ci_high", "tau2", "i2", "pi_low", "pi_high"} <= set(pooled.columns)
+    moved = pd.read_csv(lay.external_table("transport"))
+    assert set(moved["update"]) == set(external.UPDATES)
+    assert moved.loc[(moved["update"] == "head") & (moved["backbone"] == "resnet18"), "auc"].notna().all()
+    assert pd.read_csv(lay.external_table("shifts"))["planted"].str.contains("prevalence").any()
+    assert pd.read_csv(lay.cohort_table("oracle"))["site"].nunique() == 3
+    assert pd.read_csv(lay.cohort_table("table3_sites"))["site"].nunique() == 4  # 3 sites + the tests across them
+    for name in ("external_forest", "external_calibration", "external_decision", "external_learning_curve"):
+        assert lay.figure(name).is_file()
+    from test_notebooks import assert_manifest_hashes_the_declared_inputs
+    manifest = assert_manifest_hashes_the_declared_inputs("06_external", values)
+    assert any("model_f2.safetensors" in k for k in manifest["inputs"])
