@@ -19,13 +19,13 @@ import pandas as pd
 from scipy import stats
 
 from . import atomic, images, steps, validation
-from .datafolder import CLINICAL_COLUMNS, SPACING_COLUMNS, DataFolder
+from .datafolder import CLINICAL_COLUMNS, SITE_COLUMN, SPACING_COLUMNS, DataFolder
 from .errors import InputError, read_text_csv
 from .layout import StudyLayout
 from .roi import read_all_landmarks
 
 __all__ = ["EXCLUSIONS", "OSTEOPOROSIS_T", "MAX_INTERVAL_DAYS", "clinical_schema", "layout_faults",
-           "read_clinical", "label", "apply_exclusions", "cohort_table", "format_p", "COHORT_COLUMNS", "build",
+           "read_clinical", "label", "apply_exclusions", "cohort_table", "per_site_table", "format_p", "COHORT_COLUMNS", "build",
            "validate", "image_faults", "read_cohort"]
 #: Exclusion flags in the order they are applied, with the reason written to flow.csv.
 EXCLUSIONS = {"antiresorptive": "taking antiresorptive drugs (bisphosphonates, anti-RANKL)",
@@ -70,7 +70,10 @@ def clinical_schema(data_dir: Path, check_images: bool = True):
                         error="{value!r} is not an ISO date (YYYY-MM-DD)")] for c in ("dxa_date", "radiograph_date")},
     }
     spacing = {c: pa.Column(str, _number_checks(0.001, 10, allow_empty=True), required=False) for c in SPACING_COLUMNS}
-    return pa.DataFrameSchema({c: pa.Column(str, columns[c]) for c in CLINICAL_COLUMNS} | spacing)
+    site = {SITE_COLUMN: pa.Column(str, [pa.Check(lambda s: s.str.fullmatch(r"\s*[A-Za-z0-9][A-Za-z0-9_.-]*\s*"),
+                                                  error="site {value!r} is not a plain name (letters, digits, _ . -)")],
+                                   required=False)}
+    return pa.DataFrameSchema({c: pa.Column(str, columns[c]) for c in CLINICAL_COLUMNS} | spacing | site)
 
 
 def layout_faults(df: pd.DataFrame, file: Path, data_dir: Path, check_images: bool = True) -> pd.DataFrame:
@@ -122,6 +125,8 @@ def read_clinical(data_dir: str | Path, check_images: bool = True, threshold: fl
         out[col] = _numeric(df[col])
     for col in EXCLUSIONS:
         out[col] = df[col].str.strip().astype(int)
+    if SITE_COLUMN in df:
+        out[SITE_COLUMN] = df[SITE_COLUMN].str.strip()
     for col in ("dxa_date", "radiograph_date"):
         out[col] = pd.to_datetime(df[col].str.strip(), format="%Y-%m-%d")
     out["tscore"] = out[["tscore_hip", "tscore_spine"]].min(axis=1)
@@ -237,14 +242,42 @@ def build(data_dir: str | Path, layout: StudyLayout, threshold: float = OSTEOPOR
                 else validation.table([]))
     cohort, flow = apply_exclusions(clinical)
     table = cohort_table(cohort)
-    cohort_out = cohort[list(COHORT_COLUMNS) + [c for c in SPACING_COLUMNS if c in cohort]].copy()
+    cohort_out = cohort[list(COHORT_COLUMNS) + [c for c in (*SPACING_COLUMNS, SITE_COLUMN) if c in cohort]].copy()
     cohort_out["bmi"] = cohort_out["bmi"].round(3)
     for col in ("dxa_date", "radiograph_date"):
         cohort_out[col] = cohort_out[col].dt.strftime("%Y-%m-%d")
     atomic.write_csv(flow, layout.cohort_table("flow"))
     atomic.write_csv(cohort_out, layout.cohort_csv)
     atomic.write_csv(table, layout.cohort_table("table3"))
-    return {"flow": flow, "cohort": cohort_out, "table3": table, "warnings": warnings}
+    out = {"flow": flow, "cohort": cohort_out, "table3": table, "warnings": warnings}
+    if SITE_COLUMN in cohort_out:
+        out["table3_sites"] = per_site_table(cohort_out)
+        atomic.write_csv(out["table3_sites"], layout.cohort_table("table3_sites"))
+    else:
+        layout.cohort_table("table3_sites").unlink(missing_ok=True)
+    return out
+
+
+def per_site_table(cohort: pd.DataFrame) -> pd.DataFrame:
+    """The cohort table (:func:`cohort_table`) of each site of a multi-centre cohort, one block per site
+    (column ``site``, sorted by name; percentages of the site's included patients), and the tests of
+    whether the sites differ: prevalence and sex by Pearson's chi-square over sites, age and BMI by
+    one-way ANOVA (pingouin) in the block ``all sites``."""
+    import pingouin as pg  # lazy: pingouin takes a second to import; only the cohort tables need it
+
+    blocks = [cohort_table(g).assign(site=name) for name, g in cohort.groupby(SITE_COLUMN, sort=True)]
+    tests = [("Osteoporosis, n (%)", stats.chi2_contingency(pd.crosstab(cohort[SITE_COLUMN], cohort["label"]),
+                                                            correction=False)[1], "Pearson chi-square over sites"),
+             ("Sex: female, n (%)", stats.chi2_contingency(pd.crosstab(cohort[SITE_COLUMN], cohort["sex"]),
+                                                           correction=False)[1], "Pearson chi-square over sites")]
+    for col, what in (("age", "Age, years"), ("bmi", "BMI, kg/m2")):
+        tests.append((f"{what}, differs between sites", float(pg.anova(cohort, dv=col, between=SITE_COLUMN)["p_unc"].iloc[0]),
+                      "one-way ANOVA over sites"))
+    across = pd.DataFrame({"characteristic": [t[0] for t in tests], "osteoporosis": "", "non_osteoporosis": "",
+                           "p_value": [format_p(t[1]) for t in tests], "p": [t[1] for t in tests],
+                           "test": [t[2] for t in tests], "site": "all sites"})
+    table = pd.concat(blocks + [across], ignore_index=True)
+    return table[["site"] + [c for c in table.columns if c != "site"]]
 
 
 def validate(data_dir: str | Path, report: str | Path, threshold: float = OSTEOPOROSIS_T,

@@ -41,11 +41,15 @@ from .datafolder import DataFolder
 from .errors import ParameterError
 from .layout import StudyLayout
 from .settings import FUSIONS, TARGETS, NetworkConfig, RoiGeometry, TrainingSettings
+from .synthetic import hospitals
 
 __all__ = ["ParameterError", "default_from", "Params", "IngestParams", "CohortParams", "RoiParams", "TrainParams", "StatsParams", "CamParams",
-           "WorkflowParams", "load_profile", "profile_path", "notebook_values", "parse_repeats"]
+           "ExternalParams", "WorkflowParams", "SPLITS", "load_profile", "profile_path", "notebook_values", "parse_repeats"]
 
 _LITERAL = (str, int, float, bool, list, tuple, dict, type(None))
+#: How notebook 01 splits: repeated stratified k-fold (``cv``), or one site held out per fold
+#: (``leave_site_out``: internal-external cross-validation; the cohort needs a ``site`` column).
+SPLITS = ("cv", "leave_site_out")
 
 
 def _library(owner: type, name: str):
@@ -249,6 +253,23 @@ class CohortParams(DataParams):
     n_folds: int = 5
     osteoporosis_t: float = -2.5
     osteoporosis_t_inclusive: bool = True
+    sites: str = ""
+    split: str = "cv"
+
+    def check(self) -> None:
+        super().check()
+        if self.split not in SPLITS:
+            raise ParameterError(f"split must be one of {', '.join(SPLITS)}, got {self.split!r}")
+        if self.sites:
+            try:
+                hospitals.parse(self.sites)
+            except ValueError as e:
+                raise ParameterError(f"sites: {e}") from None
+
+    @property
+    def by_site(self) -> bool:
+        """Whether the splits hold one site out per fold (internal-external cross-validation)."""
+        return self.split == "leave_site_out"
 
 
 @dataclass(frozen=True)
@@ -425,6 +446,47 @@ class CamParams(DataParams):
     @property
     def arm_list(self) -> list[str]:
         return _names(self.arms)
+
+
+@dataclass(frozen=True)
+class ExternalParams(DataParams):
+    """Parameters of ``06_external.ipynb``: a study whose splits hold sites out (``split:
+    leave_site_out``). ``backbones``/``arms`` as 05's; ``local_fraction``: the share of a site's patients
+    given to updating the model carried there (stratified, seeded), the rest evaluates;
+    ``learning_sizes``: the local sample sizes of the learning curve (comma-separated); ``draws``:
+    stratified draws per size."""
+
+    notebook: ClassVar[str] = "06_external"
+    bounds: ClassVar[dict] = {"local_fraction": (0.1, 0.9), "draws": (1, None)}
+    backbones: str = "resnet18,efficientnet-b0"
+    arms: str = "image,ensemble"
+    local_fraction: float = 0.5
+    learning_sizes: str = "25,50,100"
+    draws: int = 20
+    seed: int = 0
+    device: str = "auto"
+
+    def check(self) -> None:
+        super().check()
+        _check_names(self.backbone_list, self.arm_list)
+        try:
+            sizes = self.size_list
+        except ValueError:
+            raise ParameterError(f"learning_sizes must be whole numbers, comma-separated; got {self.learning_sizes!r}") from None
+        if not sizes or min(sizes) < 10:
+            raise ParameterError(f"learning_sizes: at least one size, each at least 10; got {self.learning_sizes!r}")
+
+    @property
+    def backbone_list(self) -> list[str]:
+        return _names(self.backbones)
+
+    @property
+    def arm_list(self) -> list[str]:
+        return _names(self.arms)
+
+    @property
+    def size_list(self) -> list[int]:
+        return [int(t) for t in _names(self.learning_sizes)]
 
 
 @dataclass(frozen=True)

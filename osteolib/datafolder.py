@@ -4,6 +4,7 @@
 
     <data_dir>/
       clinical.csv      one row per patient: CLINICAL_COLUMNS [+ SPACING_COLUMNS, each image's pixel spacing]
+                        [+ SITE_COLUMN, the hospital of a multi-centre study]
       landmarks.csv     the mental foramina: LANDMARK_COLUMNS (x, y in pixels of the full image)
       images/           the radiographs (TIFF, PNG, JPEG or DICOM; clinical.csv's ``image`` is relative to the folder)
       images.csv        what ingest did to each radiograph (IMAGE_COLUMNS: decoder, display mapping, burned-in text, text in a corner)
@@ -32,8 +33,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CLINICAL_COLUMNS", "SPACING_COLUMNS", "LANDMARK_COLUMNS", "TRUTH_COLUMNS", "IMAGE_COLUMNS", "CLINICAL",
-           "LANDMARKS", "TRUTH", "IMAGE_FACTS", "DataFolder"]
+__all__ = ["CLINICAL_COLUMNS", "SPACING_COLUMNS", "SITE_COLUMN", "LANDMARK_COLUMNS", "TRUTH_COLUMNS", "IMAGE_COLUMNS", "CLINICAL",
+           "LANDMARKS", "TRUTH", "IMAGE_FACTS", "SYNTHETIC", "DataFolder"]
 
 #: Columns of clinical.csv, in order.
 CLINICAL_COLUMNS = ("patient_id", "image", "sex", "age", "height_cm", "weight_kg", "tscore_hip",
@@ -41,6 +42,8 @@ CLINICAL_COLUMNS = ("patient_id", "image", "sex", "age", "height_cm", "weight_kg
                     "poor_quality", "dxa_date", "radiograph_date")
 #: Optional columns of clinical.csv: the pixel spacing of each image, in mm (rows, columns), as ingest records it.
 SPACING_COLUMNS = ("spacing_row_mm", "spacing_col_mm")
+#: Optional column of clinical.csv: the hospital (site) of each patient, in a multi-centre study.
+SITE_COLUMN = "site"
 #: Columns of landmarks.csv.
 LANDMARK_COLUMNS = ("patient_id", "side", "x", "y")
 #: Columns every truth.csv has (the rendering adds ``border_y`` and others).
@@ -53,7 +56,9 @@ IMAGE_COLUMNS = ("patient_id", "format", "height", "width", "transfer_syntax", "
 
 #: The files' names (use the properties of :class:`DataFolder`; these are for messages and docs).
 CLINICAL, LANDMARKS, IMAGES, TRUTH, IMAGE_FACTS = "clinical.csv", "landmarks.csv", "images", "truth.csv", "images.csv"
-_LANDMARKING, _INGEST, _SYNTHETIC, _CORTEX = "landmarking.csv", "ingest.json", "synthetic.json", "cortex"
+_LANDMARKING, _INGEST, _CORTEX = "landmarking.csv", "ingest.json", "cortex"
+SYNTHETIC = "synthetic.json"
+_SYNTHETIC = SYNTHETIC
 
 
 @dataclass(frozen=True)

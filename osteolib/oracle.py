@@ -79,8 +79,18 @@ def predict(cohort: pd.DataFrame, truth: pd.DataFrame, splits: pd.DataFrame) -> 
 
 def table(cohort: pd.DataFrame, truth: pd.DataFrame, splits: pd.DataFrame) -> pd.DataFrame:
     """Per feature set: the AUC's mean, SD, min and max over repeats (each repeat's out-of-fold
-    predictions pooled), the number of repeats, and what the features are."""
-    per_repeat = metrics.per_repeat(predict(cohort, truth, splits), ("features",))
+    predictions pooled), the number of repeats, and what the features are; with splits that hold sites
+    out (:func:`osteolib.splits.leave_site_out`), the same per held-out site (column ``site``)."""
+    pred = predict(cohort, truth, splits)
+    if "site" in splits.columns:  # sites held out: the bound on each site, from models that never saw it
+        test = splits.loc[splits["role"] == "test", ["repeat", "fold", "patient_id", "site"]]
+        pred = pred.merge(test, on=["repeat", "fold", "patient_id"])
+        return pd.concat([_rows(metrics.per_repeat(g, ("features",))).assign(site=site)
+                          for site, g in pred.groupby("site")], ignore_index=True)
+    return _rows(metrics.per_repeat(pred, ("features",)))
+
+
+def _rows(per_repeat: pd.DataFrame) -> pd.DataFrame:
     what = {"image truth": f"cortical width, cortical index, trabecular texture ({TRUTH})",
             "covariates": "age, sex, BMI (the ensemble arm's 4-value vector)",
             "both": "image truth + covariates"}
