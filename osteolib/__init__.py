@@ -37,6 +37,7 @@ stats          tests and intervals: corrected and Bayesian t-tests, the paper's,
 meta           random-effects meta-analysis of per-site results (statsmodels): pooled, tau2, I2, prediction interval
 updating       a model updated for a new site (recalibration in the large, logistic) and its learning curve
 sites          per-site AUC, calibration and Brier score, pooled over sites (meta) with a prediction interval
+external       notebook 06: internal-external validation over sites, and a model carried to a new site and updated
 calibration    calibration intercept and slope, Brier score, reliability diagram data
 utility        net benefit (decision curves), sensitivity at a fixed specificity
 subgroups      performance by sex and age band, with bootstrap intervals

@@ -47,6 +47,7 @@ FILES: dict[str, tuple[str, str]] = {
     "cohort": ("cohort/cohort.csv", "the included patients: patient_id, label 0/1, sex, age, bmi, ..."),
     "table3": ("cohort/table3.csv", "the paper's cohort table (Table 3)"),
     "oracle": ("cohort/oracle.csv", "the synthetic cohort's bound: logistic regression on its truth"),
+    "table3_sites": ("cohort/table3_sites.csv", "a multi-centre cohort: Table 3 per site, and whether the sites differ"),
     "splits": ("splits.csv", "repeat, fold, patient_id, role (train, val, test)"),
     "roi_png": ("rois/{patient_id}.png", "one patient's ROI, 8-bit gray"),
     "rois_csv": ("rois/rois.csv", "one row per ROI: patient_id, side, its box, its image, the PNG's SHA-256"),
@@ -60,15 +61,19 @@ FILES: dict[str, tuple[str, str]] = {
     "run_metrics": (_RUN + RUN_METRICS, "the repeat's settings, metrics per fold and repeat, environment"),
     "kept_weights": (_KEPT + KEPT_WEIGHTS, "the kept model: best weights of repeat 0, fold 0"),
     "kept_card": (_KEPT + KEPT_CARD, "the kept model's card: network, covariate scaler, settings, weights' SHA-256"),
+    "fold_weights": (_KEPT + "model_f{fold}.safetensors", "sites held out: every fold's model (the site's), as the kept one"),
+    "fold_card": (_KEPT + "model_f{fold}.json", "sites held out: every fold's model card"),
     "stats_table": ("stats/{name}.csv", "a table of notebook 04"),
     "cam_panel": ("cam/{backbone}_{arm}_{patient_id}.png", "ROI | Grad-CAM | guided Grad-CAM of one patient"),
     "cam_summary": ("cam/summary.png", "every example of every backbone, both arms side by side"),
     "cam_examples": ("cam/examples.csv", "the patients explained, and why they were chosen"),
     "localisation": ("cam/localisation.csv", "per backbone and arm: the CAM's share on the cortex (synthetic truth)"),
     "localisation_patients": ("cam/localisation_patients.csv", "the same per patient"),
+    "external_table": ("external/{name}.csv", "a table of notebook 06 (internal-external validation, transport)"),
 }
 #: The step of each notebook: where its manifest lies (03's lies per backbone).
-_STEP_DIRS = {"01_cohort": "cohort", "02_roi": "rois", "03_train": "runs", "04_stats": "stats", "05_gradcam": "cam"}
+_STEP_DIRS = {"01_cohort": "cohort", "02_roi": "rois", "03_train": "runs", "04_stats": "stats", "05_gradcam": "cam",
+              "06_external": "external"}
 _MANIFEST = "manifest_"
 _REPEAT = re.compile(r"r(\d{2,})")
 
@@ -189,8 +194,12 @@ class StudyLayout:
         """``figures/<name>.png`` (other formats beside it)."""
         return self.file("figure", name=name)
 
-    # --- 05, and the audit trail -----------------------------------------------------------------------
+    # --- 05, 06, and the audit trail -------------------------------------------------------------------
     cam_dir = _dir("cam", "notebook 05's panels and tables")
+    external_dir = _dir("external", "notebook 06's tables: internal-external validation and transport")
+
+    def external_table(self, name: str) -> Path:
+        return self.file("external_table", name=name)
     notebooks_dir = _dir("notebooks", "the executed notebooks, the audit trail")
 
     def executed_notebook(self, notebook: str, backbone: str | None = None, arms: str | None = None,

@@ -28,7 +28,8 @@ from .tables import TESTS
 
 __all__ = ["save", "synthetic_examples", "devices", "contact_sheet", "mean_roc", "roc_backbone", "roc_all",
            "metric_distributions", "forest", "auc_differences", "reliability", "decision_curves", "subgroups",
-           "stats_figures", "cam_panel", "cam_summary", "screening_figure", "worst_placements", "mask_outside"]
+           "stats_figures", "cam_panel", "cam_summary", "screening_figure", "worst_placements", "mask_outside",
+           "external_forest", "external_calibration", "external_decision", "external_learning_curve"]
 
 
 def save(fig: plt.Figure, out: str | Path, formats: tuple[str, ...] = (".png",)) -> Path:
@@ -480,4 +481,121 @@ def worst_placements(data_dir: str | Path, table: pd.DataFrame, n: int = 6, out=
     fig.suptitle("Worst automatic placements: clinician's landmark (+) and detector (x)", fontsize=9)
     if out is not None:
         save(fig, out)
+    return fig
+
+
+# --- notebook 06: across sites ----------------------------------------------------------------------
+
+def _model_label(backbone: str, arm: str) -> str:
+    return arm if backbone == "baseline" else f"{backbone} {arm}"
+
+
+def external_forest(iecv: pd.DataFrame, pooled: pd.DataFrame, out=None) -> plt.Figure:
+    """Per model: the AUC and the calibration slope of each held-out site with its 95 % interval (Wald, from
+    DeLong's and the GLM's standard errors), the random-effects estimate (diamond) and its 95 % prediction
+    interval for a new site (bar); repeat 0."""
+    iecv, pooled = iecv[iecv["repeat"] == 0], pooled[pooled["repeat"] == 0]
+    models = list(dict.fromkeys(zip(iecv["backbone"], iecv["arm"])))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 0.3 * len(models) * (iecv["site"].nunique() + 2) + 1.5),
+                             layout="constrained", sharey=True)
+    for ax, (metric, se, ref, xlabel) in zip(axes, (("auc", "auc_var", 0.5, "AUC (held-out site)"),
+                                                    ("calibration_slope", "calibration_slope_se", 1.0,
+                                                     "calibration slope (held-out site)"))):
+        labels, y = [], 0
+        for b, arm in models:
+            g = iecv[(iecv.backbone == b) & (iecv.arm == arm)].sort_values("site")
+            s = np.sqrt(g[se]) if se.endswith("var") else g[se]
+            for (_, r), e in zip(g.iterrows(), s):
+                ax.errorbar(r[metric], -y, xerr=1.96 * e, fmt="o", c=ARM_COLOURS.get(arm, "k"), ms=4, capsize=2)
+                labels.append((-y, f"{_model_label(b, arm)} | {r['site']}"))
+                y += 1
+            pr = pooled[(pooled.backbone == b) & (pooled.arm == arm) & (pooled.metric == metric)]
+            if len(pr) and np.isfinite(pr["estimate"].iloc[0]):
+                pr = pr.iloc[0]
+                ax.plot([pr["ci_low"], pr["estimate"], pr["ci_high"], pr["estimate"], pr["ci_low"]],
+                        [-y, -y + 0.3, -y, -y - 0.3, -y], c="k")
+                if np.isfinite(pr["pi_low"]):
+                    ax.plot([pr["pi_low"], pr["pi_high"]], [-y, -y], c="0.5", lw=4, alpha=0.5, zorder=0)
+                labels.append((-y, f"{_model_label(b, arm)} | pooled (PI)"))
+            y += 2
+        ax.axvline(ref, c="0.5", ls=":")
+        ax.set(xlabel=xlabel)
+        ax.set_yticks([t for t, _ in labels], [lab for _, lab in labels], fontsize=7)
+    fig.suptitle("Internal-external cross-validation: each site held out, pooled by random effects")
+    if out is not None:
+        save(fig, out, (".png", ".svg"))
+    return fig
+
+
+def external_calibration(pred: pd.DataFrame, out=None, n_bins: int = 5) -> plt.Figure:
+    """Calibration curves per held-out site (one panel each): observed frequency against mean prediction per
+    quantile bin, every model; repeat 0."""
+    pred = pred[pred["repeat"] == 0]
+    site_names = sorted(pred["site"].unique())
+    fig, axes = plt.subplots(1, len(site_names), figsize=(3.6 * len(site_names), 3.8), layout="constrained",
+                             squeeze=False)
+    for ax, site in zip(axes[0], site_names):
+        for (b, arm), g in pred[pred.site == site].groupby(["backbone", "arm"], sort=False):
+            r = reliability_curve(g["y_true"], g["p_osteoporosis"], n_bins)
+            ls = "--" if b == "baseline" else "-"
+            ax.plot(r["mean_predicted"], r["observed"], marker="o", ms=3, ls=ls, c=ARM_COLOURS.get(arm, "k"),
+                    alpha=0.8 if b == "baseline" else 1.0, label=_model_label(b, arm))
+        ax.plot([0, 1], [0, 1], c="0.5", ls=":")
+        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="predicted", ylabel="observed", title=f"held out: {site}")
+    axes[0][0].legend(fontsize=6)
+    if out is not None:
+        save(fig, out, (".png", ".svg"))
+    return fig
+
+
+def external_decision(curves: pd.DataFrame, out=None) -> plt.Figure:
+    """Decision curves per held-out site: every model's net benefit, treat all and treat none; repeat 0."""
+    curves = curves[curves["repeat"] == 0]
+    site_names = sorted(curves["site"].unique())
+    fig, axes = plt.subplots(1, len(site_names), figsize=(3.6 * len(site_names), 3.8), layout="constrained",
+                             squeeze=False)
+    for ax, site in zip(axes[0], site_names):
+        g = curves[curves.site == site]
+        for (b, arm), m in g.groupby(["backbone", "arm"], sort=False):
+            colour, ls = ("0.4", "--") if b == "reference" else (ARM_COLOURS.get(arm, "k"), "-." if b == "baseline" else "-")
+            ax.plot(m["threshold"], m["net_benefit"], c=colour, ls=ls, label=arm if b in ("baseline", "reference")
+                    else _model_label(b, arm))
+        ax.axhline(0, c="0.2", ls=":", lw=0.8)
+        ax.set(ylim=(-0.05, g["net_benefit"].max() + 0.02), xlabel="threshold probability", ylabel="net benefit",
+               title=f"held out: {site}")
+    axes[0][0].legend(fontsize=6)
+    if out is not None:
+        save(fig, out, (".png", ".svg"))
+    return fig
+
+
+def external_learning_curve(curves: pd.DataFrame, out=None) -> plt.Figure:
+    """Per site a model was carried to: the calibration intercept and slope on the evaluation part after each
+    update, against the local sample's size (median and interquartile range over the draws); the first
+    network model of repeat 0."""
+    curves = curves[curves["repeat"] == 0]
+    nets = curves[curves["backbone"] != "baseline"]
+    if len(nets):
+        curves = nets[(nets["backbone"] == nets["backbone"].iloc[0]) & (nets["arm"] == nets["arm"].iloc[0])]
+    site_names = sorted(curves["site"].unique())
+    fig, axes = plt.subplots(2, max(1, len(site_names)), figsize=(3.4 * max(1, len(site_names)), 5.6),
+                             layout="constrained", squeeze=False, sharex=True)
+    colours = {"none": "0.4", "intercept": "#2ca02c", "logistic": "#9467bd"}
+    for j, site in enumerate(site_names):
+        for i, (metric, ref) in enumerate((("intercept", 0.0), ("slope", 1.0))):
+            ax = axes[i][j]
+            for update, g in curves[curves.site == site].groupby("update", sort=False):
+                q = g.groupby("n_local")[metric].quantile([0.25, 0.5, 0.75]).unstack()
+                ax.plot(q.index, q[0.5], marker="o", ms=3, c=colours.get(update, "k"), label=update)
+                ax.fill_between(q.index, q[0.25], q[0.75], color=colours.get(update, "k"), alpha=0.15)
+            ax.axhline(ref, c="0.5", ls=":")
+            ax.set(ylabel=f"calibration {metric}", title=f"{site}" if i == 0 else "")
+            if i == 1:
+                ax.set(xlabel="local patients")
+    if site_names:
+        axes[0][0].legend(fontsize=7)
+        b, arm = curves["backbone"].iloc[0], curves["arm"].iloc[0]
+        fig.suptitle(f"Updating {_model_label(b, arm)} at a new site: how many local patients")
+    if out is not None:
+        save(fig, out, (".png", ".svg"))
     return fig

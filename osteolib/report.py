@@ -40,7 +40,9 @@ FIGURES = (("figures/auc_differences.png", "AUC differences with their paired bo
            ("figures/roc_all_models.png", "ROC curves of every model"),
            ("figures/reliability.png", "Reliability diagrams"),
            ("cam/summary.png", "Grad-CAM and guided Grad-CAM of the kept models"),
-           ("figures/roi_contact_sheet.png", "ROIs, osteoporotic first"))
+           ("figures/roi_contact_sheet.png", "ROIs, osteoporotic first"),
+           ("figures/external_forest.png", "Each site held out: AUC and calibration slope, pooled with the prediction interval"),
+           ("figures/external_learning_curve.png", "Updating a model at a new site: how many local patients"))
 
 
 def _manifest(layout: StudyLayout, step: str) -> dict | None:
@@ -225,6 +227,7 @@ def results_page(layout: StudyLayout, figures_to: Path | None = None, prefix: st
            "Share of the Grad-CAM mass on the cortical band of the lower border against the band's share of the ROI "
            "(`cam/localisation.csv`, the synthetic truth's masks):", "",
            _md(_localisation_table(layout)), "",
+           *_external_lines(layout),
            "## Figures", ""]
     for rel, caption in FIGURES:
         src = layout.root / rel
@@ -236,6 +239,35 @@ def results_page(layout: StudyLayout, figures_to: Path | None = None, prefix: st
         shutil.copyfile(src, figures_to / name)
         out += [f"![{caption}]({name})", ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _external_lines(layout: StudyLayout) -> list[str]:
+    """The section of a study whose splits hold sites out (notebook 06's tables, repeat 0); none otherwise."""
+    iecv, pooled = _csv(layout, "external_table", name="iecv"), _csv(layout, "external_table", name="pooled")
+    if iecv is None or pooled is None:
+        return []
+    moved, shifts = _csv(layout, "external_table", name="transport"), _csv(layout, "external_table", name="shifts")
+    iecv, pooled = iecv[iecv["repeat"] == 0], pooled[pooled["repeat"] == 0]
+    model = lambda df: df["arm"].where(df["backbone"] == "baseline", df["backbone"] + " " + df["arm"])
+    per_site = iecv.assign(model=model(iecv))[["model", "site", "n", "prevalence", "auc", "calibration_intercept",
+                                                "calibration_slope", "brier"]].round(3)
+    summary = pooled.assign(model=model(pooled))[["model", "metric", "k", "estimate", "ci_low", "ci_high", "tau2",
+                                                  "i2", "pi_low", "pi_high"]].round(3)
+    out = ["## Across sites: internal-external cross-validation", "",
+           "Each site held out in turn, predicted by models trained on the others (`external/iecv.csv`):", "",
+           _md(per_site), "",
+           "Pooled over the sites by random effects (Paule-Mandel, Hartung-Knapp-Sidik-Jonkman interval; `pi_low` and "
+           "`pi_high`: the 95 % prediction interval for a new site; `external/pooled.csv`):", "", _md(summary), ""]
+    if moved is not None:
+        m = moved[moved["repeat"] == 0]
+        m = m.assign(model=model(m))[["site", "model", "update", "n_local", "n_eval", "auc", "calibration_intercept",
+                                      "calibration_slope", "brier", "net_benefit_20"]].round(3)
+        out += ["Each model carried to each site it never saw, updated on a local sample of the site and judged on the "
+                "rest (`external/transport.csv`; `net_benefit_20`: net benefit at a 20 % threshold):", "", _md(m), ""]
+    if shifts is not None:
+        out += ["What the generator planted in each site beside what was found (`external/shifts.csv`):", "",
+                _md(shifts.round(3)), ""]
+    return out
 
 
 def readme_block(layout: StudyLayout, page: str) -> str:

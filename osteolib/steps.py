@@ -45,7 +45,7 @@ __all__ = ["Use", "Step", "STEPS", "ORDER", "producer", "require", "write_manife
 #: Files of the data folder a step can read: key -> (what :class:`DataFolder` calls it, how it is shown).
 DATA = {"clinical": ("clinical_csv", datafolder.CLINICAL), "landmarks": ("landmarks_csv", datafolder.LANDMARKS),
         "truth": ("truth_csv", datafolder.TRUTH), "images": (None, f"{datafolder.IMAGES}/<image>"),
-        "cortex": (None, "cortex/<patient_id>.png")}
+        "cortex": (None, "cortex/<patient_id>.png"), "synthetic": ("synthetic_json", datafolder.SYNTHETIC)}
 #: Files named by a parameter: key -> pattern (parameters in braces).
 PARAM_FILES = {"backbone_params": "{backbone_params}/{backbone}.yaml", "roi_detector": "{roi_detector}/<file>"}
 
@@ -124,16 +124,20 @@ class Step:
         return StudyLayout(Path(".")).manifest(self.name).as_posix()
 
 
-ORDER = ("01_cohort", "02_roi", "03_train", "04_stats", "05_gradcam")
+ORDER = ("01_cohort", "02_roi", "03_train", "04_stats", "05_gradcam", "06_external")
 #: notebook 04's tables (``stats/<name>.csv``), every one written by every run.
 STATS_TABLES = ("metrics_per_repeat", "metrics_per_fold", "summary", "comparisons", "auc_differences_per_repeat",
                 "baselines", "bootstrap_auc", "calibration", "operating_points", "decision_curves", "subgroups",
                 "table_resnet", "table_efficientnet", "test_calibration")
+#: notebook 06's tables (``external/<name>.csv``); ``shifts`` for a synthetic cohort only.
+EXTERNAL_TABLES = ("iecv", "pooled", "net_benefit", "transport", "learning_curve")
+EXTERNAL_FIGURES = ("external_forest", "external_calibration", "external_decision", "external_learning_curve")
 
 STEPS: dict[str, Step] = {s.name: s for s in (
     Step("01_cohort", "Cohort and splits",
          reads=(data("clinical"), data("landmarks", optional=True), data("truth", optional=True), data("images")),
          writes=(study("flow"), study("cohort"), study("table3"), study("splits"), study("oracle", optional=True),
+                 study("table3_sites", optional=True),
                  study("validation", optional=True))),
     Step("02_roi", "Regions of interest",
          reads=(study("cohort"), data("landmarks", optional=True), data("images"),
@@ -144,7 +148,7 @@ STEPS: dict[str, Step] = {s.name: s for s in (
     Step("03_train", "Training",
          reads=(study("cohort"), study("splits"), study("rois_csv"), study("roi_png"), Use("param", "backbone_params")),
          writes=(study("predictions"), study("history"), study("run_metrics"), study("kept_weights", True),
-                 study("kept_card", True)),
+                 study("kept_card", True), study("fold_weights", True), study("fold_card", True)),
          job=("backbone", "arms", "repeats")),
     Step("04_stats", "Statistics, baselines and figures",
          reads=(study("cohort"), study("splits"), study("predictions")),
@@ -154,6 +158,13 @@ STEPS: dict[str, Step] = {s.name: s for s in (
                 study("predictions", repeat=0), data("cortex", optional=True)),
          writes=(study("cam_panel"), study("cam_summary"), study("cam_examples"), study("localisation", True),
                  study("localisation_patients", True))),
+    Step("06_external", "Across sites: internal-external validation and transport",
+         reads=(study("cohort"), study("splits"), study("predictions"), study("roi_png"),
+                study("kept_weights"), study("kept_card"), study("fold_weights", True), study("fold_card", True),
+                data("synthetic", optional=True)),
+         writes=tuple(study("external_table", name=n) for n in EXTERNAL_TABLES)
+         + (study("external_table", True, name="shifts"),)
+         + tuple(study("figure", name=n) for n in EXTERNAL_FIGURES)),
 )}
 
 
@@ -225,7 +236,10 @@ def _resolve(use: Use, cfg, lay: StudyLayout, folder: DataFolder | None) -> dict
     if free == ("patient_id",):
         members = [{"patient_id": p} for p in _cohort(lay)["patient_id"]]
     else:
-        members = [{k: m[k] for k in free} for m in _runs(cfg, lay, use)]
+        members = [{k: m[k] for k in free if k != "fold"} for m in _runs(cfg, lay, use)]
+        if "fold" in free:  # every fold's kept model beyond fold 0's (sites held out): the folds of the splits
+            n_folds = int(pd.read_csv(require(lay.splits_csv, "splits"), usecols=["fold"])["fold"].max()) + 1
+            members = [{**m, "fold": f} for m in members for f in range(1, n_folds)]
     files = [use.path(lay, **m) for m in members]
     return {f.relative_to(lay.root).as_posix(): f for f in files if f.is_file()}
 

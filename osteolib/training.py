@@ -242,6 +242,11 @@ class TrainingData:
         self.index = pd.Series(np.arange(len(self.cohort)), index=self.cohort["patient_id"])
 
     @property
+    def by_site(self) -> bool:
+        """Whether the splits hold sites out (internal-external cross-validation, ``splits.leave_site_out``)."""
+        return "site" in self.splits.columns
+
+    @property
     def input_size(self) -> tuple[int, int]:
         return tuple(self.images.shape[1:])
 
@@ -335,7 +340,8 @@ def _fit_one(data: TrainingData, s: TrainingSettings, arm: str, repeat: int, k: 
     fold, scaler = data.fold(repeat, k, arm)
     r = train_model(fold, s, arm, data.input_size, data.device, (repeat, k),
                     label=f"r{repeat:02d} f{k} {arm}", progress=progress)
-    keep = repeat == 0 and k == 0
+    # repeat 0's fold 0 is kept; with sites held out (internal-external CV) every fold: each site's model
+    keep = repeat == 0 and (k == 0 or data.by_site)
     return {"k": k, "history": r.history, "p_test": r.p_test, "test": fold.test.cpu().numpy(), "scaler": scaler,
             "best_epoch": r.best_epoch, "best": r.best_loss, "threshold": r.threshold,
             "seconds": time.perf_counter() - t0,
@@ -365,7 +371,7 @@ def _run_repeat(data: TrainingData, s: TrainingSettings, arm: str, repeat: int, 
     ks = range(int(data.splits["fold"].max()) + 1)
     jobs = [(s, arm, repeat, k) for k in ks]
     results = pool.map(_worker_fit, jobs) if pool is not None else (_fit_one(data, *j) for j in jobs)
-    preds, hist, folds, keep = [], [], [], None
+    preds, hist, folds, keep = [], [], [], []
     for r in results:
         test = data.cohort.iloc[r["test"]]
         preds.append(pd.DataFrame({"repeat": repeat, "fold": r["k"], "patient_id": test["patient_id"].to_numpy(),
@@ -379,7 +385,7 @@ def _run_repeat(data: TrainingData, s: TrainingSettings, arm: str, repeat: int, 
                    f"{r['best']:.3f} at epoch {r['best_epoch']}, test AUC {folds[-1]['auc']:.3f}, "
                    f"{r['seconds']:.0f} s", file=sys.stdout)
         if r["state"] is not None:
-            keep = (r["state"], r["scaler"])
+            keep.append((r["k"], r["state"], r["scaler"]))
     predictions = pd.concat(preds).sort_values(["fold", "patient_id"]).reset_index(drop=True)
     history = pd.concat(hist)[["fold", "epoch", "train_loss", "val_loss", "val_auc", "seconds"]]
     repeat_metrics = metrics.classification(predictions["y_true"], predictions["p_osteoporosis"])
@@ -393,8 +399,8 @@ def _run_repeat(data: TrainingData, s: TrainingSettings, arm: str, repeat: int, 
                            "folds": folds,
                            "device": str(data.device), "environment": repro.environment_report()},
                           tmp / RUN_METRICS)
-        if keep is not None:
-            checkpoints.save(tmp, keep[0], s, s.network(arm, data.input_size), keep[1])
+        for k, state, scaler in keep:
+            checkpoints.save(tmp, state, s, s.network(arm, data.input_size), scaler, fold=k)
     return repeat_metrics
 
 

@@ -83,8 +83,9 @@ def fit(method: str, y_local, p_local) -> Update:
 def learning_curve(y, p, sizes, methods=METHODS, draws: int = 20, seed: int = 0) -> pd.DataFrame:
     """For each local sample size in ``sizes`` and each of ``draws`` stratified draws: each update of
     ``methods`` fitted on the local sample and judged on the rest of the site's patients (``auc``,
-    calibration ``intercept`` and ``slope``, ``brier``). One row per size, draw and method; a size
-    that leaves fewer than 10 patients of a class to evaluate is refused."""
+    calibration ``intercept`` and ``slope``, ``brier``). One row per size, draw and method; a draw an
+    update cannot be fitted on (one class only, or separated by the model) has NaN and the ``reason``; a
+    size that leaves fewer than 10 patients of a class to evaluate is refused."""
     y, p = np.asarray(y).astype(int), np.asarray(p, float)
     rows = []
     for size in sizes:
@@ -93,9 +94,14 @@ def learning_curve(y, p, sizes, methods=METHODS, draws: int = 20, seed: int = 0)
         split = StratifiedShuffleSplit(n_splits=draws, train_size=int(size), random_state=seed)
         for draw, (local, rest) in enumerate(split.split(np.zeros(len(y)), y)):
             for method in methods:
-                q = fit(method, y[local], p[local]).apply(p[rest])
+                row = {"n_local": int(size), "draw": draw, "update": method, "n_eval": len(rest), "auc": np.nan,
+                       "intercept": np.nan, "slope": np.nan, "brier": np.nan, "reason": ""}
+                try:
+                    q = fit(method, y[local], p[local]).apply(p[rest])
+                except ValueError as e:  # a small local sample the update cannot be fitted on: said, not skipped
+                    rows.append(row | {"reason": str(e)})
+                    continue
                 c = calibration(y[rest], q)
-                rows.append({"n_local": int(size), "draw": draw, "update": method, "n_eval": len(rest),
-                             "auc": float(roc_auc_score(y[rest], q)), "intercept": c["intercept"],
-                             "slope": c["slope"], "brier": c["brier"]})
+                rows.append(row | {"auc": float(roc_auc_score(y[rest], q)), "intercept": c["intercept"],
+                                   "slope": c["slope"], "brier": c["brier"]})
     return pd.DataFrame(rows)

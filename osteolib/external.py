@@ -1,0 +1,269 @@
+"""Internal-external cross-validation over sites, and a model carried to a new site (notebook 06).
+
+A study whose splits hold one site out per fold (``split: leave_site_out`` in notebook 01,
+:func:`osteolib.splits.leave_site_out`; Royston, Parmar & Sylvester, Stat Med 23:907, 2004; Steyerberg &
+Harrell, J Clin Epidemiol 69:245, 2016) has, in every training run's ``predictions.csv``, each site's
+patients predicted by the model that never saw that site. From them:
+
+* :func:`iecv`: per held-out site and model (each backbone's arms, and the covariates-only model and
+  OSTA fitted on the same training parts, :mod:`osteolib.baselines`): ``n``, ``prevalence``, ``auc`` (with
+  DeLong's variance), ``calibration_intercept`` and ``calibration_slope`` (with their GLM standard
+  errors), ``brier`` (:func:`osteolib.sites.per_site`); :func:`net_benefit` the decision curve per site;
+* :func:`pooled`: the random-effects summary over sites per model and metric (:func:`osteolib.sites.pooled`,
+  :func:`osteolib.meta.pool`: Paule-Mandel tau squared, the Hartung-Knapp-Sidik-Jonkman interval, the
+  95 % prediction interval for a new site on t(k - 2); Riley et al., BMJ 342:d549, 2011);
+* :func:`transport`: each site as the new site a model is carried to: its patients split (stratified,
+  seeded) into a *local sample* that updates the model and an *evaluation part* that judges it, the
+  updates of :mod:`osteolib.updating` (none, recalibration in the large, logistic recalibration) and
+  ``head``: the network's output layer (and, for the ensemble arm, its covariate path) refitted on the
+  local sample's hidden features (:func:`head_features`: L2 logistic regression, the penalty chosen by
+  5-fold cross-validation on the local sample: scikit-learn's ``GridSearchCV``); and
+  :func:`learning_curves`: how many local patients each update needs.
+
+The updates are judged on the same evaluation part, so what each gains is their difference there.
+"""
+from __future__ import annotations
+
+import json
+import zlib
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, StratifiedShuffleSplit
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from . import baselines, calibration, checkpoints, repro, sites, synthetic, updating, utility
+from .datafolder import DataFolder
+from .datasets import load_rois, to_input
+from .layout import StudyLayout
+
+__all__ = ["MODEL", "IECV_COLUMNS", "TRANSPORT_COLUMNS", "UPDATES", "held_out", "with_baselines", "iecv", "pooled",
+           "net_benefit", "split_local", "transport", "head_features", "refit_head", "head_refitter", "learning_curves",
+           "planted_shifts"]
+
+#: The columns naming a model in every table of this module (baselines: backbone ``baseline``).
+MODEL = ("backbone", "arm", "repeat")
+#: Columns of :func:`iecv` (the issue's ``iecv.csv``: site, backbone, arm, n, prevalence, auc, calibration
+#: intercept and slope, brier; with the standard errors the pooling uses).
+IECV_COLUMNS = (*MODEL, *sites.PER_SITE)
+#: The updates of :func:`transport`, from none to the most local.
+UPDATES = (*updating.METHODS, "head")
+#: Columns of :func:`transport`.
+TRANSPORT_COLUMNS = ("site", *MODEL, "update", "n_local", "n_eval", "prevalence", "auc", "calibration_intercept",
+                     "calibration_slope", "brier", "net_benefit_20", "reason")
+
+
+def held_out(predictions: pd.DataFrame, splits: pd.DataFrame) -> pd.DataFrame:
+    """``predictions`` (runs, or baselines) with ``site``: the site each fold held out (its test part);
+    ValueError when the splits do not hold sites out, or a prediction is of a patient its fold did not test."""
+    if "site" not in splits.columns:
+        raise ValueError("the study's splits do not hold sites out: run notebook 01 with split: leave_site_out "
+                         "on a cohort with a site column")
+    test = splits.loc[splits["role"] == "test", ["repeat", "fold", "patient_id", "site"]]
+    out = predictions.merge(test, on=["repeat", "fold", "patient_id"], how="left", validate="many_to_one")
+    if out["site"].isna().any():
+        row = out[out["site"].isna()].iloc[0]
+        raise ValueError(f"patient {row['patient_id']} is predicted in repeat {row['repeat']}, fold {row['fold']} "
+                         "but is not in that fold's test part")
+    return out
+
+
+def with_baselines(predictions: pd.DataFrame, cohort: pd.DataFrame, splits: pd.DataFrame) -> pd.DataFrame:
+    """The networks' predictions and those of the covariates-only model and OSTA on the same splits
+    (backbone ``baseline``), each with its held-out ``site``."""
+    base = baselines.predict(cohort, splits).assign(backbone="baseline")
+    both = pd.concat([predictions, base[base["repeat"].isin(predictions["repeat"].unique())]], ignore_index=True)
+    return held_out(both, splits)
+
+
+def _models(pred: pd.DataFrame):
+    return pred.groupby(list(MODEL), sort=False)
+
+
+def iecv(pred: pd.DataFrame) -> pd.DataFrame:
+    """One row per model (:data:`MODEL`) and held-out site: :data:`IECV_COLUMNS`."""
+    parts = [sites.per_site(g["y_true"], g["p_osteoporosis"], g["site"]).assign(**dict(zip(MODEL, key)))
+             for key, g in _models(pred)]
+    return pd.concat(parts, ignore_index=True)[list(IECV_COLUMNS)]
+
+
+def pooled(table: pd.DataFrame, method: str = "pm", hksj: bool = True) -> pd.DataFrame:
+    """Per model and metric (AUC, calibration slope, calibration intercept): the random-effects summary
+    over its held-out sites (:data:`osteolib.sites.POOLED`)."""
+    parts = [sites.pooled(g, method, hksj).assign(**dict(zip(MODEL, key)))
+             for key, g in table.groupby(list(MODEL), sort=False)]
+    out = pd.concat(parts, ignore_index=True)
+    return out[list(MODEL) + [c for c in sites.POOLED]]
+
+
+def net_benefit(pred: pd.DataFrame, thresholds=utility.THRESHOLDS) -> pd.DataFrame:
+    """The decision curve of every model on every held-out site (and treat all there): ``site``,
+    backbone, arm, repeat, ``threshold``, ``net_benefit``."""
+    rows = []
+    for key, g in _models(pred):
+        for site, s in g.groupby("site"):
+            nb = utility.model_net_benefit(s["y_true"], s["p_osteoporosis"], thresholds)
+            rows.append(pd.DataFrame({"site": site, **dict(zip(MODEL, key)), "threshold": thresholds, "net_benefit": nb}))
+    for (site, repeat), s in pred.drop_duplicates(["site", "repeat", "patient_id"]).groupby(["site", "repeat"]):
+        rows.append(pd.DataFrame({"site": site, "backbone": "reference", "arm": "treat all", "repeat": repeat,
+                                  "threshold": thresholds, "net_benefit": utility.treat_all(s["y_true"], thresholds)}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def split_local(patient_ids, y, fraction: float, seed: int, site: str) -> tuple[np.ndarray, np.ndarray]:
+    """A site's patients split into a local sample (``fraction``, stratified by outcome) and an evaluation
+    part: positions into ``patient_ids``, the same for every model (seeded by ``seed`` and the site's
+    name)."""
+    split = StratifiedShuffleSplit(n_splits=1, train_size=fraction,
+                                   random_state=repro.child_seed(seed, zlib.crc32(site.encode())) % 2**32)
+    local, rest = next(split.split(np.zeros(len(y)), np.asarray(y).astype(int)))
+    return np.sort(local), np.sort(rest)
+
+
+def _measure(y, q) -> dict:
+    c = calibration.calibration(y, q)
+    return {"prevalence": float(np.mean(y)), "auc": float(roc_auc_score(y, q)),
+            "calibration_intercept": c["intercept"], "calibration_slope": c["slope"], "brier": c["brier"],
+            "net_benefit_20": float(utility.model_net_benefit(y, q, np.array([0.2]))[0])}
+
+
+def transport(pred: pd.DataFrame, fraction: float = 0.5, seed: int = 0, head=None) -> pd.DataFrame:
+    """Every model carried to every site it never saw (:func:`iecv`'s predictions), updated on the site's
+    local sample (:func:`split_local`) and judged on its evaluation part: one row per site, model and
+    update of :data:`UPDATES` (:data:`TRANSPORT_COLUMNS`).
+
+    ``head(backbone, arm, repeat, fold, site, local_ids, eval_ids)`` (optional) returns the evaluation
+    part's probabilities after refitting the network's head on the local sample (:func:`refit_head`), or
+    a text saying why it cannot; without it, and for the baselines, the row says so in ``reason``."""
+    rows = []
+    for key, g in _models(pred):
+        model = dict(zip(MODEL, key))
+        for site, s in g.groupby("site"):
+            s = s.sort_values("patient_id")
+            y, p, ids = s["y_true"].to_numpy(int), s["p_osteoporosis"].to_numpy(float), s["patient_id"].to_numpy()
+            local, rest = split_local(ids, y, fraction, seed, site)
+            for method in UPDATES:
+                row = {"site": site, **model, "update": method, "n_local": len(local), "n_eval": len(rest), "reason": ""}
+                q = None
+                if method in updating.METHODS:
+                    try:
+                        q = updating.fit(method, y[local], p[local]).apply(p[rest])
+                    except ValueError as e:
+                        row["reason"] = str(e)
+                elif head is None or model["backbone"] == "baseline":
+                    row["reason"] = "no network head to refit" if model["backbone"] == "baseline" else "head refit not run"
+                else:
+                    fold = int(s["fold"].iloc[0])
+                    out = head(model["backbone"], model["arm"], model["repeat"], fold, site, ids[local], ids[rest])
+                    q, row["reason"] = (None, out) if isinstance(out, str) else (out, "")
+                if q is not None:
+                    row |= _measure(y[rest], q)
+                rows.append(row)
+    return pd.DataFrame(rows).reindex(columns=list(TRANSPORT_COLUMNS))
+
+
+@torch.no_grad()
+def head_features(layout: StudyLayout, backbone: str, arm: str, fold: int, patient_ids, cohort: pd.DataFrame,
+                  device: str = "cpu") -> np.ndarray:
+    """The hidden features the kept model of ``fold`` (the one that never saw the fold's site) feeds its
+    output layer for ``patient_ids``: the head's ReLU layer, and for the ensemble arm the covariates (as
+    its card scales them) beside it, since the skip path adds them linearly to the same logits."""
+    net, card = checkpoints.load_kept(layout.kept_model(backbone, arm), fold)
+    dev = repro.resolve_device(device)
+    net = net.to(dev)
+    images = load_rois(layout, list(patient_ids), dev)
+    rows = cohort.set_index("patient_id").loc[list(patient_ids)].reset_index()
+    cov = checkpoints.scaler(card).transform(rows).to(dev) if net.arm == "ensemble" else None
+    out = []
+    for i in range(0, len(images), 64):
+        x = to_input(images[i:i + 64], net.spec)
+        z = torch.flatten(torch.nn.functional.adaptive_avg_pool2d(net.backbone(x), 1), 1)
+        c = cov[i:i + 64] if cov is not None else None
+        hidden = net.head[:-1](torch.cat([z, c.to(z.dtype)], 1) if c is not None else z)
+        out.append(torch.cat([hidden, c.to(hidden.dtype)], 1) if c is not None else hidden)
+    return torch.cat(out).float().cpu().numpy()
+
+
+def refit_head(x_local: np.ndarray, y_local, x_eval: np.ndarray, seed: int = 0) -> np.ndarray:
+    """P(osteoporosis) of the evaluation part from a new output layer fitted on the local sample's hidden
+    features: standardised, L2 logistic regression with its penalty chosen among 10 (C from 1e-4 to 1e4) by
+    stratified 5-fold cross-validation of the log loss on the local sample (scikit-learn's ``GridSearchCV``,
+    the scaler inside each fold)."""
+    y = np.asarray(y_local).astype(int)
+    folds = int(min(5, np.bincount(y, minlength=2).min()))
+    if folds < 2:
+        raise ValueError(f"the local sample of {len(y)} holds fewer than 2 patients of a class: no head can be refitted")
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
+    search = GridSearchCV(model, {"logisticregression__C": np.logspace(-4, 4, 10)}, scoring="neg_log_loss",
+                          cv=StratifiedKFold(folds, shuffle=True, random_state=seed))
+    return search.fit(x_local, y).predict_proba(x_eval)[:, 1]
+
+
+def learning_curves(pred: pd.DataFrame, sizes, draws: int = 20, seed: int = 0) -> pd.DataFrame:
+    """:func:`osteolib.updating.learning_curve` of every model on every site it was carried to, for the
+    sizes of ``sizes`` the site can spare (a size that leaves fewer than 10 patients of a class to evaluate
+    is left out for that site): site, backbone, arm, repeat, n_local, draw, update, n_eval, auc,
+    intercept, slope, brier, reason (why a draw could not be updated)."""
+    rows = []
+    for key, g in _models(pred):
+        for site, s in g.groupby("site"):
+            y, p = s["y_true"].to_numpy(int), s["p_osteoporosis"].to_numpy(float)
+            fits = [n for n in sizes if n < len(y) - 10 and min(np.bincount(y, minlength=2)) * (1 - n / len(y)) >= 10]
+            if fits:
+                rows.append(updating.learning_curve(y, p, fits, draws=draws, seed=seed)
+                            .assign(site=site, **dict(zip(MODEL, key))))
+    cols = ["site", *MODEL, "n_local", "draw", "update", "n_eval", "auc", "intercept", "slope", "brier", "reason"]
+    return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
+
+
+def head_refitter(layout: StudyLayout, cohort: pd.DataFrame, device: str = "cpu", seed: int = 0):
+    """The ``head`` of :func:`transport` for a study's kept models: the features of fold ``fold``'s model
+    (:func:`head_features`), the output layer refitted on the local sample (:func:`refit_head`); a text
+    saying why not when the fold's model was not kept (only repeat 0's are)."""
+    labels = cohort.set_index("patient_id")["label"]
+
+    def head(backbone, arm, repeat, fold, site, local_ids, eval_ids):
+        if repeat != 0:
+            return f"repeat {repeat}: only repeat 0's models are kept"
+        try:
+            x = head_features(layout, backbone, arm, fold, [*local_ids, *eval_ids], cohort, device)
+        except FileNotFoundError as e:
+            return f"no kept model of fold {fold} ({site} held out): {e}"
+        try:
+            return refit_head(x[:len(local_ids)], labels.loc[list(local_ids)].to_numpy(), x[len(local_ids):], seed)
+        except ValueError as e:
+            return str(e)
+    return head
+
+
+def planted_shifts(iecv_table: pd.DataFrame, transport_table: pd.DataFrame, data_dir) -> pd.DataFrame | None:
+    """A multi-centre synthetic cohort only (None otherwise): per site and model (repeat 0) what the
+    generator planted there (``synthetic.json``) beside what the pipeline found: its AUC and the difference
+    from the same model's AUC on the ``study`` site (``auc_minus_study``: a device shift costs discrimination),
+    the calibration intercept as carried and after recalibration in the large on the local sample
+    (``intercept_after_update``, on the evaluation part: a prevalence shift is fixed by it), and the slope."""
+    folder = DataFolder(data_dir)
+    if not synthetic.is_synthetic(data_dir) or not folder.synthetic_json.is_file():
+        return None
+    spec = json.loads(folder.synthetic_json.read_text())
+    if "sites" not in spec:
+        return None
+    planted = {s["name"]: s["shift"] for s in spec["sites"]}
+    t = iecv_table[iecv_table["repeat"] == 0]
+    moved = transport_table[(transport_table["repeat"] == 0) & (transport_table["update"] == "intercept")]
+    rows = []
+    for (b, arm), g in t.groupby(["backbone", "arm"], sort=False):
+        home = g.loc[g["site"] == "study", "auc"]
+        for _, r in g.iterrows():
+            m = moved[(moved.backbone == b) & (moved.arm == arm) & (moved.site == r["site"])]
+            rows.append({"site": r["site"], "planted": planted.get(r["site"], "?"), "backbone": b, "arm": arm,
+                         "prevalence": r["prevalence"], "auc": r["auc"],
+                         "auc_minus_study": r["auc"] - home.iloc[0] if len(home) else np.nan,
+                         "calibration_intercept": r["calibration_intercept"],
+                         "intercept_after_update": m["calibration_intercept"].iloc[0] if len(m) else np.nan,
+                         "calibration_slope": r["calibration_slope"]})
+    return pd.DataFrame(rows)
