@@ -24,10 +24,10 @@ import torch
 
 from . import cards, metrics, models
 from .datasets import CovariateScaler
-from .layout import KEPT_CARD, KEPT_WEIGHTS
+from .layout import kept_files
 from .settings import NetworkConfig, TrainingSettings
 
-__all__ = ["FORMAT", "READS", "model_card", "fold_files", "save", "network", "scaler", "load", "load_kept"]
+__all__ = ["FORMAT", "READS", "model_card", "save", "network", "scaler", "load", "load_kept"]
 
 #: The format tag of the model notebook 03 keeps.
 FORMAT = "osteolib-checkpoint/2"
@@ -42,18 +42,12 @@ def model_card(s: TrainingSettings, net: NetworkConfig, scaler_: CovariateScaler
             "settings": asdict(s)}
 
 
-def fold_files(fold: int) -> tuple[str, str]:
-    """The weights' and the card's names of fold ``fold``'s kept model: ``model_f<fold>.safetensors``,
-    ``model_f<fold>.json`` (fold 0: :data:`~osteolib.layout.KEPT_WEIGHTS`, :data:`~osteolib.layout.KEPT_CARD`)."""
-    return KEPT_WEIGHTS.replace("f0", f"f{fold}"), KEPT_CARD.replace("f0", f"f{fold}")
-
-
 def save(folder: str | Path, state: dict[str, torch.Tensor], s: TrainingSettings, net: NetworkConfig,
          scaler_: CovariateScaler, fold: int = 0) -> Path:
     """The kept model: ``model_f0.safetensors`` and its card ``model_f0.json`` (another ``fold``: that
     fold's, which internal-external cross-validation keeps for every site held out)."""
     card = {**model_card(s, net, scaler_), "repeat": 0, "fold": fold}
-    return cards.write(folder, state, card, FORMAT, *fold_files(fold))
+    return cards.write(folder, state, card, FORMAT, *kept_files(fold))
 
 
 def network(card: dict, state: dict[str, torch.Tensor]) -> models.OsteoNet:
@@ -77,4 +71,4 @@ def load(folder: str | Path, formats, weights: str, card_file: str) -> tuple[mod
 def load_kept(folder: str | Path, fold: int = 0) -> tuple[models.OsteoNet, dict]:
     """The kept model of a run folder (``runs/<backbone>/<arm>/r00``; fold 0, or another ``fold`` kept) and
     its card."""
-    return load(folder, READS, *fold_files(fold))
+    return load(folder, READS, *kept_files(fold))

@@ -24,24 +24,21 @@ The updates are judged on the same evaluation part, so what each gains is their 
 """
 from __future__ import annotations
 
-import json
 import zlib
 
 import numpy as np
 import pandas as pd
 import torch
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, StratifiedShuffleSplit
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from . import baselines, calibration, checkpoints, repro, sites, synthetic, updating, utility
-from .datafolder import DataFolder
+from . import baselines, checkpoints, repro, sites, splits, synthetic, updating, utility
 from .datasets import load_rois, to_input
 from .layout import StudyLayout
 
-__all__ = ["MODEL", "IECV_COLUMNS", "TRANSPORT_COLUMNS", "UPDATES", "held_out", "with_baselines", "iecv", "pooled",
+__all__ = ["MODEL", "IECV_COLUMNS", "TRANSPORT_COLUMNS", "UPDATES", "with_baselines", "iecv", "pooled",
            "net_benefit", "split_local", "transport", "head_features", "refit_head", "head_refitter", "learning_curves",
            "planted_shifts"]
 
@@ -57,27 +54,12 @@ TRANSPORT_COLUMNS = ("site", *MODEL, "update", "n_local", "n_eval", "prevalence"
                      "calibration_slope", "brier", "net_benefit_20", "reason")
 
 
-def held_out(predictions: pd.DataFrame, splits: pd.DataFrame) -> pd.DataFrame:
-    """``predictions`` (runs, or baselines) with ``site``: the site each fold held out (its test part);
-    ValueError when the splits do not hold sites out, or a prediction is of a patient its fold did not test."""
-    if "site" not in splits.columns:
-        raise ValueError("the study's splits do not hold sites out: run notebook 01 with split: leave_site_out "
-                         "on a cohort with a site column")
-    test = splits.loc[splits["role"] == "test", ["repeat", "fold", "patient_id", "site"]]
-    out = predictions.merge(test, on=["repeat", "fold", "patient_id"], how="left", validate="many_to_one")
-    if out["site"].isna().any():
-        row = out[out["site"].isna()].iloc[0]
-        raise ValueError(f"patient {row['patient_id']} is predicted in repeat {row['repeat']}, fold {row['fold']} "
-                         "but is not in that fold's test part")
-    return out
-
-
-def with_baselines(predictions: pd.DataFrame, cohort: pd.DataFrame, splits: pd.DataFrame) -> pd.DataFrame:
+def with_baselines(predictions: pd.DataFrame, cohort: pd.DataFrame, folds: pd.DataFrame) -> pd.DataFrame:
     """The networks' predictions and those of the covariates-only model and OSTA on the same splits
-    (backbone ``baseline``), each with its held-out ``site``."""
-    base = baselines.predict(cohort, splits).assign(backbone="baseline")
+    ``folds`` (backbone ``baseline``), each with its held-out ``site`` (:func:`osteolib.splits.held_out`)."""
+    base = baselines.predict(cohort, folds).assign(backbone="baseline")
     both = pd.concat([predictions, base[base["repeat"].isin(predictions["repeat"].unique())]], ignore_index=True)
-    return held_out(both, splits)
+    return splits.held_out(both, folds)
 
 
 def _models(pred: pd.DataFrame):
@@ -125,9 +107,9 @@ def split_local(patient_ids, y, fraction: float, seed: int, site: str) -> tuple[
 
 
 def _measure(y, q) -> dict:
-    c = calibration.calibration(y, q)
-    return {"prevalence": float(np.mean(y)), "auc": float(roc_auc_score(y, q)),
-            "calibration_intercept": c["intercept"], "calibration_slope": c["slope"], "brier": c["brier"],
+    m = updating.measure(y, q)
+    return {"prevalence": float(np.mean(y)), "auc": m["auc"], "calibration_intercept": m["intercept"],
+            "calibration_slope": m["slope"], "brier": m["brier"],
             "net_benefit_20": float(utility.model_net_benefit(y, q, np.array([0.2]))[0])}
 
 
@@ -246,11 +228,8 @@ def planted_shifts(iecv_table: pd.DataFrame, transport_table: pd.DataFrame, data
     from the same model's AUC on the ``study`` site (``auc_minus_study``: a device shift costs discrimination),
     the calibration intercept as carried and after recalibration in the large on the local sample
     (``intercept_after_update``, on the evaluation part: a prevalence shift is fixed by it), and the slope."""
-    folder = DataFolder(data_dir)
-    if not synthetic.is_synthetic(data_dir) or not folder.synthetic_json.is_file():
-        return None
-    spec = json.loads(folder.synthetic_json.read_text())
-    if "sites" not in spec:
+    spec = synthetic.read_spec(data_dir)
+    if spec is None or "sites" not in spec:
         return None
     planted = {s["name"]: s["shift"] for s in spec["sites"]}
     t = iecv_table[iecv_table["repeat"] == 0]

@@ -30,13 +30,15 @@ from pathlib import Path
 
 from . import paths
 
-__all__ = ["FILES", "PREDICTIONS", "HISTORY", "RUN_METRICS", "KEPT_WEIGHTS", "KEPT_CARD", "StudyLayout", "shown",
+__all__ = ["FILES", "PREDICTIONS", "HISTORY", "RUN_METRICS", "KEPT_WEIGHTS", "KEPT_CARD", "kept_files", "StudyLayout", "shown",
            "wildcards", "chunk_name", "arms_name", "manifest_step"]
 
 #: The files of one repeat's folder (``runs/<backbone>/<arm>/r<NN>/``), which is written whole.
 PREDICTIONS, HISTORY, RUN_METRICS = "predictions.csv", "history.csv", "metrics.json"
-#: The model notebook 03 keeps (repeat 0, fold 0), as weights + card (see :mod:`osteolib.cards`).
-KEPT_WEIGHTS, KEPT_CARD = "model_f0.safetensors", "model_f0.json"
+#: The models notebook 03 keeps, as weights + card (see :mod:`osteolib.cards`): fold ``f`` of repeat 0 is
+#: ``model_f<f>``; fold 0 always, every fold when the splits hold sites out.
+_KEPT_WEIGHTS, _KEPT_CARD = "model_f{fold}.safetensors", "model_f{fold}.json"
+KEPT_WEIGHTS, KEPT_CARD = _KEPT_WEIGHTS.format(fold=0), _KEPT_CARD.format(fold=0)
 _RUN = "runs/{backbone}/{arm}/r{repeat:02d}/"
 _KEPT = "runs/{backbone}/{arm}/r00/"
 
@@ -61,8 +63,8 @@ FILES: dict[str, tuple[str, str]] = {
     "run_metrics": (_RUN + RUN_METRICS, "the repeat's settings, metrics per fold and repeat, environment"),
     "kept_weights": (_KEPT + KEPT_WEIGHTS, "the kept model: best weights of repeat 0, fold 0"),
     "kept_card": (_KEPT + KEPT_CARD, "the kept model's card: network, covariate scaler, settings, weights' SHA-256"),
-    "fold_weights": (_KEPT + "model_f{fold}.safetensors", "sites held out: every fold's model (the site's), as the kept one"),
-    "fold_card": (_KEPT + "model_f{fold}.json", "sites held out: every fold's model card"),
+    "fold_weights": (_KEPT + _KEPT_WEIGHTS, "sites held out: every fold's model (the site's), as the kept one"),
+    "fold_card": (_KEPT + _KEPT_CARD, "sites held out: every fold's model card"),
     "stats_table": ("stats/{name}.csv", "a table of notebook 04"),
     "cam_panel": ("cam/{backbone}_{arm}_{patient_id}.png", "ROI | Grad-CAM | guided Grad-CAM of one patient"),
     "cam_summary": ("cam/summary.png", "every example of every backbone, both arms side by side"),
@@ -76,6 +78,12 @@ _STEP_DIRS = {"01_cohort": "cohort", "02_roi": "rois", "03_train": "runs", "04_s
               "06_external": "external"}
 _MANIFEST = "manifest_"
 _REPEAT = re.compile(r"r(\d{2,})")
+
+
+def kept_files(fold: int = 0) -> tuple[str, str]:
+    """The names of fold ``fold``'s kept weights and card in its run folder: ``kept_files(2)`` ->
+    ``('model_f2.safetensors', 'model_f2.json')``."""
+    return _KEPT_WEIGHTS.format(fold=fold), _KEPT_CARD.format(fold=fold)
 
 
 def wildcards(key: str) -> tuple[str, ...]:

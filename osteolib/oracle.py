@@ -36,6 +36,7 @@ from .baselines import out_of_fold
 from .datafolder import TRUTH
 from .datasets import CovariateScaler
 from .layout import StudyLayout
+from .splits import held_out
 
 __all__ = ["IMAGE_TRUTH", "predict", "table", "MAX_REPEATS", "write"]
 
@@ -83,8 +84,7 @@ def table(cohort: pd.DataFrame, truth: pd.DataFrame, splits: pd.DataFrame) -> pd
     out (:func:`osteolib.splits.leave_site_out`), the same per held-out site (column ``site``)."""
     pred = predict(cohort, truth, splits)
     if "site" in splits.columns:  # sites held out: the bound on each site, from models that never saw it
-        test = splits.loc[splits["role"] == "test", ["repeat", "fold", "patient_id", "site"]]
-        pred = pred.merge(test, on=["repeat", "fold", "patient_id"])
+        pred = held_out(pred, splits)
         return pd.concat([_rows(metrics.per_repeat(g, ("features",))).assign(site=site)
                           for site, g in pred.groupby("site")], ignore_index=True)
     return _rows(metrics.per_repeat(pred, ("features",)))

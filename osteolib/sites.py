@@ -52,9 +52,8 @@ def pooled(table: pd.DataFrame, method: str = "pm", hksj: bool = True) -> pd.Dat
     ``calibration_slope``, ``calibration_intercept``) of :data:`POOLED`."""
     auc = table["auc"].to_numpy(float)
     rows = []
-    logit = np.log(auc / (1 - auc))
     var = table["auc_var"].to_numpy(float) / (auc * (1 - auc)) ** 2
-    r = meta.pool(logit, var, method, hksj)
+    r = meta.pool(calibration.logit(auc), var, method, hksj)
     back = {k: (1 / (1 + np.exp(-r[k])) if np.isfinite(r[k]) else np.nan)
             for k in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")}
     rows.append({**r, **back, "metric": "auc", "scale": "logit, back-transformed"})

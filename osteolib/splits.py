@@ -20,7 +20,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from . import atomic, repro, steps
 from .layout import StudyLayout
 
-__all__ = ["ROLES", "VAL_FRACTION", "make", "leave_site_out", "check", "check_sites", "save", "read", "summary"]
+__all__ = ["ROLES", "VAL_FRACTION", "make", "leave_site_out", "check", "check_sites", "held_out", "save", "read", "summary"]
 
 ROLES = ("train", "val", "test")
 VAL_FRACTION = 1 / 9  # train:validation = 8:1 (the paper)
@@ -103,6 +103,22 @@ def check_sites(splits: pd.DataFrame, cohort: pd.DataFrame) -> None:
         row = leaked.iloc[0]
         raise ValueError(f"patient {row['patient_id']} of site {row['site']} is in the {row['role']} part of "
                          f"repeat {row['repeat']}, fold {row['fold']}, which holds out site {row['site_held']}")
+
+
+def held_out(predictions: pd.DataFrame, splits: pd.DataFrame) -> pd.DataFrame:
+    """``predictions`` (runs, baselines, the oracle: repeat, fold, patient_id, ...) of splits that hold sites
+    out (:func:`leave_site_out`) with ``site``: the site each fold held out (its test part);
+    ValueError when the splits do not hold sites out, or a prediction is of a patient its fold did not test."""
+    if "site" not in splits.columns:
+        raise ValueError("the study's splits do not hold sites out: run notebook 01 with split: leave_site_out "
+                         "on a cohort with a site column")
+    test = splits.loc[splits["role"] == "test", ["repeat", "fold", "patient_id", "site"]]
+    out = predictions.merge(test, on=["repeat", "fold", "patient_id"], how="left", validate="many_to_one")
+    if out["site"].isna().any():
+        row = out[out["site"].isna()].iloc[0]
+        raise ValueError(f"patient {row['patient_id']} is predicted in repeat {row['repeat']}, fold {row['fold']} "
+                         "but is not in that fold's test part")
+    return out
 
 
 def check(splits: pd.DataFrame, cohort: pd.DataFrame) -> None:

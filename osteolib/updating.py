@@ -38,7 +38,7 @@ from sklearn.model_selection import StratifiedShuffleSplit
 
 from .calibration import calibration, fits, logit
 
-__all__ = ["METHODS", "Update", "fit", "learning_curve"]
+__all__ = ["METHODS", "Update", "fit", "measure", "learning_curve"]
 
 #: The updates, from none to the most local.
 METHODS = ("none", "intercept", "logistic")
@@ -80,6 +80,14 @@ def fit(method: str, y_local, p_local) -> Update:
     return Update("logistic", float(slope.params[0]), float(slope.params[1]), len(y))
 
 
+def measure(y_true, p) -> dict[str, float]:
+    """What an update is judged by on an evaluation part: ``auc``, the calibration ``intercept`` and
+    ``slope`` (:func:`osteolib.calibration.calibration`), ``brier``."""
+    c = calibration(y_true, p)
+    return {"auc": float(roc_auc_score(np.asarray(y_true).astype(int), p)), "intercept": c["intercept"],
+            "slope": c["slope"], "brier": c["brier"]}
+
+
 def learning_curve(y, p, sizes, methods=METHODS, draws: int = 20, seed: int = 0) -> pd.DataFrame:
     """For each local sample size in ``sizes`` and each of ``draws`` stratified draws: each update of
     ``methods`` fitted on the local sample and judged on the rest of the site's patients (``auc``,
@@ -101,7 +109,5 @@ def learning_curve(y, p, sizes, methods=METHODS, draws: int = 20, seed: int = 0)
                 except ValueError as e:  # a small local sample the update cannot be fitted on: said, not skipped
                     rows.append(row | {"reason": str(e)})
                     continue
-                c = calibration(y[rest], q)
-                rows.append(row | {"auc": float(roc_auc_score(y[rest], q)), "intercept": c["intercept"],
-                                   "slope": c["slope"], "brier": c["brier"]})
+                rows.append(row | measure(y[rest], q))
     return pd.DataFrame(rows)

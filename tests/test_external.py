@@ -181,7 +181,7 @@ def test_learning_curves_keep_the_sizes_a_site_can_spare():
 def test_held_out_needs_splits_that_hold_sites_out():
     pred = _planted().drop(columns="site")
     with pytest.raises(ValueError, match="split: leave_site_out"):
-        external.held_out(pred, pd.DataFrame({"repeat": [0], "fold": [0], "patient_id": ["A0000"], "role": ["test"]}))
+        splits.held_out(pred, pd.DataFrame({"repeat": [0], "fold": [0], "patient_id": ["A0000"], "role": ["test"]}))
 
 
 # --- a tiny multi-site study, end to end -----------------------------------------------------------------

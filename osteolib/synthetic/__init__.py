@@ -38,7 +38,7 @@ from .clinical import JAW_T_CORR, LANDMARK_SD_MM, make_tables
 from .hospitals import Site, parse as parse_sites, seed_key
 from .radiograph import FULL_HEIGHT, FULL_PX_MM, FULL_WIDTH, MAG, Anatomy, render
 
-__all__ = ["GENERATOR_VERSION", "generate", "ensure", "is_synthetic", "render_patient", "image_size", "read_truth",
+__all__ = ["GENERATOR_VERSION", "generate", "ensure", "read_spec", "is_synthetic", "render_patient", "image_size", "read_truth",
            "border_truth"]
 
 #: Bumped whenever the generator's output changes for the same seed. 5: the jaw-bone status
@@ -160,6 +160,13 @@ def _drawn(truth: pd.DataFrame) -> dict:
                    "devices": sorted(g["device"].unique())} for name, g in truth.groupby("site", sort=False)}
 
 
+def read_spec(data_dir: str | Path) -> dict | None:
+    """The generator's record of a synthetic data folder (``synthetic.json``: its parameters and, for
+    several sites, each site's and what was drawn), or None for a folder without one (real data)."""
+    marker = DataFolder(data_dir).synthetic_json
+    return json.loads(marker.read_text()) if marker.is_file() else None
+
+
 def is_synthetic(data_dir: str | Path) -> bool:
     """Whether ``data_dir`` holds a synthetic cohort (with its ground truth)."""
     return DataFolder(data_dir).is_synthetic
@@ -197,9 +204,8 @@ def ensure(cfg) -> Path:
         return path
     sites = getattr(cfg, "sites", "")
     want = _spec(cfg.n_screened, cfg.image_scale, cfg.seed, True, sites=sites or None)
-    marker = DataFolder(path).synthetic_json
-    if marker.is_file():
-        have = json.loads(marker.read_text())
+    have = read_spec(path)
+    if have is not None:
         have.pop("sites_drawn", None)
         if have != want:
             raise ValueError(f"{path} holds a synthetic cohort made with {have}, not {want}: "
