@@ -227,3 +227,13 @@ def test_a_tiny_multisite_study_end_to_end(tmp_path, monkeypatch):
     from test_notebooks import assert_manifest_hashes_the_declared_inputs
     manifest = assert_manifest_hashes_the_declared_inputs("06_external", values)
     assert any("model_f2.safetensors" in k for k in manifest["inputs"])
+
+
+def test_the_report_says_the_design_of_a_study_that_holds_sites_out(tmp_path):
+    from osteolib import report
+    lay = StudyLayout(tmp_path / "s")
+    lay.splits_csv.parent.mkdir(parents=True)
+    pd.DataFrame({"repeat": 0, "fold": [0, 1, 2], "patient_id": ["a", "b", "c"], "role": "test",
+                  "site": ["A", "B", "C"]}).to_csv(lay.splits_csv, index=False)
+    assert "each of 3 sites held out" in report._design(lay, {"split": "leave_site_out", "n_repeats": 1})
+    assert report._design(lay, {"split": "cv"}) is None
