@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -39,11 +41,12 @@ from PIL import Image as PILImage
 from tqdm.auto import tqdm
 
 from . import atomic, images, paths, pixels, repro, validation
-from .cohort import EXCLUSIONS, layout_faults
-from .datafolder import CLINICAL_COLUMNS, IMAGE_COLUMNS, LANDMARK_COLUMNS, SPACING_COLUMNS, DataFolder
-from .errors import InputError, ParameterError
+from .cohort import EXCLUSIONS, layout_faults, read_clinical
+from .datafolder import CLINICAL, CLINICAL_COLUMNS, IMAGE_COLUMNS, IMAGES, LANDMARK_COLUMNS, LANDMARKS, SITE_COLUMN, SPACING_COLUMNS, DataFolder
+from .errors import InputError, ParameterError, read_text_csv
 
-__all__ = ["TEMPLATE", "Mapping", "read_sheet", "convert", "Image", "match_images", "convert_landmarks", "run", "main"]
+__all__ = ["TEMPLATE", "Mapping", "read_sheet", "convert", "Image", "match_images", "convert_landmarks", "run",
+           "combine", "main"]
 
 TEMPLATE = """\
 # osteolib ingest mapping: how a hospital export becomes the study's input layout.
@@ -362,6 +365,81 @@ def _write(folder: DataFolder, out: Path, key_file: Path, sheet: pd.DataFrame, m
     atomic.write_json(provenance, folder.ingest_json)
 
 
+_SITE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def combine(folders: dict[str, str | Path], out: str | Path) -> dict:
+    """Several data folders (one per hospital, each ingested on its own) combined into one multi-site data
+    folder ``out`` (new; written whole or not at all): ``clinical.csv`` gains the ``site`` column, every
+    patient becomes ``<site>-<patient_id>`` (pseudonyms of separate ingests repeat: ``P0001`` in every
+    site; each site's key still resolves them, by that rule), the radiographs are copied (bytes unchanged)
+    to ``images/<site>/``, and ``landmarks.csv``, ``images.csv`` and ``landmarking.csv`` follow where every
+    site has them (landmarks from only some sites: an error, since notebook 02 needs them all). ``ingest.json``
+    records each site's own record and the hash of its ``clinical.csv``. A synthetic folder is refused (its
+    truth cannot be combined: ``python -m osteolib.synthetic --sites`` draws several sites). The combined
+    clinical table is validated before the folder appears. Returns the patients per site."""
+    out = Path(out)
+    if len(folders) < 2:
+        raise ParameterError(f"combining needs at least 2 sites, got {len(folders)}")
+    bad = [s for s in folders if not _SITE.fullmatch(s)]
+    if bad:
+        raise ParameterError(f"site {bad[0]!r} is not a plain name (letters, digits, _ . -)")
+    if out.exists() and any(out.iterdir()):
+        raise ParameterError(f"{out} exists and is not empty: give a new folder")
+    srcs = {site: DataFolder(Path(d)) for site, d in folders.items()}
+    for site, f in srcs.items():
+        if f.is_synthetic or f.synthetic_json.is_file():
+            raise ParameterError(f"{f.root} (site {site}) is a synthetic cohort: draw several sites with "
+                                 "python -m osteolib.synthetic --sites instead")
+    has = {name: [getattr(f, name).is_file() for f in srcs.values()] for name in ("landmarks_csv", "images_csv",
+                                                                                  "landmarking_csv")}
+    if any(has["landmarks_csv"]) and not all(has["landmarks_csv"]):
+        missing = [s for s, h in zip(srcs, has["landmarks_csv"]) if not h]
+        raise ParameterError(f"{LANDMARKS} in some sites but not in {', '.join(missing)}: landmark those first")
+    tables: dict[str, list[pd.DataFrame]] = {"clinical_csv": [], "landmarks_csv": [], "images_csv": [], "landmarking_csv": []}
+    record, counts = {}, {}
+    with atomic.atomic_dir(out) as tmp:
+        folder = DataFolder(tmp)
+        folder.images_dir.mkdir()
+        for site, f in srcs.items():
+            clinical = read_text_csv(f.clinical_csv, ("patient_id", "image"))
+            if SITE_COLUMN in clinical and (clinical[SITE_COLUMN].str.strip() != site).any():
+                raise InputError(f.clinical_csv, f"already holds other sites than {site!r}", column=SITE_COLUMN)
+            rename = {p: f"{site}-{p.strip()}" for p in clinical["patient_id"]}
+            (folder.images_dir / site).mkdir()
+            names = clinical["image"].str.strip().map(lambda rel: Path(rel).name)
+            if names.duplicated().any():
+                i = int(np.flatnonzero(names.duplicated())[0])
+                raise InputError(f.clinical_csv, f"two images named {names.iloc[i]!r}", row=i + 2, column="image")
+            for i, (rel, name) in enumerate(zip(clinical["image"].str.strip(), names)):
+                if not f.image(rel).is_file():
+                    raise InputError(f.clinical_csv, f"image {rel!r} not found", row=i + 2, column="image")
+                shutil.copyfile(f.image(rel), folder.images_dir / site / name)
+            clinical = clinical.assign(patient_id=clinical["patient_id"].map(rename),
+                                       image=[f"{IMAGES}/{site}/{n}" for n in names], **{SITE_COLUMN: site})
+            tables["clinical_csv"].append(clinical)
+            for name in ("landmarks_csv", "images_csv", "landmarking_csv"):
+                if all(has[name]):
+                    t = pd.read_csv(getattr(f, name), dtype=str, keep_default_na=False)
+                    unknown = sorted(set(t["patient_id"]) - set(rename))
+                    if unknown:
+                        raise InputError(getattr(f, name), f"patient {unknown[0]!r} is not in its {CLINICAL}",
+                                         column="patient_id")
+                    tables[name].append(t.assign(patient_id=t["patient_id"].map(rename)))
+            ingested = json.loads(f.ingest_json.read_text()) if f.ingest_json.is_file() else None
+            record[site] = {"folder": f.root.name, "clinical_sha256": repro.sha256(f.clinical_csv), "ingest": ingested}
+            counts[site] = len(clinical)
+        for name, parts in tables.items():
+            if parts:
+                pd.concat(parts, ignore_index=True).to_csv(getattr(folder, name), index=False)
+        read_clinical(tmp)  # the combined table, checked by notebook 01's own rules
+        atomic.write_json({"format": "osteolib-combined/1", "patients": counts, "id_rule": "<site>-<patient_id>",
+                           "sites": record, "environment": repro.environment_report(),
+                           "note": "each site's pseudonym key stays beside its own folder; ids here are "
+                                   "<site>-<its pseudonym>"}, folder.ingest_json)
+    return counts
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m osteolib.ingest", description=__doc__.split("\n\n")[0])
     ap.add_argument("mapping", nargs="?", help="the mapping file (YAML)")
@@ -370,7 +448,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--key", help=f"where the pseudonym key goes (default: {beside.key_csv} beside the folder)")
     ap.add_argument("--report", help=f"where the table of faults goes (default: {beside.validation_csv})")
     ap.add_argument("--template", metavar="FILE", help="write a commented mapping to start from, and stop")
+    ap.add_argument("--combine", nargs="+", metavar="SITE=DIR", help="combine data folders ingested one per site "
+                    "into the multi-site data folder --out (a site column; ids <site>-<patient_id>)")
     a = ap.parse_args(argv)
+    if a.combine:
+        if a.mapping or not a.out:
+            ap.error("--combine takes SITE=DIR pairs and --out, no mapping")
+        pairs = [p.partition("=") for p in a.combine]
+        if any(not sep for _, sep, _ in pairs):
+            ap.error("--combine takes SITE=DIR pairs")
+        counts = combine({site: d for site, _, d in pairs}, a.out)
+        print(f"{a.out}: {sum(counts.values())} patients from {len(counts)} sites ({json.dumps(counts)})")
+        return 0
     if a.template:
         atomic.write_text(TEMPLATE, a.template)
         print(f"{a.template}: a mapping to edit, then: python -m osteolib.ingest {a.template} --out data/<study>")

@@ -237,3 +237,55 @@ def test_the_report_says_the_design_of_a_study_that_holds_sites_out(tmp_path):
                   "site": ["A", "B", "C"]}).to_csv(lay.splits_csv, index=False)
     assert "each of 3 sites held out" in report._design(lay, {"split": "leave_site_out", "n_repeats": 1})
     assert report._design(lay, {"split": "cv"}) is None
+
+
+# --- several ingested folders combined into one ------------------------------------------------------------
+
+def _real_like(tmp_path, name, seed):
+    """A small data folder without the generator's truth, as ingest writes one (ids P0001 ...)."""
+    import shutil
+    d = synthetic.generate(tmp_path / name, n_screened=30, scale=0.05, seed=seed, progress=False)
+    for p in ("truth.csv", "synthetic.json"):
+        (d / p).unlink()
+    shutil.rmtree(d / "cortex")
+    return d
+
+
+def test_ingested_folders_are_combined_into_one_multisite_folder(tmp_path):
+    from osteolib import ingest
+    a, b = _real_like(tmp_path, "a", 1), _real_like(tmp_path, "b", 2)
+    assert ingest.main(["--combine", f"hospA={a}", f"hospB={b}", "--out", str(tmp_path / "both")]) == 0
+    both = tmp_path / "both"
+    clinical = cohort.read_clinical(both)
+    assert clinical.groupby("site").size().to_dict() == {"hospA": 30, "hospB": 30}
+    assert clinical["patient_id"].is_unique and clinical["patient_id"].iloc[0] == "hospA-P0001"
+    src = pd.read_csv(b / "clinical.csv", dtype=str)
+    row = clinical[clinical["patient_id"] == f"hospB-{src['patient_id'].iloc[3]}"].iloc[0]
+    assert (both / row["image"]).read_bytes() == (b / src["image"].iloc[3]).read_bytes()
+    lm = pd.read_csv(both / "landmarks.csv", dtype={"patient_id": str})
+    assert set(lm["patient_id"]) == set(clinical["patient_id"]) and len(lm) == 120
+    record = json.loads((both / "ingest.json").read_text())
+    assert record["patients"] == {"hospA": 30, "hospB": 30} and record["id_rule"] == "<site>-<patient_id>"
+
+
+def test_combining_refuses_what_it_cannot_combine_and_writes_nothing(tmp_path):
+    from osteolib import ingest
+    from osteolib.errors import InputError, ParameterError
+    a, b = _real_like(tmp_path, "a", 1), _real_like(tmp_path, "b", 2)
+    with pytest.raises(ParameterError, match="at least 2 sites"):
+        ingest.combine({"A": a}, tmp_path / "x")
+    with pytest.raises(ParameterError, match="not a plain name"):
+        ingest.combine({"A": a, "B c": b}, tmp_path / "x")
+    synth = synthetic.generate(tmp_path / "s", n_screened=30, scale=0.05, images=False, progress=False)
+    with pytest.raises(ParameterError, match="synthetic cohort"):
+        ingest.combine({"A": a, "S": synth}, tmp_path / "x")
+    (b / "landmarks.csv").unlink()
+    with pytest.raises(ParameterError, match="landmarks.csv in some sites but not in B"):
+        ingest.combine({"A": a, "B": b}, tmp_path / "x")
+    c = _real_like(tmp_path, "c", 3)
+    first = pd.read_csv(c / "clinical.csv", dtype=str)["image"].iloc[0]
+    (c / first).unlink()
+    with pytest.raises(InputError, match="not found") as e:
+        ingest.combine({"A": a, "C": c}, tmp_path / "x")
+    assert e.value.row == 2 and e.value.column == "image"
+    assert not (tmp_path / "x").exists()
