@@ -32,7 +32,7 @@ DEVICE_RUN = paths.ROOT / "benchmarks" / "results" / "2026-11-27-h200"
 #: The command-line tools, and the subcommands whose --help is shown.
 COMMANDS = {"osteolib.synthetic": [], "osteolib.ingest": [], "osteolib.placement": ["train", "evaluate"],
             "osteolib.bundle": [], "osteolib.screen": [], "osteolib.report": ["results", "html"],
-            "osteolib.steps": [], "osteolib.workflow": ["notebook"], "osteolib.bench": []}
+            "osteolib.steps": [], "osteolib.workflow": ["notebook"], "osteolib.bench": [], "osteolib.external": ["carry"]}
 
 
 def _cell(notebook: str) -> dict[str, tuple[object, str]]:

@@ -250,7 +250,7 @@ def build(data_dir: str | Path, layout: StudyLayout, threshold: float = OSTEOPOR
     atomic.write_csv(cohort_out, layout.cohort_csv)
     atomic.write_csv(table, layout.cohort_table("table3"))
     out = {"flow": flow, "cohort": cohort_out, "table3": table, "warnings": warnings}
-    if SITE_COLUMN in cohort_out:
+    if SITE_COLUMN in cohort_out and cohort_out[SITE_COLUMN].nunique() > 1:  # one site: Table 3 is its table
         out["table3_sites"] = per_site_table(cohort_out)
         atomic.write_csv(out["table3_sites"], layout.cohort_table("table3_sites"))
     else:

@@ -24,7 +24,10 @@ The updates are judged on the same evaluation part, so what each gains is their 
 """
 from __future__ import annotations
 
+import argparse
+import sys
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -34,13 +37,15 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold, StratifiedShu
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from . import baselines, checkpoints, repro, sites, splits, synthetic, updating, utility
+from . import atomic, baselines, checkpoints, cohort, plots, repro, roi, sites, splits, synthetic, updating, utility, validation
+from . import bundle as bundles
+from .datafolder import DataFolder
 from .datasets import load_rois, to_input
 from .layout import StudyLayout
 
 __all__ = ["MODEL", "IECV_COLUMNS", "TRANSPORT_COLUMNS", "UPDATES", "with_baselines", "iecv", "pooled",
            "net_benefit", "split_local", "transport", "head_features", "refit_head", "head_refitter", "learning_curves",
-           "planted_shifts"]
+           "planted_shifts", "features", "CARRY_TABLES", "carry", "main"]
 
 #: The columns naming a model in every table of this module (baselines: backbone ``baseline``).
 MODEL = ("backbone", "arm", "repeat")
@@ -149,25 +154,31 @@ def transport(pred: pd.DataFrame, fraction: float = 0.5, seed: int = 0, head=Non
 
 
 @torch.no_grad()
+def features(net, scaler, images: torch.Tensor, rows: pd.DataFrame, device: str = "cpu") -> tuple[np.ndarray, np.ndarray]:
+    """What a network feeds its output layer for uint8 ROIs ``images`` of the patients ``rows`` (age, sex,
+    bmi): the head's ReLU layer, and for the ensemble arm the covariates (scaled by ``scaler``, the card's)
+    beside it, since the skip path adds them linearly to the same logits; and its P(osteoporosis)."""
+    dev = repro.resolve_device(device)
+    net = net.to(dev).eval()
+    cov = scaler.transform(rows.reset_index(drop=True)).to(dev) if net.arm == "ensemble" else None
+    hidden_out, p_out = [], []
+    for i in range(0, len(images), 64):
+        x = to_input(images[i:i + 64].to(dev), net.spec)
+        c = cov[i:i + 64] if cov is not None else None
+        z = torch.flatten(torch.nn.functional.adaptive_avg_pool2d(net.backbone(x), 1), 1)
+        hidden = net.head[:-1](torch.cat([z, c.to(z.dtype)], 1) if c is not None else z)
+        hidden_out.append(torch.cat([hidden, c.to(hidden.dtype)], 1) if c is not None else hidden)
+        p_out.append(torch.softmax(net(x, c), 1)[:, 1])
+    return torch.cat(hidden_out).float().cpu().numpy(), torch.cat(p_out).float().cpu().numpy()
+
+
 def head_features(layout: StudyLayout, backbone: str, arm: str, fold: int, patient_ids, cohort: pd.DataFrame,
                   device: str = "cpu") -> np.ndarray:
-    """The hidden features the kept model of ``fold`` (the one that never saw the fold's site) feeds its
-    output layer for ``patient_ids``: the head's ReLU layer, and for the ensemble arm the covariates (as
-    its card scales them) beside it, since the skip path adds them linearly to the same logits."""
+    """:func:`features` of the kept model of ``fold`` (the one that never saw the fold's site) for
+    ``patient_ids`` of the study's cohort, from the study's ROIs."""
     net, card = checkpoints.load_kept(layout.kept_model(backbone, arm), fold)
-    dev = repro.resolve_device(device)
-    net = net.to(dev)
-    images = load_rois(layout, list(patient_ids), dev)
     rows = cohort.set_index("patient_id").loc[list(patient_ids)].reset_index()
-    cov = checkpoints.scaler(card).transform(rows).to(dev) if net.arm == "ensemble" else None
-    out = []
-    for i in range(0, len(images), 64):
-        x = to_input(images[i:i + 64], net.spec)
-        z = torch.flatten(torch.nn.functional.adaptive_avg_pool2d(net.backbone(x), 1), 1)
-        c = cov[i:i + 64] if cov is not None else None
-        hidden = net.head[:-1](torch.cat([z, c.to(z.dtype)], 1) if c is not None else z)
-        out.append(torch.cat([hidden, c.to(hidden.dtype)], 1) if c is not None else hidden)
-    return torch.cat(out).float().cpu().numpy()
+    return features(net, checkpoints.scaler(card), load_rois(layout, list(patient_ids)), rows, device)[0]
 
 
 def refit_head(x_local: np.ndarray, y_local, x_eval: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -246,3 +257,96 @@ def planted_shifts(iecv_table: pd.DataFrame, transport_table: pd.DataFrame, data
                          "intercept_after_update": m["calibration_intercept"].iloc[0] if len(m) else np.nan,
                          "calibration_slope": r["calibration_slope"]})
     return pd.DataFrame(rows)
+
+
+#: The tables :func:`carry` writes (``external/<name>.csv`` of its output folder).
+CARRY_TABLES = ("predictions", "site", "net_benefit", "transport", "learning_curve")
+
+
+def carry(bundle_dir: str | Path, data_dir: str | Path, out: str | Path, fraction: float = 0.5, seed: int = 0,
+          sizes=(25, 50, 100), draws: int = 20, device: str = "cpu", progress: bool = True) -> dict[str, pd.DataFrame]:
+    """A screening bundle (:mod:`osteolib.bundle`) carried to another hospital's data folder: the folder
+    read and validated as notebook 01 reads a study's (its cohort and labels, ``cohort/``), its ROIs cut
+    with the bundle's own geometry (``rois/``), every patient predicted by the bundle, and in ``external/``:
+    the ``predictions``, the ``site``'s discrimination and calibration (:func:`iecv`'s columns), its decision
+    curve (``net_benefit``), the updates on a local sample judged on the rest (``transport``, the head
+    refitted on the bundle's own hidden features) and the ``learning_curve``; the figures and a record
+    (``carry.json``: the bundle's card and weights' hash, the data folder's clinical table's hash, the
+    settings, the environment). ``out`` is written whole or not at all; faults of the data folder are
+    listed beside it (``<out>-validation.csv``) as notebook 01 lists them."""
+    b = bundles.load(bundle_dir)
+    out, data_dir = Path(out), Path(data_dir)
+    if out.exists() and any(out.iterdir()):
+        raise FileExistsError(f"{out} exists and is not empty: give a new folder")
+    site = data_dir.name
+    with atomic.atomic_dir(out) as tmp:
+        layout = StudyLayout(tmp)
+        try:
+            patients = cohort.build(data_dir, layout)["cohort"]
+        except validation.ValidationError as e:
+            beside = DataFolder(out).validation_csv  # beside the folder, as an export's faults are
+            atomic.write_csv(e.faults, beside)
+            raise validation.ValidationError(e.faults["file"].iloc[0], e.faults, beside) from None
+        roi.crop_study(data_dir, patients, b.geometry, layout, progress=progress)
+        ids = patients["patient_id"].tolist()
+        x, p = features(b.net, b.scaler, load_rois(layout, ids), patients, device)
+        pred = pd.DataFrame({"backbone": b.net.config.backbone, "arm": b.net.arm, "repeat": 0, "fold": 0,
+                             "patient_id": ids, "y_true": patients["label"].to_numpy(int), "p_osteoporosis": p,
+                             "site": site})
+        where = {pid: i for i, pid in enumerate(ids)}
+        y = pred["y_true"].to_numpy()
+
+        def head(backbone, arm, repeat, fold, site_, local_ids, eval_ids):
+            loc, ev = [where[i] for i in local_ids], [where[i] for i in eval_ids]
+            try:
+                return refit_head(x[loc], y[loc], x[ev], seed)
+            except ValueError as e:
+                return str(e)
+
+        tables = {"predictions": pred, "site": iecv(pred), "net_benefit": net_benefit(pred),
+                  "transport": transport(pred, fraction, seed, head),
+                  "learning_curve": learning_curves(pred, sizes, draws, seed)}
+        for name, t in tables.items():
+            atomic.write_csv(t, layout.external_table(name), float_format="%.6f")
+        plots.external_calibration(pred, out=layout.figure("external_calibration"))
+        plots.external_decision(tables["net_benefit"], out=layout.figure("external_decision"))
+        plots.external_learning_curve(tables["learning_curve"], out=layout.figure("external_learning_curve"))
+        atomic.write_json({"format": "osteolib-carry/1", "bundle": {"folder": str(Path(bundle_dir)),
+                                                                    "weights_sha256": b.card["weights"]["sha256"],
+                                                                    "network": b.card["network"]},
+                           "data_dir": str(data_dir), "clinical_sha256": repro.sha256(DataFolder(data_dir).clinical_csv),
+                           "site": site, "patients": len(ids), "local_fraction": fraction, "seed": seed,
+                           "learning_sizes": list(sizes), "draws": draws, "environment": repro.environment_report()},
+                          layout.external_dir / "carry.json")
+    return tables
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m osteolib.external carry --bundle B --data D --out O``: :func:`carry` from the command line."""
+    ap = argparse.ArgumentParser(prog="python -m osteolib.external", description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("carry", help="a screening bundle carried to another hospital's data folder, and updated there")
+    c.add_argument("--bundle", required=True, help="the bundle's folder (python -m osteolib.bundle)")
+    c.add_argument("--data", required=True, help="the other hospital's data folder (the input layout, with landmarks)")
+    c.add_argument("--out", required=True, help="the folder to write (new): cohort/, rois/, external/, figures/")
+    c.add_argument("--local-fraction", type=float, default=0.5, help="share of the patients that updates the model")
+    c.add_argument("--seed", type=int, default=0, help="seed of the local samples")
+    c.add_argument("--sizes", default="25,50,100", help="local sample sizes of the learning curve")
+    c.add_argument("--draws", type=int, default=20, help="local samples drawn per size")
+    c.add_argument("--device", default="cpu", help="cpu, cuda, auto")
+    a = ap.parse_args(argv)
+    sizes = [int(t) for t in a.sizes.split(",") if t.strip()]
+    try:
+        tables = carry(a.bundle, a.data, a.out, a.local_fraction, a.seed, sizes, a.draws, a.device)
+    except validation.ValidationError as e:
+        print(validation.summary(e.faults).to_string(index=False), file=sys.stderr)
+        print(f"\n{e}", file=sys.stderr)
+        return 1
+    print(tables["transport"][["update", "n_local", "n_eval", "auc", "calibration_intercept", "calibration_slope",
+                               "brier"]].round(3).to_string(index=False))
+    print(f"wrote {a.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

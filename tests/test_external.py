@@ -289,3 +289,56 @@ def test_combining_refuses_what_it_cannot_combine_and_writes_nothing(tmp_path):
         ingest.combine({"A": a, "C": c}, tmp_path / "x")
     assert e.value.row == 2 and e.value.column == "image"
     assert not (tmp_path / "x").exists()
+
+
+# --- a screening bundle carried to another hospital's data folder -------------------------------------------
+
+@pytest.fixture(scope="module")
+def bundle_dir(tiny_study, tmp_path_factory):
+    """The tiny study's resnet18 ensemble, repeat 0 (1 epoch), as a screening bundle."""
+    import torch
+    from conftest import copy_study
+    from osteolib import bundle, training
+    from osteolib.settings import TrainingSettings
+    study = copy_study(tiny_study, tmp_path_factory.mktemp("carry") / "study")
+    s = TrainingSettings(backbone="resnet18", lr=0.01, batch_size=16, max_epochs=1, patience=1, hidden=16,
+                         fusion="concat+skip")
+    training.run(training.TrainingData(StudyLayout(study), torch.device("cpu")), s, ["ensemble"], [0])
+    return bundle.write(StudyLayout(study), "resnet18", "ensemble", study.parent / "bundle")
+
+
+def test_a_bundle_is_carried_to_another_data_folder_and_updated_there(bundle_dir, tmp_path):
+    from osteolib.synthetic.clinical import make_tables  # noqa: F401 (the other site is drawn by the generator)
+    other = synthetic.generate(tmp_path / "other_unit", scale=0.16, seed=9, progress=False, jobs=1,
+                               sites="other_unit:160")
+    out = tmp_path / "carried"
+    assert external.main(["carry", "--bundle", str(bundle_dir), "--data", str(other), "--out", str(out),
+                          "--sizes", "20,40", "--draws", "2"]) == 0
+    lay = StudyLayout(out)
+    patients = pd.read_csv(lay.cohort_csv, dtype={"patient_id": str})
+    pred = pd.read_csv(lay.external_table("predictions"), dtype={"patient_id": str})
+    assert list(pred["patient_id"]) == list(patients["patient_id"]) and pred["p_osteoporosis"].between(0, 1).all()
+    site = pd.read_csv(lay.external_table("site"))
+    assert len(site) == 1 and site["site"].iloc[0] == "other_unit" and site["n"].iloc[0] == len(patients)
+    moved = pd.read_csv(lay.external_table("transport"))
+    assert list(moved["update"]) == list(external.UPDATES) and moved["auc"].notna().all()
+    # the ranking is the bundle's own until the head is refitted
+    assert moved.loc[moved["update"] != "head", "auc"].nunique() == 1
+    assert len(list((out / "rois").glob("*.png"))) == len(patients)
+    record = json.loads((lay.external_dir / "carry.json").read_text())
+    assert record["site"] == "other_unit" and record["patients"] == len(patients)
+    for name in ("external_calibration", "external_decision", "external_learning_curve"):
+        assert lay.figure(name).is_file()
+
+
+def test_carrying_to_a_faulty_data_folder_writes_its_faults_beside_and_nothing_else(bundle_dir, tmp_path):
+    import shutil
+    from osteolib.validation import ValidationError
+    d = tmp_path / "bad"
+    shutil.copytree(synthetic.generate(tmp_path / "src", n_screened=40, scale=0.16, progress=False, jobs=1), d)
+    df = pd.read_csv(d / "clinical.csv", dtype=str, keep_default_na=False)
+    df.loc[2, "sex"] = "X"
+    df.to_csv(d / "clinical.csv", index=False)
+    with pytest.raises(ValidationError, match="unknown sex code"):
+        external.carry(bundle_dir, d, tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists() and (tmp_path / "out-validation.csv").is_file()
