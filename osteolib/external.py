@@ -45,7 +45,7 @@ from .layout import StudyLayout
 
 __all__ = ["MODEL", "IECV_COLUMNS", "TRANSPORT_COLUMNS", "UPDATES", "with_baselines", "iecv", "pooled",
            "net_benefit", "split_local", "transport", "head_features", "refit_head", "head_refitter", "learning_curves",
-           "planted_shifts", "features", "CARRY_TABLES", "carry", "main"]
+           "ORACLE_OF", "planted_shifts", "features", "CARRY_TABLES", "carry", "main"]
 
 #: The columns naming a model in every table of this module (baselines: backbone ``baseline``).
 MODEL = ("backbone", "arm", "repeat")
@@ -233,26 +233,40 @@ def head_refitter(layout: StudyLayout, cohort: pd.DataFrame, device: str = "cpu"
     return head
 
 
-def planted_shifts(iecv_table: pd.DataFrame, transport_table: pd.DataFrame, data_dir) -> pd.DataFrame | None:
+#: The oracle's feature set (``cohort/oracle.csv``) that bounds each arm: what that arm can see.
+ORACLE_OF = {"image": "image truth", "ensemble": "both", "covariates": "covariates"}
+
+
+def planted_shifts(iecv_table: pd.DataFrame, transport_table: pd.DataFrame, data_dir,
+                   oracle_table: pd.DataFrame | None = None) -> pd.DataFrame | None:
     """A multi-centre synthetic cohort only (None otherwise): per site and model (repeat 0) what the
     generator planted there (``synthetic.json``) beside what the pipeline found: its AUC and the difference
-    from the same model's AUC on the ``study`` site (``auc_minus_study``: a device shift costs discrimination),
-    the calibration intercept as carried and after recalibration in the large on the local sample
+    from the same model's AUC on the ``study`` site (``auc_minus_study``); with the per-site oracle
+    (notebook 01's ``cohort/oracle.csv``, :data:`ORACLE_OF` for the arm) the same difference for the oracle,
+    which only the case mix moves (``oracle_minus_study``), and the model's ``shortfall`` beyond it
+    (``auc_minus_study - oracle_minus_study``: where a device shift costs discrimination, negative); the
+    calibration intercept as carried and after recalibration in the large on the local sample
     (``intercept_after_update``, on the evaluation part: a prevalence shift is fixed by it), and the slope."""
     spec = synthetic.read_spec(data_dir)
     if spec is None or "sites" not in spec:
         return None
     planted = {s["name"]: s["shift"] for s in spec["sites"]}
+    bound = ({} if oracle_table is None or "site" not in oracle_table else
+             oracle_table.set_index(["features", "site"])["auc_mean"].to_dict())
     t = iecv_table[iecv_table["repeat"] == 0]
     moved = transport_table[(transport_table["repeat"] == 0) & (transport_table["update"] == "intercept")]
     rows = []
     for (b, arm), g in t.groupby(["backbone", "arm"], sort=False):
         home = g.loc[g["site"] == "study", "auc"]
+        features = ORACLE_OF.get(arm)
         for _, r in g.iterrows():
             m = moved[(moved.backbone == b) & (moved.arm == arm) & (moved.site == r["site"])]
+            gap = r["auc"] - home.iloc[0] if len(home) else np.nan
+            oracle_gap = bound.get((features, r["site"]), np.nan) - bound.get((features, "study"), np.nan)
             rows.append({"site": r["site"], "planted": planted.get(r["site"], "?"), "backbone": b, "arm": arm,
-                         "prevalence": r["prevalence"], "auc": r["auc"],
-                         "auc_minus_study": r["auc"] - home.iloc[0] if len(home) else np.nan,
+                         "prevalence": r["prevalence"], "auc": r["auc"], "auc_minus_study": gap,
+                         "oracle_auc": bound.get((features, r["site"]), np.nan), "oracle_minus_study": oracle_gap,
+                         "shortfall": gap - oracle_gap,
                          "calibration_intercept": r["calibration_intercept"],
                          "intercept_after_update": m["calibration_intercept"].iloc[0] if len(m) else np.nan,
                          "calibration_slope": r["calibration_slope"]})

@@ -161,7 +161,7 @@ STEPS: dict[str, Step] = {s.name: s for s in (
     Step("06_external", "Across sites: internal-external validation and transport",
          reads=(study("cohort"), study("splits"), study("predictions"), study("roi_png"),
                 study("kept_weights"), study("kept_card"), study("fold_weights", True), study("fold_card", True),
-                data("synthetic", optional=True)),
+                data("synthetic", optional=True), study("oracle", optional=True)),
          writes=tuple(study("external_table", name=n) for n in EXTERNAL_TABLES)
          + (study("external_table", True, name="shifts"),)
          + tuple(study("figure", name=n) for n in EXTERNAL_FIGURES)),

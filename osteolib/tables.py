@@ -29,7 +29,7 @@ from .layout import StudyLayout
 from .stats import (bayes_correlated, bootstrap_weights, compare, corrected_ttest, delong, describe, holm, paired,
                     percentile_ci, weighted_auc)
 
-__all__ = ["G_INTERVAL", "FAMILIES", "MODEL", "BASELINE", "BOUNDED", "TESTS", "fold_sizes", "Models", "summary", "comparisons",
+__all__ = ["G_INTERVAL", "FAMILIES", "MODEL", "BASELINE", "BOUNDED", "TESTS", "SITE_FOLDS", "fold_sizes", "Models", "summary", "comparisons",
            "bootstrap_auc", "NOT_PROBABILITIES", "calibration_table", "operating_points", "decision_curves",
            "paper_table", "compute", "write"]
 
@@ -48,6 +48,11 @@ TESTS = {"corrected": "corrected t-test (primary; Nadeau-Bengio, Bouckaert-Frank
          "paired": "paired t-test over repeats (ignores the overlap of training sets)",
          "delong": "DeLong within each repeat (one repeat's patients; ignores training variation)",
          "bootstrap": "paired patient-level bootstrap of the AUC difference"}
+
+
+#: What the fold-based tests say when each fold holds a site out (internal-external cross-validation).
+SITE_FOLDS = ("the folds are held-out sites, not random resamples: the correction (and the Bayesian model's "
+              "correlation) assume random splits, so read this as indicative; notebook 06 analyses the sites")
 
 
 def fold_sizes(splits: pd.DataFrame) -> tuple[float, float]:
@@ -170,6 +175,10 @@ def comparisons(m: Models, splits: pd.DataFrame, weights: np.ndarray, rope: floa
     out = pd.DataFrame(rows)
     if out.empty:
         return out, pd.DataFrame(per_repeat)
+    if "site" in splits.columns:  # folds that hold sites out are not random resamples
+        tests = out["test"].isin([TESTS["corrected"], TESTS["bayes"]])
+        said = out.loc[tests, "reason"].fillna("")
+        out.loc[tests, "reason"] = said.where(said == "", said + "; ") + SITE_FOLDS
     out["p_holm"] = np.nan
     for test, g in out.groupby("test"):
         if "p_value" in g and g["p_value"].notna().any():

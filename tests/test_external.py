@@ -342,3 +342,36 @@ def test_carrying_to_a_faulty_data_folder_writes_its_faults_beside_and_nothing_e
     with pytest.raises(ValidationError, match="unknown sex code"):
         external.carry(bundle_dir, d, tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists() and (tmp_path / "out-validation.csv").is_file()
+
+
+def test_planted_shifts_take_the_case_mix_out_through_the_oracle(tmp_path):
+    d = synthetic.generate(tmp_path / "d", images=False, progress=False, sites="study:120,other_unit:120")
+    iecv = pd.DataFrame({"site": ["study", "other_unit"], "backbone": "resnet18", "arm": "image", "repeat": 0,
+                         "prevalence": 0.3, "auc": [0.84, 0.83], "calibration_intercept": [0.0, -0.5],
+                         "calibration_slope": 1.0})
+    moved = iecv.assign(update="intercept", calibration_intercept=[0.0, 0.05])
+    oracle = pd.DataFrame({"features": "image truth", "site": ["study", "other_unit"], "auc_mean": [0.88, 0.91]})
+    s = external.planted_shifts(iecv, moved, d, oracle).set_index("site")
+    assert s.loc["other_unit", "planted"].startswith("unit")
+    assert s.loc["other_unit", "auc_minus_study"] == pytest.approx(-0.01)
+    assert s.loc["other_unit", "oracle_minus_study"] == pytest.approx(0.03)
+    assert s.loc["other_unit", "shortfall"] == pytest.approx(-0.04)
+    assert s.loc["other_unit", "intercept_after_update"] == pytest.approx(0.05)
+    assert np.isnan(external.planted_shifts(iecv, moved, d)["shortfall"]).all()  # no oracle: not guessed
+    assert external.planted_shifts(iecv, moved, tmp_path) is None  # real data: nothing was planted
+
+
+def test_the_fold_tests_of_04_say_when_the_folds_are_sites(multi):
+    from osteolib import baselines, tables
+    patients, _ = cohort.apply_exclusions(cohort.read_clinical(multi, check_images=False))
+    folds = splits.leave_site_out(patients, seed=0)
+    test = folds[folds["role"] == "test"]
+    rng = np.random.default_rng(0)
+    y = test.merge(patients[["patient_id", "label"]], on="patient_id")["label"].to_numpy()
+    pred = pd.concat([test.assign(backbone="resnet18", arm=arm, y_true=y,
+                                  p_osteoporosis=np.clip(0.3 * y + rng.uniform(0, 0.7, len(y)), 0, 1), threshold=0.5)
+                      for arm in ("image", "ensemble")], ignore_index=True).drop(columns=["role", "site"])
+    comp = tables.compute(pred, baselines.predict(patients, folds), folds, patients, n_boot=100)["comparisons"]
+    corrected = comp[comp["test"].isin([tables.TESTS["corrected"], tables.TESTS["bayes"]])]
+    assert len(corrected) and corrected["reason"].str.endswith(tables.SITE_FOLDS).all()
+    assert not comp[comp["test"] == tables.TESTS["paired"]]["reason"].fillna("").str.contains("held-out sites").any()
