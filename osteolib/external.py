@@ -165,10 +165,9 @@ def features(net, scaler, images: torch.Tensor, rows: pd.DataFrame, device: str 
     for i in range(0, len(images), 64):
         x = to_input(images[i:i + 64].to(dev), net.spec)
         c = cov[i:i + 64] if cov is not None else None
-        z = torch.flatten(torch.nn.functional.adaptive_avg_pool2d(net.backbone(x), 1), 1)
-        hidden = net.head[:-1](torch.cat([z, c.to(z.dtype)], 1) if c is not None else z)
+        hidden, logits = net.hidden_and_logits(x, c)
         hidden_out.append(torch.cat([hidden, c.to(hidden.dtype)], 1) if c is not None else hidden)
-        p_out.append(torch.softmax(net(x, c), 1)[:, 1])
+        p_out.append(torch.softmax(logits, 1)[:, 1])
     return torch.cat(hidden_out).float().cpu().numpy(), torch.cat(p_out).float().cpu().numpy()
 
 
@@ -258,14 +257,14 @@ def planted_shifts(iecv_table: pd.DataFrame, transport_table: pd.DataFrame, data
     rows = []
     for (b, arm), g in t.groupby(["backbone", "arm"], sort=False):
         home = g.loc[g["site"] == "study", "auc"]
-        features = ORACLE_OF.get(arm)
+        seen = ORACLE_OF.get(arm)
         for _, r in g.iterrows():
             m = moved[(moved.backbone == b) & (moved.arm == arm) & (moved.site == r["site"])]
             gap = r["auc"] - home.iloc[0] if len(home) else np.nan
-            oracle_gap = bound.get((features, r["site"]), np.nan) - bound.get((features, "study"), np.nan)
+            oracle_gap = bound.get((seen, r["site"]), np.nan) - bound.get((seen, "study"), np.nan)
             rows.append({"site": r["site"], "planted": planted.get(r["site"], "?"), "backbone": b, "arm": arm,
                          "prevalence": r["prevalence"], "auc": r["auc"], "auc_minus_study": gap,
-                         "oracle_auc": bound.get((features, r["site"]), np.nan), "oracle_minus_study": oracle_gap,
+                         "oracle_auc": bound.get((seen, r["site"]), np.nan), "oracle_minus_study": oracle_gap,
                          "shortfall": gap - oracle_gap,
                          "calibration_intercept": r["calibration_intercept"],
                          "intercept_after_update": m["calibration_intercept"].iloc[0] if len(m) else np.nan,

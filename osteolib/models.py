@@ -102,15 +102,23 @@ class OsteoNet(nn.Module):
             nn.init.zeros_(self.skip.weight), nn.init.zeros_(self.skip.bias)
 
     def forward(self, x: torch.Tensor, covariates: torch.Tensor | None = None) -> torch.Tensor:
+        return self.hidden_and_logits(x, covariates)[1]
+
+    def hidden_and_logits(self, x: torch.Tensor, covariates: torch.Tensor | None = None
+                          ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The head's hidden layer (after its ReLU: what the output layer reads) and the logits; the
+        logits are :meth:`forward`'s."""
         z = torch.flatten(nn.functional.adaptive_avg_pool2d(self.backbone(x), 1), 1)
         if self.arm == "ensemble":
             if covariates is None:
                 raise ValueError("the ensemble arm needs the covariates")
             covariates = covariates.to(z.dtype)
             z = torch.cat([z, covariates], dim=1)
-            if self.skip is not None:
-                return self.head(z) + self.skip(covariates)
-        return self.head(z)
+        hidden = self.head[:-1](z)
+        logits = self.head[-1](hidden)
+        if self.arm == "ensemble" and self.skip is not None:
+            logits = logits + self.skip(covariates)
+        return hidden, logits
 
 
 def build(config: NetworkConfig, seed: int, pretrained: bool = False, weights_dir: str | Path | None = None,
