@@ -44,8 +44,10 @@ __all__ = ["GENERATOR_VERSION", "generate", "ensure", "read_spec", "is_synthetic
 #: Bumped whenever the generator's output changes for the same seed. 5: the jaw-bone status
 #: (covariates add what the image lacks) and the clinician's landmark error. 6: panoramic anatomy
 #: (both arches, rami, skull and soft-tissue shadows, restorations, implants), the panoramic
-#: magnification, devices and the acquisition recorded in truth.csv.
-GENERATOR_VERSION = 6
+#: magnification, devices and the acquisition recorded in truth.csv. 7: the radiomorphometric truth in
+#: truth.csv (the cortex's width perpendicular to the border at the left foramen, the foramen's inferior
+#: margin to the border); the radiographs are unchanged.
+GENERATOR_VERSION = 7
 #: The study's unit: the paper's hospital took every radiograph on one.
 STUDY_DEVICES = ("P1",)
 

@@ -40,12 +40,16 @@ from PIL import Image
 from scipy import ndimage
 
 __all__ = ["FULL_WIDTH", "FULL_HEIGHT", "FULL_PX_MM", "MAG", "LOWER_WIDTH", "LOWER_CROWN", "LOWER_ROOT",
-           "UPPER_WIDTH", "UPPER_CROWN", "UPPER_ROOT", "DEVICES", "ACQUISITION", "Anatomy", "render",
+           "UPPER_WIDTH", "UPPER_CROWN", "UPPER_ROOT", "DEVICES", "ACQUISITION", "Anatomy", "render", "FORAMEN_AXES_MM", "FORAMEN_MARGIN_MM",
            "marker_box", "glyph"]
 
 FULL_WIDTH, FULL_HEIGHT, FULL_PX_MM = 2964, 1464, 0.1
 #: Panoramic magnification of the anatomy on the detector (about 1.2-1.3 on real units).
 MAG = 1.25
+#: The mental foramen's half-axes (anatomical mm, horizontal and vertical) and where its inferior margin lies:
+#: its density dip is exp(-r^4), steepest at r = (3/4)^(1/4) = 0.93 of the half-axis.
+FORAMEN_AXES_MM = (1.4, 1.15)
+FORAMEN_MARGIN_MM = 0.75 ** 0.25 * FORAMEN_AXES_MM[1]
 
 #: Tooth widths as the panoramic shows them (detector mm), from the midline outwards: incisors,
 #: canine, premolars, molars; crown and root lengths are anatomical (mm).
@@ -498,7 +502,7 @@ def render(a: Anatomy, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, 
     lumen, walls = _canal(f, X, Y)
     dens += (0.05 * walls - 0.08 * lumen) * marrow
     for fx, fy in (f.left, f.right):                                # mental foramina, about 3 mm
-        r2 = ((X - fx) / (1.4 * m)) ** 2 + ((Y - fy) / (1.15 * m)) ** 2
+        r2 = ((X - fx) / (FORAMEN_AXES_MM[0] * m)) ** 2 + ((Y - fy) / (FORAMEN_AXES_MM[1] * m)) ** 2
         dens -= 0.13 * np.exp(-(r2 ** 2)) * bone
     d[rows] += dens
     # maxillary alveolar process, between the palate and the upper crest
@@ -555,7 +559,7 @@ def render(a: Anatomy, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, 
     if a.tilt_deg:
         d, band = _tilt(d, band, f)
     img = _device(rng, d, a, f)
-    facts = _facts(band, a)
+    facts = _facts(band, a) | _cortex_truth(f, yb, margin)
     # how far above the left foramen the lowest root apex in the ROI's columns ends (detector mm)
     clearance = (f.left[1] - lowest_apex) / s if np.isfinite(lowest_apex) else np.nan
     facts.update(teeth_present=int(present.sum()), implants=implants, apex_clearance_mm=round(float(clearance), 2))
@@ -571,6 +575,19 @@ def _tilt(d: np.ndarray, band: np.ndarray, f: _Frame) -> tuple[np.ndarray, np.nd
     d = ndimage.affine_transform(d, rot, offset=offset, order=1, mode="nearest")
     band = ndimage.affine_transform(band.astype(np.uint8), rot, offset=offset, order=0, mode="constant") > 0
     return d, band
+
+
+def _cortex_truth(f: _Frame, yb: np.ndarray, margin: np.ndarray) -> dict[str, float]:
+    """What a radiomorphometric measurement at the left foramen should find (anatomical mm, exact, in the
+    anatomical frame, so the head's tilt does not enter): the cortex's width perpendicular to the lower
+    border (the margins are parallel there: the vertical width times the cosine of the border's slope),
+    and the distance from the foramen's inferior margin to the border along that perpendicular."""
+    x = np.arange(len(yb), dtype=np.float32)
+    fx, fy = f.left
+    cos = 1.0 / np.hypot(1.0, float(np.interp(fx, x, np.gradient(yb))))
+    width = float(np.interp(fx, x, yb - margin)) * cos / f.m
+    below = (float(np.interp(fx, x, yb)) - fy) * cos / f.m - FORAMEN_MARGIN_MM
+    return {"cortex_width_mm": round(width, 4), "foramen_border_mm": round(below, 4)}
 
 
 def _facts(band: np.ndarray, a: Anatomy) -> dict[str, float]:
