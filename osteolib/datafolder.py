@@ -9,6 +9,7 @@
       images/           the radiographs (TIFF, PNG, JPEG or DICOM; clinical.csv's ``image`` is relative to the folder)
       images.csv        what ingest did to each radiograph (IMAGE_COLUMNS: decoder, display mapping, burned-in text, text in a corner)
       landmarking.csv   notebook 00's landmarking log: per point, proposal or click, and when
+      measurements/<reader>.csv   a clinician's manual MCW and MCI (notebook 00's measuring widget): MEASUREMENT_COLUMNS
       ingest.json       what ``python -m osteolib.ingest`` made the folder from (provenance)
       synthetic.json    the synthetic generator's parameters (a synthetic cohort only)
       truth.csv         the synthetic cohort's ground truth (real data carry none)
@@ -33,7 +34,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CLINICAL_COLUMNS", "SPACING_COLUMNS", "SITE_COLUMN", "LANDMARK_COLUMNS", "TRUTH_COLUMNS", "IMAGE_COLUMNS", "CLINICAL",
+__all__ = ["CLINICAL_COLUMNS", "SPACING_COLUMNS", "SITE_COLUMN", "LANDMARK_COLUMNS", "MEASUREMENT_COLUMNS", "TRUTH_COLUMNS",
+           "IMAGE_COLUMNS", "CLINICAL",
            "LANDMARKS", "TRUTH", "IMAGE_FACTS", "SYNTHETIC", "DataFolder"]
 
 #: Columns of clinical.csv, in order.
@@ -46,6 +48,11 @@ SPACING_COLUMNS = ("spacing_row_mm", "spacing_col_mm")
 SITE_COLUMN = "site"
 #: Columns of landmarks.csv.
 LANDMARK_COLUMNS = ("patient_id", "side", "x", "y")
+#: Columns of a clinician's measurements/<reader>.csv: per patient and side, the two margins clicked on the cortex
+#: below the foramen (pixels of the full image), the width between them (radiographic mm, through the image's
+#: pixel spacing), the Klemetti grade (C1/C2/C3; empty: not graded) and when it was saved.
+MEASUREMENT_COLUMNS = ("patient_id", "side", "periosteal_x", "periosteal_y", "endosteal_x", "endosteal_y", "mcw_mm",
+                       "mci", "saved_at")
 #: Columns every truth.csv has (the rendering adds ``border_y`` and others).
 TRUTH_COLUMNS = ("patient_id", "tscore", "label", "mcw_mm", "cortical_index")
 
@@ -56,7 +63,7 @@ IMAGE_COLUMNS = ("patient_id", "format", "height", "width", "transfer_syntax", "
 
 #: The files' names (use the properties of :class:`DataFolder`; these are for messages and docs).
 CLINICAL, LANDMARKS, IMAGES, TRUTH, IMAGE_FACTS = "clinical.csv", "landmarks.csv", "images", "truth.csv", "images.csv"
-_LANDMARKING, _INGEST, _CORTEX = "landmarking.csv", "ingest.json", "cortex"
+_LANDMARKING, _INGEST, _CORTEX, _MEASUREMENTS = "landmarking.csv", "ingest.json", "cortex", "measurements"
 SYNTHETIC = "synthetic.json"
 _SYNTHETIC = SYNTHETIC
 
@@ -75,6 +82,8 @@ class DataFolder:
     images_dir = property(lambda self: self.root / IMAGES, doc="``images/``: the radiographs")
     images_csv = property(lambda self: self.root / IMAGE_FACTS, doc="``images.csv``: how each radiograph was read")
     landmarking_csv = property(lambda self: self.root / _LANDMARKING, doc="``landmarking.csv``: notebook 00's log")
+    measurements_dir = property(lambda self: self.root / _MEASUREMENTS,
+                                doc="``measurements/``: the clinicians' manual measurements, one file per reader")
     ingest_json = property(lambda self: self.root / _INGEST, doc="``ingest.json``: what the folder was ingested from")
     synthetic_json = property(lambda self: self.root / _SYNTHETIC, doc="``synthetic.json``: the generator's parameters")
     truth_csv = property(lambda self: self.root / TRUTH, doc="``truth.csv``: the synthetic cohort's ground truth")
@@ -92,6 +101,10 @@ class DataFolder:
     def image_name(patient_id: str, suffix: str = ".png") -> str:
         """The path clinical.csv records for a radiograph the project writes (ingest, the generator)."""
         return f"{IMAGES}/{patient_id}{suffix}"
+
+    def measurements(self, reader: str) -> Path:
+        """One clinician's manual measurements (``measurements/<reader>.csv``)."""
+        return self.measurements_dir / f"{reader}.csv"
 
     def cortex_mask(self, patient_id: str) -> Path:
         """A synthetic patient's cortex mask (a bool PNG the size of the radiograph)."""

@@ -69,13 +69,14 @@ FILES: dict[str, tuple[str, str]] = {
     "cam_panel": ("cam/{backbone}_{arm}_{patient_id}.png", "ROI | Grad-CAM | guided Grad-CAM of one patient"),
     "cam_summary": ("cam/summary.png", "every example of every backbone, both arms side by side"),
     "cam_examples": ("cam/examples.csv", "the patients explained, and why they were chosen"),
-    "localisation": ("cam/localisation.csv", "per backbone and arm: the CAM's share on the cortex (synthetic truth)"),
+    "localisation": ("cam/localisation.csv", "per backbone, arm and cortex (measured by 02b; the synthetic truth's): the CAM's share on the cortex"),
     "localisation_patients": ("cam/localisation_patients.csv", "the same per patient"),
     "external_table": ("external/{name}.csv", "a table of notebook 06 (internal-external validation, transport)"),
+    "indices_table": ("indices/{name}.csv", "a table of notebook 02b (MCW, PMI and MCI per patient and side; their agreement)"),
 }
 #: The step of each notebook: where its manifest lies (03's lies per backbone).
 _STEP_DIRS = {"01_cohort": "cohort", "02_roi": "rois", "03_train": "runs", "04_stats": "stats", "05_gradcam": "cam",
-              "06_external": "external"}
+              "06_external": "external", "02b_indices": "indices"}
 _MANIFEST = "manifest_"
 _REPEAT = re.compile(r"r(\d{2,})")
 
@@ -208,6 +209,11 @@ class StudyLayout:
 
     def external_table(self, name: str) -> Path:
         return self.file("external_table", name=name)
+    indices_dir = _dir("indices", "notebook 02b's tables: the radiomorphometric indices and their agreement")
+
+    def indices_table(self, name: str) -> Path:
+        """``indices/<name>.csv``: indices, agreement."""
+        return self.file("indices_table", name=name)
     notebooks_dir = _dir("notebooks", "the executed notebooks, the audit trail")
 
     def executed_notebook(self, notebook: str, backbone: str | None = None, arms: str | None = None,

@@ -6,7 +6,8 @@
   ``PretrainedCfg``;
 * :class:`TrainingSettings`: how it is trained (SGD, epochs, early stopping, augmentation), recorded
   with every run;
-* :class:`RoiGeometry`: where the region of interest is cut.
+* :class:`RoiGeometry`: where the region of interest is cut;
+* :class:`MeasureSettings`: how the cortex is measured at a mental foramen (notebook 02b).
 
 The defaults here are the published protocol's. A study chooses otherwise through its profile
 (``params/demo.yaml`` for the demo); the notebooks' parameter dataclasses (:mod:`osteolib.config`)
@@ -35,7 +36,7 @@ from . import backbones
 from .errors import ParameterError
 
 __all__ = ["ARMS", "FUSIONS", "CLASSES", "TARGETS", "N_COVARIATES", "check_arm", "check_fusion", "NetworkConfig",
-           "AugmentationSettings", "TrainingSettings", "PAPER_PIXEL_MM", "RoiGeometry"]
+           "AugmentationSettings", "TrainingSettings", "PAPER_PIXEL_MM", "RoiGeometry", "MeasureSettings"]
 
 ARMS = ("image", "ensemble")
 #: How the ensemble arm joins the covariates to the image: ``concat`` (the paper's head: pooled
@@ -251,3 +252,21 @@ class RoiGeometry:
     def from_card(cls, card: dict) -> "RoiGeometry":
         return cls(int(card["height"]), int(card["width"]), int(card["dx"]), int(card["dy"]), card["side"],
                    float(card.get("pixel_mm", cls.pixel_mm)))
+
+
+@dataclass(frozen=True)
+class MeasureSettings:
+    """How the mandibular cortex is measured at a mental foramen (:mod:`osteolib.indices.cortex`; lengths
+    in radiographic mm). The defaults hold for panoramic radiographs of adults; ``magnification`` (about 1.25
+    on panoramic units) turns a radiographic width into an anatomical one."""
+
+    search_mm: tuple[float, float] = (5.0, 35.0)   # where the lower border is sought, below the foramen
+    border_half_mm: float = 10.0                   # the border traced this far either side of the foramen
+    border_step_mm: float = 0.5
+    band_mm: float = 1.0                            # the profile averaged over parallel lines this wide
+    max_width_mm: float = 9.0                       # the widest cortex considered
+    min_width_mm: float = 0.3
+    foramen_mm: float = 2.5                         # how far along the line from the landmark its centre may lie
+    min_contrast: float = 3.0                       # cortex above marrow, in the fit's residual SDs
+    magnification: float = 1.25                     # radiographic / anatomical length
+    assumed_px_mm: float = 0.1                      # sets the search windows when an image has no spacing
