@@ -23,6 +23,7 @@ images         reading radiographs (TIFF, PNG, JPEG, DICOM; 8/16 bit; colour) as
 pixels         the one display rule (window, else the detector depth; luma), gray span, text in a corner
 dicom          DICOM decoding (every transfer syntax, the decoder plugins) and its display pipeline
 roi            validated landmarks, cropping a data folder (its geometry: ``settings.RoiGeometry``)
+indices        what a dentist measures: MCW, PMI (``indices.cortex``), the Klemetti grader, agreement; notebook 02b
 plots          every figure
 models         the networks: a registered backbone under the two heads (image, ensemble)
 datasets       ROIs as one uint8 tensor on the device, the covariate scaler, on-device augmentation
@@ -31,7 +32,7 @@ cards          saved networks: safetensors weights beside a JSON card with their
 checkpoints    a trained network from its card and back, without the training loop
 metrics        accuracy, ROC AUC, precision, recall, specificity, F1 per fold and per repeat
 runs           which models a study has, and their validated predictions
-baselines      logistic regression on the covariates and the OSTA index, on the same splits
+baselines      the covariates, OSTA and what a dentist measures (MCW rule, MCW + PMI, MCI), on the same splits
 oracle         the synthetic cohort's bound: logistic regression on the generator's truth
 stats          tests and intervals: corrected and Bayesian t-tests, the paper's, DeLong, bootstrap
 meta           random-effects meta-analysis of per-site results (statsmodels): pooled, tau2, I2, prediction interval
@@ -47,7 +48,7 @@ cam            Grad-CAM and guided backpropagation (``cam.method``) and notebook
 placement      the ROI detector (``python -m osteolib.placement``), one module per part
 bundle         a trained model as a screening bundle (``python -m osteolib.bundle``)
 screen         screening new patients with a bundle (``python -m osteolib.screen``)
-annotate       landmarking in JupyterLab: one radiograph at a time, clicks and keys, saved after every patient
+annotate       landmarking and measuring the cortex in JupyterLab: clicks and keys, saved after every patient
 ingest         a hospital export and a YAML mapping to the input layout (``python -m osteolib.ingest``)
 report         a study's results page, the README's lines about it, the HTML report and its checklist
 workflow       the job plan of a profile, the notebook runner of the Snakemake jobs

@@ -40,10 +40,11 @@ from . import backbones, paths, settings
 from .datafolder import DataFolder
 from .errors import ParameterError
 from .layout import StudyLayout
-from .settings import FUSIONS, TARGETS, NetworkConfig, RoiGeometry, TrainingSettings
+from .settings import FUSIONS, TARGETS, MeasureSettings, NetworkConfig, RoiGeometry, TrainingSettings
 from .synthetic import hospitals
 
-__all__ = ["ParameterError", "default_from", "Params", "IngestParams", "CohortParams", "RoiParams", "TrainParams", "StatsParams", "CamParams",
+__all__ = ["ParameterError", "default_from", "Params", "IngestParams", "CohortParams", "RoiParams", "IndicesParams", "TrainParams",
+           "StatsParams", "CamParams",
            "ExternalParams", "WorkflowParams", "SPLITS", "load_profile", "profile_path", "notebook_values", "parse_repeats"]
 
 _LITERAL = (str, int, float, bool, list, tuple, dict, type(None))
@@ -182,7 +183,9 @@ class IngestParams(DataParams):
 
     ``landmark``: open the landmarking widget on the data folder (the one ingested; or, with an empty
     ``mapping`` and a ``data_dir``, that folder as it is, nothing ingested), reviewing the proposals of
-    ``roi_detector`` when one is given.
+    ``roi_detector`` when one is given. ``measure_reader``: open the measuring widget on the same folder for
+    that clinician (the cortex below each landmarked foramen measured by hand and graded; notebook 02b
+    compares it with the automatic measurement and with the other clinicians).
     """
 
     notebook: ClassVar[str] = "00_data"
@@ -193,9 +196,13 @@ class IngestParams(DataParams):
     seed: int = 0
     landmark: bool = False
     roi_detector: str = ""
+    measure_reader: str = ""
 
     def check(self) -> None:
         super().check()
+        if self.measure_reader and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", self.measure_reader):
+            raise ParameterError(f"measure_reader {self.measure_reader!r} must be a plain name (letters, digits, _ . -): "
+                                 "it names the clinician's file measurements/<reader>.csv")
         if self.mapping and not self.data_dir:
             raise ParameterError("mapping is given but data_dir is empty: give the data folder to write (the one "
                                  "notebooks 01-05 read with the same data_dir)")
@@ -209,8 +216,8 @@ class IngestParams(DataParams):
 
     @property
     def landmark_only(self) -> bool:
-        """Landmarking a data folder in the layout already: nothing ingested."""
-        return self.landmark and not self.mapping and bool(self.data_dir)
+        """Landmarking (or measuring) a data folder in the layout already: nothing ingested."""
+        return (self.landmark or bool(self.measure_reader)) and not self.mapping and bool(self.data_dir)
 
     @property
     def ingesting(self) -> bool:
@@ -218,7 +225,8 @@ class IngestParams(DataParams):
 
     @property
     def landmark_path(self) -> Path:
-        """The data folder the landmarking widget writes ``landmarks.csv`` into."""
+        """The data folder the landmarking widget writes ``landmarks.csv`` into (and the measuring widget its
+        ``measurements/<reader>.csv``)."""
         return paths.resolve(self.data_dir) if self.landmark_only else self.ingest_path
 
     @property
@@ -299,6 +307,22 @@ class RoiParams(DataParams):
     @property
     def geometry(self) -> RoiGeometry:
         return RoiGeometry(self.roi_height, self.roi_width, self.roi_dx, self.roi_dy, self.roi_side, self.roi_pixel_mm)
+
+
+@dataclass(frozen=True)
+class IndicesParams(DataParams):
+    """Parameters of ``02b_indices.ipynb``: what a dentist measures at the mental foramina (MCW, PMI, MCI).
+    ``magnification``: the panoramic unit's (radiographic / anatomical length, for the anatomical width);
+    ``seed``: the MCI grader's cross-fitting folds."""
+
+    notebook: ClassVar[str] = "02b_indices"
+    bounds: ClassVar[dict] = {"magnification": (1.0, 2.0)}
+    magnification: float = _library(MeasureSettings, "magnification")
+    seed: int = 0
+
+    @property
+    def settings(self) -> MeasureSettings:
+        return MeasureSettings(magnification=self.magnification)
 
 
 def profile_path(name_or_path: str | Path) -> Path:

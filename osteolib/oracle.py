@@ -7,7 +7,10 @@ part) on the study's own splits, with three feature sets:
   cortical index (C2, C3 one-hot) and the trabecular texture's status (``truth.csv``);
 * ``covariates``: age, sex and BMI, the 4-value vector of the ensemble arm (as the covariates
   baseline of :mod:`osteolib.baselines`);
-* ``both``: the two together.
+* ``both``: the two together;
+* ``MCW truth`` and ``MCW truth + covariates``: the cortical width alone, and with age, sex and BMI: the
+  bound on what a dentist's measurement of the mental index can reach, alone and with the covariates
+  (notebook 02b's baselines ``mcw_rule``/``mcw_pmi`` and ``mcw_pmi_covariates``).
 
 The AUC of each, per repeat over its out-of-fold predictions (as the paper's tables count), bounds
 what a CNN can reach on the ROI alone, on the covariates alone and on both; the gap between
@@ -21,7 +24,7 @@ Examples
 >>> patients, _ = cohort.apply_exclusions(cohort.read_clinical(d, check_images=False))
 >>> t = table(patients, synthetic.read_truth(d), splits.make(patients, n_repeats=2, seed=0))
 >>> t["features"].tolist()
-['image truth', 'covariates', 'both']
+['image truth', 'covariates', 'both', 'MCW truth', 'MCW truth + covariates']
 """
 from __future__ import annotations
 
@@ -73,7 +76,8 @@ def predict(cohort: pd.DataFrame, truth: pd.DataFrame, splits: pd.DataFrame) -> 
         raise ValueError(f"{TRUTH} lacks {len(missing)} cohort patients (e.g. {missing[0]!r})")
     rows = cohort.join(image, on="patient_id")
     cols = list(image.columns)
-    sets = (("image truth", cols, False), ("covariates", [], True), ("both", cols, True))
+    sets = (("image truth", cols, False), ("covariates", [], True), ("both", cols, True),
+            ("MCW truth", ["mcw_mm"], False), ("MCW truth + covariates", ["mcw_mm"], True))
     return pd.concat([out_of_fold(rows, splits, _fit(c, cov)).assign(features=name) for name, c, cov in sets],
                      ignore_index=True)
 
@@ -93,7 +97,8 @@ def table(cohort: pd.DataFrame, truth: pd.DataFrame, splits: pd.DataFrame) -> pd
 def _rows(per_repeat: pd.DataFrame) -> pd.DataFrame:
     what = {"image truth": f"cortical width, cortical index, trabecular texture ({TRUTH})",
             "covariates": "age, sex, BMI (the ensemble arm's 4-value vector)",
-            "both": "image truth + covariates"}
+            "both": "image truth + covariates", "MCW truth": f"the mandibular cortical width alone ({TRUTH})",
+            "MCW truth + covariates": "the cortical width + age, sex, BMI"}
     rows = []
     for name in what:
         g = per_repeat.loc[per_repeat["features"] == name, "auc"]

@@ -29,7 +29,8 @@ from .tables import TESTS
 __all__ = ["save", "synthetic_examples", "devices", "contact_sheet", "mean_roc", "roc_backbone", "roc_all",
            "metric_distributions", "forest", "auc_differences", "reliability", "decision_curves", "subgroups",
            "stats_figures", "cam_panel", "cam_summary", "screening_figure", "worst_placements", "mask_outside",
-           "external_forest", "external_calibration", "external_decision", "external_learning_curve"]
+           "external_forest", "external_calibration", "external_decision", "external_learning_curve",
+           "indices_profiles", "bland_altman"]
 
 
 def save(fig: plt.Figure, out: str | Path, formats: tuple[str, ...] = (".png",)) -> Path:
@@ -175,7 +176,8 @@ def contact_sheet(layout: StudyLayout, cohort: pd.DataFrame, n: int = 40, out: s
 
 # --- statistics figures (notebook 04) ------------------------------------------------------------
 FPR_GRID = np.linspace(0, 1, 101)
-ARM_COLOURS = {"image": "#1f77b4", "ensemble": "#d62728", "covariates": "#7f7f7f", "osta": "#bcbd22"}
+ARM_COLOURS = {"image": "#1f77b4", "ensemble": "#d62728", "covariates": "#7f7f7f", "osta": "#bcbd22",
+               "mcw_rule": "#8c564b", "mcw_pmi": "#9467bd", "mcw_pmi_covariates": "#e377c2", "mci": "#17becf"}
 
 
 def mean_roc(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -196,12 +198,13 @@ def _roc_axes(ax, title: str) -> None:
 
 def roc_backbone(predictions: pd.DataFrame, baseline: pd.DataFrame, backbone: str,
                  auc: pd.DataFrame, out=None) -> plt.Figure:
-    """Both arms and the covariate baseline of one backbone: mean ROC over repeats with a +-1 SD band.
+    """Both arms and the covariate baseline of one backbone (and, where the study measured them, the MCW
+    rule and what a dentist measures plus the covariates): mean ROC over repeats with a +-1 SD band.
 
     ``auc``: the summary table of :func:`osteolib.stats.summary` (its mean AUCs label the curves)."""
     fig, ax = plt.subplots(figsize=(5, 5), layout="constrained")
     parts = [(a, predictions[(predictions.backbone == backbone) & (predictions.arm == a)]) for a in ("image", "ensemble")]
-    parts.append(("covariates", baseline[baseline.arm == "covariates"]))
+    parts += [(a, baseline[baseline.arm == a]) for a in ("covariates", "mcw_rule", "mcw_pmi_covariates")]
     for arm, g in parts:
         if g.empty:
             continue
@@ -598,4 +601,71 @@ def external_learning_curve(curves: pd.DataFrame, out=None) -> plt.Figure:
         fig.suptitle(f"Updating {_model_label(b, arm)} at a new site: how many local patients")
     if out is not None:
         save(fig, out, (".png", ".svg"))
+    return fig
+
+
+# --- radiomorphometric indices (notebook 02b) ------------------------------------------------------------
+
+def indices_profiles(examples: list[dict], out=None) -> plt.Figure:
+    """Each example (:func:`osteolib.indices.study.examples`) as two panels: the radiograph around the foramen
+    with the perpendicular to the lower border and the two margins found, and the gray profile along the
+    perpendicular with the fitted two-edge model (or, flagged, the reason)."""
+    fig, axes = plt.subplots(len(examples), 2, figsize=(9, 2.6 * len(examples)), layout="constrained",
+                             squeeze=False, gridspec_kw={"width_ratios": [1, 1.6]})
+    for (left, right), ex in zip(axes, examples):
+        m, gray, px = ex["measurement"], ex["gray"], ex["px_mm"]
+        x0, y0 = ex["foramen"]
+        r = 14.0 / px
+        c0, r0 = int(max(0, x0 - r)), int(max(0, y0 - 0.3 * r))
+        crop_ = gray[r0:int(min(gray.shape[0], y0 + 1.5 * r)), c0:int(min(gray.shape[1], x0 + r))]
+        left.imshow(crop_, cmap="gray", vmin=0, vmax=255, extent=(c0 - 0.5, c0 + crop_.shape[1] - 0.5,
+                                                                   r0 + crop_.shape[0] - 0.5, r0 - 0.5))
+        left.plot([x0], [y0], "+", c="yellow", ms=9)
+        if np.isfinite(m.border[0]):
+            left.plot([x0, m.border[0]], [y0, m.border[1]], c="yellow", lw=0.8)
+        for (x, y), colour in ((m.endosteal, "cyan"), (m.periosteal, "magenta")):
+            if np.isfinite(x):
+                left.plot([x], [y], "o", ms=4, mfc="none", c=colour)
+        left.set_axis_off()
+        left.set_title(ex["label"], fontsize=8)
+        p = m.profile
+        if p:
+            t_mm = p["t"] * px
+            right.plot(t_mm, p["values"], c="0.3", lw=0.8, label="profile")
+            if p.get("params"):
+                q = p["params"]
+                right.plot(t_mm, p["model"], c="k", lw=1.2, label="fitted edges")
+                right.axvline(q["a"] * px, c="cyan", lw=1, label="endosteal")
+                right.axvline(q["b"] * px, c="magenta", lw=1, label="periosteal")
+            if np.isfinite(p.get("foramen_margin", np.nan)):
+                right.axvline(p["foramen_margin"] * px, c="yellow", lw=1, ls="--", label="foramen, inferior margin")
+        what = (f"MCW {m.mcw_mm:.2f} mm (radiographic), PMI {m.pmi:.3f}" if np.isfinite(m.mcw_mm) else "")
+        right.set_title(f"{what}{' · ' if what and m.flag else ''}{'FLAGGED: ' + m.reason if m.flag else ''}", fontsize=8)
+        right.set(xlabel="mm along the perpendicular, from the foramen", ylabel="gray")
+        right.legend(fontsize=6, loc="upper left")
+    fig.suptitle("Mandibular cortical width at the mental foramen: the perpendicular to the lower border and the "
+                 "margins found", fontsize=9)
+    if out is not None:
+        save(fig, out)
+    return fig
+
+
+def bland_altman(pairs: list[tuple[str, np.ndarray, np.ndarray, dict]], out=None) -> plt.Figure:
+    """One Bland-Altman panel per ``(title, measure, reference, row)``: differences against means, the bias and
+    the 95 % limits of agreement of ``row`` (:func:`osteolib.indices.agreement.bland_altman`)."""
+    fig, axes = plt.subplots(1, max(1, len(pairs)), figsize=(4.6 * max(1, len(pairs)), 3.8), layout="constrained",
+                             squeeze=False)
+    for ax, (title, a, b, row) in zip(axes[0], pairs):
+        a, b = np.asarray(a, float), np.asarray(b, float)
+        ok = np.isfinite(a) & np.isfinite(b)
+        ax.scatter((a[ok] + b[ok]) / 2, a[ok] - b[ok], s=6, c="k", alpha=0.5, lw=0)
+        for v, ls, name in ((row["bias"], "-", "bias"), (row["loa_low"], "--", "95% limits"), (row["loa_high"], "--", None)):
+            ax.axhline(v, c="#d62728", ls=ls, lw=1, label=name and f"{name} {v:+.3f}" if name == "bias" else name)
+        ax.axhline(0, c="0.6", ls=":", lw=1)
+        ax.set(xlabel="mean of the two", ylabel="difference (measure - reference)",
+               title=f"{title}\nn {row['n']}, limits {row['loa_low']:+.2f} to {row['loa_high']:+.2f}")
+        ax.title.set_fontsize(8)
+        ax.legend(fontsize=7)
+    if out is not None:
+        save(fig, out)
     return fig

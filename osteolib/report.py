@@ -41,6 +41,8 @@ FIGURES = (("figures/auc_differences.png", "AUC differences with their paired bo
            ("figures/reliability.png", "Reliability diagrams"),
            ("cam/summary.png", "Grad-CAM and guided Grad-CAM of the kept models"),
            ("figures/roi_contact_sheet.png", "ROIs, osteoporotic first"),
+           ("figures/indices_profiles.png", "What a dentist measures: the cortex at the mental foramen, its margins found"),
+           ("figures/indices_agreement.png", "The automatic MCW and PMI against the truth (Bland-Altman)"),
            ("figures/external_forest.png", "Each site held out: AUC and calibration slope, pooled with the prediction interval"),
            ("figures/external_learning_curve.png", "Updating a model at a new site: how many local patients"))
 
@@ -166,11 +168,32 @@ def _test_calibration_table(layout: StudyLayout) -> pd.DataFrame | None:
     return t[["design", "test", "decision_rule", "type-I error (95% CI)", "power"]]
 
 
+def _indices_lines(layout: StudyLayout) -> list[str]:
+    """Notebook 02b's agreement table and its sides measured; none when the step has not run."""
+    agree, ind = _csv(layout, "indices_table", name="agreement"), _csv(layout, "indices_table", name="indices")
+    if agree is None or ind is None:
+        return []
+    rows = [{"measure": r.measure, "reference": r.reference, "n": int(r.n),
+             "bias (95% limits of agreement)": f"{_f(r.bias)} ({_f(r.loa_low)} to {_f(r.loa_high)})" if r.unit != "grade" else "",
+             "ICC(A,1) or weighted kappa": _f(r.icc) if r.unit != "grade" else _f(r.kappa), "unit": r.unit}
+            for r in agree.itertuples()]
+    flagged = ind[ind["flag"]].groupby("reason").size()
+    return ["## What a dentist measures", "",
+            f"Notebook 02b measured {int(ind['mcw_mm'].notna().sum())} of {len(ind)} sides (both mental foramina of "
+            f"every included patient; pixel size {_f(ind['pixel_mm'].median())} mm). Flagged: "
+            + ("; ".join(f"{n} {r}" for r, n in flagged.items()) or "none") + ". Agreement (`indices/agreement.csv`; "
+            "MCW in anatomical mm against the truth, radiographic against clinicians):", "",
+            _md(pd.DataFrame(rows)), "",
+            "The radiomorphometric baselines (`mcw_rule`, `mcw_pmi`, `mcw_pmi_covariates`, `mci`) are in the AUC and "
+            "comparison tables above, on the same splits as every network.", ""]
+
+
 def _localisation_table(layout: StudyLayout) -> pd.DataFrame | None:
     loc = _csv(layout, "localisation")
     if loc is None:
         return None
-    return pd.DataFrame([{"backbone": r.backbone, "arm": r.arm, "patients (empty CAM)": f"{r.n_patients} ({r.n_empty_cam})",
+    return pd.DataFrame([{"backbone": r.backbone, "arm": r.arm, "cortex": getattr(r, "cortex", "truth"),
+                          "patients (empty CAM)": f"{r.n_patients} ({r.n_empty_cam})",
                           "CAM mass in the cortex band": _f(r.cam_in_band), "band's area": _f(r.band_area),
                           "enrichment (95% CI)": f"{_f(r.enrichment, 2)} ({_f(r.enrichment_ci_low, 2)}-"
                                                  f"{_f(r.enrichment_ci_high, 2)})"} for r in loc.itertuples()])
@@ -224,9 +247,11 @@ def results_page(layout: StudyLayout, figures_to: Path | None = None, prefix: st
            "Each test's type-I error and power, measured on simulated data sets on the study's own splits "
            "(`stats/test_calibration.csv`):", "",
            _md(_test_calibration_table(layout)), "",
+           *_indices_lines(layout),
            "## Where the networks look", "",
            "Share of the Grad-CAM mass on the cortical band of the lower border against the band's share of the ROI "
-           "(`cam/localisation.csv`, the synthetic truth's masks):", "",
+           "(`cam/localisation.csv`; cortex `measured`: the band notebook 02b found, `truth`: the synthetic "
+           "generator's masks):", "",
            _md(_localisation_table(layout)), "",
            *_external_lines(layout),
            "## Figures", ""]

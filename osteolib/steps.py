@@ -20,7 +20,7 @@ A use with free wildcards is a family (every patient's ROI, every finished repea
 Examples
 --------
 >>> [u.shown for u in STEPS["04_stats"].reads]
-['cohort/cohort.csv', 'splits.csv', 'runs/<backbone>/<arm>/r<NN>/predictions.csv']
+['cohort/cohort.csv', 'splits.csv', 'runs/<backbone>/<arm>/r<NN>/predictions.csv', 'indices/indices.csv']
 >>> producer("splits")
 '01_cohort'
 """
@@ -45,7 +45,8 @@ __all__ = ["Use", "Step", "STEPS", "ORDER", "producer", "require", "write_manife
 #: Files of the data folder a step can read: key -> (what :class:`DataFolder` calls it, how it is shown).
 DATA = {"clinical": ("clinical_csv", datafolder.CLINICAL), "landmarks": ("landmarks_csv", datafolder.LANDMARKS),
         "truth": ("truth_csv", datafolder.TRUTH), "images": (None, f"{datafolder.IMAGES}/<image>"),
-        "cortex": (None, "cortex/<patient_id>.png"), "synthetic": ("synthetic_json", datafolder.SYNTHETIC)}
+        "cortex": (None, "cortex/<patient_id>.png"), "synthetic": ("synthetic_json", datafolder.SYNTHETIC),
+        "measurements": (None, "measurements/<reader>.csv")}
 #: Files named by a parameter: key -> pattern (parameters in braces).
 PARAM_FILES = {"backbone_params": "{backbone_params}/{backbone}.yaml", "roi_detector": "{roi_detector}/<file>"}
 
@@ -83,7 +84,7 @@ class Use:
         """The wildcards the step leaves open (a family of files when not empty)."""
         if self.folder == "study":
             return tuple(w for w in layout.wildcards(self.key) if w not in dict(self.fixed))
-        return ("patient_id",) if self.key in ("images", "cortex") else ()
+        return {"images": ("patient_id",), "cortex": ("patient_id",), "measurements": ("reader",)}.get(self.key, ())
 
     def path(self, lay: StudyLayout, **wildcards) -> Path:
         return lay.file(self.key, **{**dict(self.fixed), **wildcards})
@@ -124,7 +125,7 @@ class Step:
         return StudyLayout(Path(".")).manifest(self.name).as_posix()
 
 
-ORDER = ("01_cohort", "02_roi", "03_train", "04_stats", "05_gradcam", "06_external")
+ORDER = ("01_cohort", "02_roi", "02b_indices", "03_train", "04_stats", "05_gradcam", "06_external")
 #: notebook 04's tables (``stats/<name>.csv``), every one written by every run.
 STATS_TABLES = ("metrics_per_repeat", "metrics_per_fold", "summary", "comparisons", "auc_differences_per_repeat",
                 "baselines", "bootstrap_auc", "calibration", "operating_points", "decision_curves", "subgroups",
@@ -145,17 +146,22 @@ STEPS: dict[str, Step] = {s.name: s for s in (
          writes=(study("roi_png"), study("rois_csv"), study("roi_geometry"), study("figure", name="roi_contact_sheet"),
                  study("figure", True, name="synthetic_examples"), study("placement", True),
                  study("figure", True, name="roi_worst_placements"), study("needs_landmarks", True))),
+    Step("02b_indices", "What a dentist measures: MCW, PMI and the Klemetti index",
+         reads=(study("cohort"), data("landmarks", optional=True), data("images"), data("truth", optional=True),
+                data("measurements", optional=True)),
+         writes=(study("indices_table", name="indices"), study("indices_table", name="agreement"),
+                 study("figure", name="indices_profiles"), study("figure", name="indices_agreement"))),
     Step("03_train", "Training",
          reads=(study("cohort"), study("splits"), study("rois_csv"), study("roi_png"), Use("param", "backbone_params")),
          writes=(study("predictions"), study("history"), study("run_metrics"), study("kept_weights", True),
                  study("kept_card", True), study("fold_weights", True), study("fold_card", True)),
          job=("backbone", "arms", "repeats")),
     Step("04_stats", "Statistics, baselines and figures",
-         reads=(study("cohort"), study("splits"), study("predictions")),
+         reads=(study("cohort"), study("splits"), study("predictions"), study("indices_table", name="indices")),
          writes=tuple(study("stats_table", name=n) for n in STATS_TABLES) + (study("figure", True),)),
     Step("05_gradcam", "Grad-CAM and guided Grad-CAM",
-         reads=(study("cohort"), study("rois_csv"), study("roi_png"), study("kept_weights"), study("kept_card"),
-                study("predictions", repeat=0), data("cortex", optional=True)),
+         reads=(study("cohort"), study("rois_csv"), study("roi_geometry"), study("roi_png"), study("kept_weights"), study("kept_card"),
+                study("predictions", repeat=0), data("cortex", optional=True), study("indices_table", name="indices")),
          writes=(study("cam_panel"), study("cam_summary"), study("cam_examples"), study("localisation", True),
                  study("localisation_patients", True))),
     Step("06_external", "Across sites: internal-external validation and transport",
@@ -221,6 +227,9 @@ def _resolve(use: Use, cfg, lay: StudyLayout, folder: DataFolder | None) -> dict
             names = (read_text_csv(folder.clinical_csv, ("image",))["image"].str.strip() if cfg.notebook == "01_cohort"
                      else _cohort(lay)["image"])
             return {f"data_dir/{rel}": folder.image(rel) for rel in names}
+        if use.key == "measurements":
+            found = sorted(folder.measurements_dir.glob("*.csv")) if folder.measurements_dir.is_dir() else []
+            return {f"data_dir/{p.relative_to(folder.root).as_posix()}": p for p in found}
         if use.key == "cortex":
             files = {f"data_dir/{folder.cortex_mask(p).relative_to(folder.root).as_posix()}": folder.cortex_mask(p)
                      for p in _cohort(lay)["patient_id"]}

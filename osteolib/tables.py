@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import atomic, calibration, metrics, subgroups, utility
-from .baselines import OSTA_CUTOFF, osta
+from .baselines import INDEX_ARMS, OSTA_CUTOFF, osta
 from .cohort import format_p
 from .layout import StudyLayout
 from .stats import (bayes_correlated, bootstrap_weights, compare, corrected_ttest, delong, describe, holm, paired,
@@ -157,15 +157,21 @@ def _bootstrap_differences(m: Models, a: tuple, b: tuple, weights: np.ndarray) -
 
 def comparisons(m: Models, splits: pd.DataFrame, weights: np.ndarray, rope: float
                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Ensemble vs image (every metric), and each arm vs the covariates-only baseline (AUC), per
-    backbone; and the bootstrap AUC differences within each repeat."""
+    """Ensemble vs image (every metric), and each arm vs the covariates-only baseline and vs each
+    radiomorphometric baseline (:data:`osteolib.baselines.INDEX_ARMS`, AUC), per backbone; what a dentist
+    measures against the covariates (``mcw_pmi`` and ``mcw_pmi_covariates`` vs ``covariates``, AUC); and the
+    bootstrap AUC differences within each repeat."""
     n_train, n_test = fold_sizes(splits)
     rows, per_repeat = [], []
     cov = (BASELINE, "covariates")
+    measured = [(BASELINE, a) for a in INDEX_ARMS if (BASELINE, a) in m.keys]
+    groups = [[(cov, k, ["auc"]) for k in measured if k[1] in ("mcw_pmi", "mcw_pmi_covariates") and cov in m.keys]]
     for b in sorted({k[0] for k in m.keys} - {BASELINE}):
         image, ens = (b, "image"), (b, "ensemble")
         pairs = [(image, ens, list(metrics.NAMES))] if {image, ens} <= set(m.keys) else []
-        pairs += [(cov, arm, ["auc"]) for arm in (image, ens) if arm in m.keys]
+        pairs += [(base, arm, ["auc"]) for base in [cov, *measured] for arm in (image, ens) if arm in m.keys]
+        groups.insert(len(groups) - 1, pairs)
+    for pairs in groups:
         for a, c, names in pairs:
             for metric in names:
                 rows += _tests(m, a, c, metric, n_train, n_test, rope)
@@ -201,9 +207,9 @@ def bootstrap_auc(m: Models, weights: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-#: Baselines whose score is not a probability (OSTA's monotone map): no calibration, no decision curve
-#: of their own (OSTA enters the decision curves as its rule, OSTA <= -1).
-NOT_PROBABILITIES = {(BASELINE, "osta")}
+#: Baselines whose score is not a probability (OSTA's and the MCW rule's monotone maps): no calibration, no
+#: decision curve of their own (OSTA enters the decision curves as its rule, OSTA <= -1).
+NOT_PROBABILITIES = {(BASELINE, "osta"), (BASELINE, "mcw_rule")}
 
 
 def calibration_table(m: Models) -> pd.DataFrame:

@@ -36,20 +36,21 @@ def data_copy(tiny_data, tmp_path) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_study(tiny_data, tmp_path_factory) -> Path:
-    """outputs/<study>/ of the tiny cohort after notebooks 01 and 02: cohort, 2 x 5-fold splits, ROIs."""
-    from osteolib import cohort, roi, splits
+    """outputs/<study>/ of the tiny cohort after notebooks 01, 02 and 02b: cohort, 2 x 5-fold splits, ROIs, indices."""
+    from osteolib import cohort, indices, roi, splits
     out = tmp_path_factory.mktemp("study")
     layout = StudyLayout(out)
     patients = cohort.build(tiny_data, layout)["cohort"]
     splits.save(splits.make(patients, n_repeats=2, n_folds=5, seed=0), layout)
     roi.crop_study(tiny_data, patients, RoiGeometry(32, 64), layout, progress=False)
+    indices.run(tiny_data, patients, layout, jobs=1, progress=False)
     return out
 
 
 @pytest.fixture(scope="session")
 def medium_study(tmp_path_factory) -> Path:
-    """A cohort big enough to learn from in a few CPU epochs: 300 screened (259 included)."""
-    from osteolib import cohort, roi, splits
+    """A cohort big enough to learn from in a few CPU epochs: 300 screened (259 included); notebooks 01, 02, 02b."""
+    from osteolib import cohort, indices, roi, splits
     data = generate(tmp_path_factory.mktemp("medium") / "data", n_screened=300, scale=SCALE, seed=4,
                     progress=False)
     out = tmp_path_factory.mktemp("medium_study")
@@ -57,12 +58,14 @@ def medium_study(tmp_path_factory) -> Path:
     patients = cohort.build(data, layout)["cohort"]
     splits.save(splits.make(patients, n_repeats=1, n_folds=5, seed=0), layout)
     roi.crop_study(data, patients, RoiGeometry(32, 64), layout, progress=False)
+    indices.run(data, patients, layout, jobs=1, progress=False)
     return out
 
 
 def copy_study(src: Path, dst: Path) -> Path:
-    """A writable copy of a study's inputs to training (cohort, splits, ROIs), without runs."""
-    for part in ("cohort", "rois"):
-        shutil.copytree(src / part, dst / part)
+    """A writable copy of a study's inputs to training (cohort, splits, ROIs, indices), without runs."""
+    for part in ("cohort", "rois", "indices"):
+        if (src / part).is_dir():
+            shutil.copytree(src / part, dst / part)
     shutil.copy(src / "splits.csv", dst / "splits.csv")
     return dst

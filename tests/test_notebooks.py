@@ -48,10 +48,11 @@ def smoke():
 
 @pytest.fixture(scope="module")
 def prepared(roots, smoke, tmp_path_factory):
-    """Notebooks 01 and 02 run from the repository root; the executed copies' folder."""
+    """Notebooks 01, 02 and 02b run from the repository root; the executed copies' folder."""
     out = tmp_path_factory.mktemp("nb")
     execute("01_cohort.ipynb", out / "01.ipynb", paths.ROOT, **smoke)
     execute("02_roi.ipynb", out / "02.ipynb", paths.ROOT, **smoke)
+    execute("02b_indices.ipynb", out / "02b.ipynb", paths.ROOT, **config.notebook_values("02b_indices", smoke))
     return out
 
 
@@ -102,6 +103,15 @@ def test_01_and_02_from_the_root(prepared, smoke):
     assert "torch" in manifest["environment"]["versions"]
     manifest = assert_manifest_hashes_the_declared_inputs("02_roi", smoke)
     assert len([r for r in manifest["inputs"] if r.startswith("data_dir/images/")]) == len(cohort)
+    # 02b: both foramina of every patient, measured or flagged with a reason; its agreement with the truth
+    ind = pd.read_csv(s.indices_table("indices"), keep_default_na=False, na_values=[""])
+    assert len(ind) == 2 * len(cohort) and (ind["mcw_mm"].notna() | ind["reason"].notna()).all()
+    agree = pd.read_csv(s.indices_table("agreement"))
+    assert {"MCW, automatic", "PMI, automatic", "MCI, automatic"} <= set(agree["measure"])
+    for fig in ("indices_profiles", "indices_agreement"):
+        assert s.figure(fig).stat().st_size > 10_000
+    manifest = assert_manifest_hashes_the_declared_inputs("02b_indices", smoke)
+    assert "data_dir/truth.csv" in manifest["inputs"]
     executed = json.loads((prepared / "01.ipynb").read_text())
     assert any("injected-parameters" in c["metadata"].get("tags", []) for c in executed["cells"])
 
@@ -165,6 +175,13 @@ def test_04_writes_the_tables_and_figures(trained, tmp_path):
     assert table["model"].tolist()[:3] == ["Image", "Ensemble", "p, corrected t-test"]
     comparisons = pd.read_csv(s.stats_table("comparisons"))
     assert {"image vs covariates", "ensemble vs covariates"} <= set(comparisons["comparison"])
+    # what a dentist measures (02b), compared with every arm of every backbone by the same tests
+    for arm in ("image", "ensemble"):
+        for base in ("mcw_rule", "mcw_pmi", "mcw_pmi_covariates", "mci"):
+            tests = set(comparisons.loc[comparisons["comparison"] == f"{arm} vs {base}", "test"])
+            assert len(tests) == 6, (arm, base, tests)
+    assert "mcw_pmi_covariates vs covariates" in set(comparisons["comparison"])
+    assert {"mcw_rule", "mci"} <= set(pd.read_csv(s.stats_table("bootstrap_auc"))["arm"])
     assert len(pd.read_csv(s.stats_table("test_calibration"))) >= 5
     for fig in ("roc_resnet18", "roc_efficientnet-b0", "roc_all_models", "metrics_per_repeat", "forest_hedges_g",
                 "auc_differences", "reliability", "decision_curves", "subgroups"):
@@ -228,12 +245,16 @@ def test_05_explains_the_kept_models(trained, smoke, tmp_path):
             assert (s.cam_dir / f"resnet18_{arm}_{pid}.png").stat().st_size > 5_000
     assert (s.cam_dir / "summary.png").stat().st_size > 20_000
     loc = pd.read_csv(s.cam_dir / "localisation.csv")
-    assert sorted(loc["arm"]) == ["ensemble", "image"] and (loc["n_patients"] >= 15).all()
+    # on the cortex 02b measured and on the synthetic truth's
+    assert sorted(zip(loc["arm"], loc["cortex"])) == [("ensemble", "measured"), ("ensemble", "truth"),
+                                                      ("image", "measured"), ("image", "truth")]
+    assert (loc["n_patients"] >= 15).all()
     assert loc["cam_in_band"].between(0, 1).all() and loc["band_area"].between(0.01, 0.6).all()
     manifest = assert_manifest_hashes_the_declared_inputs(
         "05_gradcam", {**config.notebook_values("05_gradcam", smoke), "backbones": "resnet18,efficientnet-b3"})
     assert {f"runs/resnet18/{arm}/r00/{f}" for arm in ("image", "ensemble")
             for f in ("model_f0.safetensors", "model_f0.json", "predictions.csv")} <= set(manifest["inputs"])
+    assert "indices/indices.csv" in manifest["inputs"]
 
 
 def test_unknown_parameter_stops_the_notebook(roots, tmp_path):

@@ -15,7 +15,8 @@ import pytest
 from osteolib import config, layout, paths, steps
 from osteolib.layout import StudyLayout
 
-RULES = {"cohort": "01_cohort", "roi": "02_roi", "train": "03_train", "stats": "04_stats", "gradcam": "05_gradcam"}
+RULES = {"cohort": "01_cohort", "roi": "02_roi", "indices": "02b_indices", "train": "03_train", "stats": "04_stats",
+         "gradcam": "05_gradcam"}
 
 
 def filegraph(profile: str, outputs) -> dict[str, dict[str, set[str]]]:

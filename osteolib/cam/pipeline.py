@@ -4,7 +4,8 @@ For each backbone the examples are chosen on the first kept arm's predictions (r
 test part, which the kept model never saw), up to ``n_examples`` per category (true class x
 correctly / wrongly classified), and explained for every kept arm: panels, a summary figure and,
 on the synthetic cohort, how much of the Grad-CAM mass lies on the cortical band of the lower
-border (the generator's cortex masks) against that band's share of the ROI.
+border against that band's share of the ROI: on the cortex notebook 02b measured (its lower border and the
+width found there, so it works on real data), and on a synthetic cohort on the generator's cortex masks too.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import torch
 from PIL import Image
 from tqdm.auto import tqdm
 
-from .. import atomic, backbones, checkpoints, plots, roi, settings, stats, steps
+from .. import atomic, backbones, checkpoints, indices, plots, roi, settings, stats, steps
 from ..cohort import read_cohort
 from ..datafolder import DataFolder
 from ..datasets import load_rois
@@ -26,7 +27,7 @@ from ..runs import read_predictions
 from ..settings import NetworkConfig
 from .method import Explainer, Explanation, band_share
 
-__all__ = ["kept_models", "CATEGORIES", "select_examples", "StudyInputs", "cortex_bands", "localisation",
+__all__ = ["kept_models", "CATEGORIES", "select_examples", "StudyInputs", "cortex_bands", "measured_bands", "localisation",
            "summarise_localisation", "run"]
 
 
@@ -122,6 +123,31 @@ def cortex_bands(data_dir: str | Path, layout: StudyLayout, patient_ids) -> np.n
     return np.stack(out)
 
 
+def measured_bands(layout: StudyLayout, measured: pd.DataFrame, patient_ids) -> np.ndarray:
+    """The cortex notebook 02b found, in each patient's ROI: the pixels between the lower border it traced
+    (the quadratic ``border_c2..c0``) and a parallel at the width it measured, perpendicular to the border
+    (n, height, width) bool; all False for a side it could not measure (its localisation is then NaN)."""
+    geometry = roi.read_geometry(layout)
+    boxes = roi.read_rois(layout).set_index("patient_id")
+    side = measured[measured["side"] == geometry.side].set_index("patient_id")
+    h, w = geometry.height, geometry.width
+    out = []
+    for pid in patient_ids:
+        b, r = boxes.loc[pid], side.loc[pid] if pid in side.index else None
+        coeffs = None if r is None else r[["border_c2", "border_c1", "border_c0"]].to_numpy(float)
+        width = np.nan if r is None else float(np.hypot(r["periosteal_x"] - r["endosteal_x"], r["periosteal_y"] - r["endosteal_y"]))
+        if coeffs is None or not np.isfinite(coeffs).all() or not np.isfinite(width):
+            out.append(np.zeros((h, w), bool))
+            continue
+        # the ROI's pixel centres in the radiograph (its box may have been resampled to the ROI's size)
+        x = b.x0 + (np.arange(w) + 0.5) * (b.x1 - b.x0) / w - 0.5
+        y = b.y0 + (np.arange(h) + 0.5) * (b.y1 - b.y0) / h - 0.5
+        curve = np.poly1d(coeffs)
+        depth = (curve(x)[None, :] - y[:, None]) / np.hypot(1.0, curve.deriv()(x))[None, :]
+        out.append((depth >= 0) & (depth <= width))
+    return np.stack(out)
+
+
 def localisation(cams: np.ndarray, bands: np.ndarray, patient_ids) -> pd.DataFrame:
     """Per patient: share of the CAM's mass inside the cortical band, the band's area share,
     and their ratio (enrichment: 1 = the CAM ignores the band)."""
@@ -131,14 +157,18 @@ def localisation(cams: np.ndarray, bands: np.ndarray, patient_ids) -> pd.DataFra
 
 
 def summarise_localisation(per_patient: pd.DataFrame) -> pd.DataFrame:
-    """Per backbone and arm: mean CAM share in the band, the band's area share and the enrichment,
-    each with its 95% t interval over patients, and a paired t-test of CAM share vs area share."""
+    """Per backbone, arm and cortex (``truth``: the generator's masks; ``measured``: notebook 02b's): mean
+    CAM share in the band, the band's area share and the enrichment, each with its 95% t interval over
+    patients, and a paired t-test of CAM share vs area share."""
     rows = []
-    for (b, arm), g in per_patient.groupby(["backbone", "arm"], sort=False):
+    per_patient = per_patient if "cortex" in per_patient else per_patient.assign(cortex="truth")
+    for (b, arm, cortex), g in per_patient.groupby(["backbone", "arm", "cortex"], sort=False):
         n_all = len(g)
-        g = g.dropna(subset=["cam_in_band"])
+        unmeasured = int((g["band_area"] == 0).sum())
+        g = g[g["band_area"] > 0].dropna(subset=["cam_in_band"])
         # a Grad-CAM that is zero everywhere (no positive evidence for the explained class) has no mass to place
-        row = {"backbone": b, "arm": arm, "n_patients": len(g), "n_empty_cam": n_all - len(g)}
+        row = {"backbone": b, "arm": arm, "cortex": cortex, "n_patients": len(g),
+               "n_empty_cam": n_all - unmeasured - len(g), "n_cortex_not_measured": unmeasured}
         for col in ("cam_in_band", "band_area", "enrichment"):
             # the plain t interval of the mean over ~150 patients: per-patient shares are skewed, and the
             # logit-scale interval (right for a few per-repeat AUCs) would be one of the mean logit, which
@@ -177,12 +207,14 @@ def run(layout: StudyLayout, data_dir: str | Path | None, backbones: list[str] |
 
     Writes ``cam/`` as a whole (built under a temporary name): ``<backbone>_<arm>_<patient_id>.png``
     per example, ``summary.png``, ``examples.csv``, and with ``localise`` on a synthetic cohort
-    ``localisation.csv`` (per backbone and arm) and ``localisation_patients.csv``. Returns the
-    tables, the written files and the summary figure's path.
+    ``localisation.csv`` (per backbone, arm and cortex) and ``localisation_patients.csv``: on the cortex
+    notebook 02b measured, and on a synthetic cohort on the truth's too. Returns the tables, the written
+    files and the summary figure's path.
     """
     kept = kept_models(layout, backbones, arms)
     inputs = StudyInputs(layout)
     synthetic_truth = localise and data_dir is not None and DataFolder(data_dir).is_synthetic
+    measured = indices.read(layout) if localise else None
     examples, per_patient, summary_rows = [], [], {}
     with atomic.atomic_dir(layout.cam_dir) as tmp:
         for backbone, group in kept.groupby("backbone", sort=False):
@@ -195,16 +227,19 @@ def run(layout: StudyLayout, data_dir: str | Path | None, backbones: list[str] |
                 net, card = checkpoints.load_kept(model["folder"])
                 with Explainer(net.to(device), target) as ex:
                     _panels(ex, inputs, card, model, chosen, summary_rows, tmp)
-                    if synthetic_truth:
+                    if localise:
                         test = tests[model["arm"]]["patient_id"]
                         cams = inputs.explain(ex, card, test, guided=False).gradcam
+                        per_patient.append(localisation(cams, measured_bands(layout, measured, test), test)
+                                           .assign(backbone=backbone, arm=model["arm"], cortex="measured"))
+                    if synthetic_truth:
                         per_patient.append(localisation(cams, cortex_bands(data_dir, layout, test), test)
-                                           .assign(backbone=backbone, arm=model["arm"]))
+                                           .assign(backbone=backbone, arm=model["arm"], cortex="truth"))
         plt.close(plots.cam_summary(list(summary_rows.values()), tmp / "summary.png"))
         out = {"kept": kept, "examples": pd.concat(examples, ignore_index=True)}
         out["examples"].to_csv(tmp / "examples.csv", index=False, float_format="%.6f")
         if per_patient:
-            pp = pd.concat(per_patient, ignore_index=True)[["backbone", "arm", "patient_id", "cam_in_band",
+            pp = pd.concat(per_patient, ignore_index=True)[["backbone", "arm", "cortex", "patient_id", "cam_in_band",
                                                              "band_area", "enrichment"]]
             out["localisation"], out["localisation_patients"] = summarise_localisation(pp), pp
             out["localisation"].to_csv(tmp / "localisation.csv", index=False, float_format="%.6g")
