@@ -151,8 +151,19 @@ class Session:
     def click(self, x: float, y: float) -> None:
         raise NotImplementedError
 
-    def key(self, key: str) -> None:
+    def accept(self) -> bool:
         raise NotImplementedError
+
+    def undo(self) -> None:
+        raise NotImplementedError
+
+    def key(self, key: str) -> bool:
+        """The keys every session shares: Enter/a accept, s skip, u undo. Returns whether ``key`` was one."""
+        k = key.lower()
+        actions = {"enter": self.accept, "a": self.accept, "s": self.skip, "u": self.undo}
+        if k in actions:
+            actions[k]()
+        return k in actions
 
     def on_event(self, event: dict) -> None:
         """An ipyevents event: a click (``dataX/Y``: pixels of the displayed picture, which ipyevents gives
@@ -272,17 +283,14 @@ class Landmarking(Session):
         self._load()
         return True
 
-    def key(self, key: str) -> None:
+    def key(self, key: str) -> bool:
         """A key press: Enter/a accept, s skip, u undo, l/r the active side."""
         k = key.lower()
-        if k in ("enter", "a"):
-            self.accept()
-        elif k == "s":
-            self.skip()
-        elif k == "u":
-            self.undo()
-        elif k in ("l", "r"):
+        if super().key(k):
+            return True
+        if k in ("l", "r"):
             self.side = "left" if k == "l" else "right"
+        return k in ("l", "r")
 
     def picture(self) -> bytes:
         """The current radiograph at display width as PNG: the proposal (yellow), the points set (green
@@ -434,17 +442,13 @@ class Measuring(Session):
         self._load()
         return True
 
-    def key(self, key: str) -> None:
+    def key(self, key: str) -> bool:
         """A key press: Enter/a accept, s skip, u undo, l/r the active side, 1/2/3 the grade C1-C3 (0 clears
         it), x the active side's cortex not measurable."""
         k = key.lower()
-        if k in ("enter", "a"):
-            self.accept()
-        elif k == "s":
-            self.skip()
-        elif k == "u":
-            self.undo()
-        elif k in ("l", "r") and ("left" if k == "l" else "right") in self.sides:
+        if super().key(k):
+            return True
+        if k in ("l", "r") and ("left" if k == "l" else "right") in self.sides:
             self.side = "left" if k == "l" else "right"
             self._scale = self.width / (self.view()[2] - self.view()[0])
         elif k in ("1", "2", "3", "0"):
@@ -453,6 +457,9 @@ class Measuring(Session):
             self.history.append((self.side, dict(self.marks[self.side]), self.side in self.unmeasurable))
             self.marks[self.side] = {}
             self.unmeasurable.add(self.side)
+        else:
+            return False
+        return True
 
     def picture(self) -> bytes:
         """The active side's cortex enlarged: the foramen (yellow), the margins set (magenta periosteal, cyan
