@@ -188,6 +188,11 @@ def agreement_table(indices: pd.DataFrame, truth: pd.DataFrame | None, readers: 
                            left["cortex_width_mm"] / left["foramen_border_mm"], "ratio", px, "left foramen"),
                  grade_row("MCI, automatic", "cortical index (truth)", left["mci"], left["cortical_index"], px,
                                  "Cohen's kappa, linear weights; left side")]
+        # by the truth's grade: an even cortex against one with defects or pores, where one column's width and
+        # the width over the 1 mm band the profile averages differ
+        rows += [row("MCW, automatic", f"cortex width at the left foramen (truth), {g} cortices",
+                     left.loc[left["cortical_index"] == g, "mcw_anatomical_mm"],
+                     left.loc[left["cortical_index"] == g, "cortex_width_mm"], "mm", px, note) for g in GRADES]
     auto = indices.set_index(["patient_id", "side"])
     names = list(readers)
     for r in names:
