@@ -50,6 +50,7 @@ bundle         a trained model as a screening bundle (``python -m osteolib.bundl
 screen         screening new patients with a bundle (``python -m osteolib.screen``)
 annotate       landmarking and measuring the cortex in JupyterLab: clicks and keys, saved after every patient
 ingest         a hospital export and a YAML mapping to the input layout (``python -m osteolib.ingest``)
+readers        a reader study's MRMC analysis: OR-Hillis RRRC/FRRC/RRFC, the model vs readers (``python -m osteolib.readers``)
 report         a study's results page, the README's lines about it, the HTML report and its checklist
 workflow       the job plan of a profile, the notebook runner of the Snakemake jobs
 bench          the epoch benchmark (``python -m osteolib.bench``)
