@@ -44,7 +44,7 @@ from .settings import FUSIONS, TARGETS, MeasureSettings, NetworkConfig, RoiGeome
 from .synthetic import hospitals
 
 __all__ = ["ParameterError", "default_from", "Params", "IngestParams", "CohortParams", "RoiParams", "IndicesParams", "TrainParams",
-           "StatsParams", "CamParams",
+           "StatsParams", "CamParams", "ReadersParams",
            "ExternalParams", "WorkflowParams", "SPLITS", "load_profile", "profile_path", "notebook_values", "parse_repeats"]
 
 _LITERAL = (str, int, float, bool, list, tuple, dict, type(None))
@@ -511,6 +511,40 @@ class ExternalParams(DataParams):
     @property
     def size_list(self) -> list[int]:
         return [int(t) for t in _names(self.learning_sizes)]
+
+
+@dataclass(frozen=True)
+class ReadersParams(DataParams):
+    """Parameters of ``07_readers.ipynb``: a reader study of one of the study's models (``aid_backbone``,
+    ``aid_arm``: its repeat 0 predictions and, for the reading widget, its kept model), on ``n_cases`` cases read
+    by ``n_readers`` readers (simulated on a synthetic cohort without clinicians' readings), on a ``reader_scale``
+    of 0-100 or 5 points, with or without age, sex and BMI shown, two sessions ``washout_days`` apart, the
+    MRMC covariances by the jackknife or DeLong's method."""
+
+    notebook: ClassVar[str] = "07_readers"
+    bounds: ClassVar[dict] = {"n_cases": (10, None), "n_readers": (2, None), "washout_days": (0, None)}
+    choices: ClassVar[dict] = {"reader_scale": ("0-100", "5-point"), "covariance": ("jackknife", "delong")}
+    aid_backbone: str = "resnet18"
+    aid_arm: str = "ensemble"
+    n_cases: int = 100
+    n_readers: int = 5
+    reader_scale: str = "0-100"
+    show_covariates: bool = True
+    washout_days: int = 28
+    covariance: str = "jackknife"
+    seed: int = 0
+
+    def check(self) -> None:
+        super().check()
+        _check_names([self.aid_backbone], [self.aid_arm])
+
+    @property
+    def backbone_list(self) -> list[str]:
+        return [self.aid_backbone]
+
+    @property
+    def arm_list(self) -> list[str]:
+        return [self.aid_arm]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@
       images.csv        what ingest did to each radiograph (IMAGE_COLUMNS: decoder, display mapping, burned-in text, text in a corner)
       landmarking.csv   notebook 00's landmarking log: per point, proposal or click, and when
       measurements/<reader>.csv   a clinician's manual MCW and MCI (notebook 00's measuring widget): MEASUREMENT_COLUMNS
+      readings/<reader>.csv       a clinician's ratings in a reader study (notebook 00's reading widget)
       ingest.json       what ``python -m osteolib.ingest`` made the folder from (provenance)
       synthetic.json    the synthetic generator's parameters (a synthetic cohort only)
       truth.csv         the synthetic cohort's ground truth (real data carry none)
@@ -63,7 +64,8 @@ IMAGE_COLUMNS = ("patient_id", "format", "height", "width", "transfer_syntax", "
 
 #: The files' names (use the properties of :class:`DataFolder`; these are for messages and docs).
 CLINICAL, LANDMARKS, IMAGES, TRUTH, IMAGE_FACTS = "clinical.csv", "landmarks.csv", "images", "truth.csv", "images.csv"
-_LANDMARKING, _INGEST, _CORTEX, _MEASUREMENTS = "landmarking.csv", "ingest.json", "cortex", "measurements"
+_LANDMARKING, _INGEST, _CORTEX, _MEASUREMENTS, _READINGS = ("landmarking.csv", "ingest.json", "cortex", "measurements",
+                                                            "readings")
 SYNTHETIC = "synthetic.json"
 _SYNTHETIC = SYNTHETIC
 
@@ -101,6 +103,13 @@ class DataFolder:
     def image_name(patient_id: str, suffix: str = ".png") -> str:
         """The path clinical.csv records for a radiograph the project writes (ingest, the generator)."""
         return f"{IMAGES}/{patient_id}{suffix}"
+
+    readings_dir = property(lambda self: self.root / _READINGS,
+                            doc="``readings/``: the clinicians' ratings in a reader study, one file per reader")
+
+    def reading(self, reader: str) -> Path:
+        """One clinician's ratings in a reader study (``readings/<reader>.csv``)."""
+        return self.readings_dir / f"{reader}.csv"
 
     def measurements(self, reader: str) -> Path:
         """One clinician's manual measurements (``measurements/<reader>.csv``)."""

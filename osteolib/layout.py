@@ -73,10 +73,11 @@ FILES: dict[str, tuple[str, str]] = {
     "localisation_patients": ("cam/localisation_patients.csv", "the same per patient"),
     "external_table": ("external/{name}.csv", "a table of notebook 06 (internal-external validation, transport)"),
     "indices_table": ("indices/{name}.csv", "a table of notebook 02b (MCW, PMI and MCI per patient and side; their agreement)"),
+    "readers_table": ("readers/{name}.csv", "a table of notebook 07 (a reader study: its design, ratings, reader AUCs, MRMC analysis)"),
 }
 #: The step of each notebook: where its manifest lies (03's lies per backbone).
 _STEP_DIRS = {"01_cohort": "cohort", "02_roi": "rois", "03_train": "runs", "04_stats": "stats", "05_gradcam": "cam",
-              "06_external": "external", "02b_indices": "indices"}
+              "06_external": "external", "02b_indices": "indices", "07_readers": "readers"}
 _MANIFEST = "manifest_"
 _REPEAT = re.compile(r"r(\d{2,})")
 
@@ -214,6 +215,11 @@ class StudyLayout:
     def indices_table(self, name: str) -> Path:
         """``indices/<name>.csv``: indices, agreement."""
         return self.file("indices_table", name=name)
+    readers_dir = _dir("readers", "notebook 07's tables: a reader study")
+
+    def readers_table(self, name: str) -> Path:
+        """``readers/<name>.csv``: design, ratings, reader_auc, mrmc."""
+        return self.file("readers_table", name=name)
     notebooks_dir = _dir("notebooks", "the executed notebooks, the audit trail")
 
     def executed_notebook(self, notebook: str, backbone: str | None = None, arms: str | None = None,

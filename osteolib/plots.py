@@ -30,7 +30,7 @@ __all__ = ["save", "synthetic_examples", "devices", "contact_sheet", "mean_roc",
            "metric_distributions", "forest", "auc_differences", "reliability", "decision_curves", "subgroups",
            "stats_figures", "cam_panel", "cam_summary", "screening_figure", "worst_placements", "mask_outside",
            "external_forest", "external_calibration", "external_decision", "external_learning_curve",
-           "indices_profiles", "bland_altman"]
+           "indices_profiles", "bland_altman", "readers_roc"]
 
 
 def save(fig: plt.Figure, out: str | Path, formats: tuple[str, ...] = (".png",)) -> Path:
@@ -666,6 +666,37 @@ def bland_altman(pairs: list[tuple[str, np.ndarray, np.ndarray, dict]], out=None
                title=f"{title}\nn {row['n']}, limits {row['loa_low']:+.2f} to {row['loa_high']:+.2f}")
         ax.title.set_fontsize(8)
         ax.legend(fontsize=7)
+    if out is not None:
+        save(fig, out)
+    return fig
+
+
+# --- a reader study (notebook 07) ----------------------------------------------------------------------------
+
+def readers_roc(ratings: pd.DataFrame, cases: pd.DataFrame, reader_auc: pd.DataFrame, model_name: str, source: str,
+                out=None) -> plt.Figure:
+    """The model's ROC curve on the reader study's cases, and every reader as a point at their own call
+    (sensitivity, 1 - specificity): unaided (open) and aided (filled), joined by an arrow."""
+    fig, ax = plt.subplots(figsize=(5.6, 5.6), layout="constrained")
+    fpr, tpr, _ = roc_curve(cases["truth"], cases["p_model"])
+    auc_model = reader_auc.loc[reader_auc["reader_id"] == "model", "auc"]
+    ax.plot(fpr, tpr, c="k", lw=1.5, label=f"model: {model_name} (AUC {auc_model.iloc[0]:.3f})" if len(auc_model) else "model")
+    points = reader_auc[reader_auc["reader_id"] != "model"].set_index(["reader_id", "modality"])
+    colours = plt.get_cmap("tab10")
+    for k, reader in enumerate(dict.fromkeys(points.index.get_level_values(0))):
+        xy = {m: (1 - points.loc[(reader, m), "specificity"], points.loc[(reader, m), "sensitivity"])
+              for m in ("unaided", "aided") if (reader, m) in points.index}
+        if len(xy) == 2:
+            ax.annotate("", xy=xy["aided"], xytext=xy["unaided"], arrowprops=dict(arrowstyle="->", color=colours(k), lw=1))
+        for m, (x, y) in xy.items():
+            a = points.loc[(reader, m), "auc"]
+            ax.plot([x], [y], "o", ms=7, c=colours(k), mfc=colours(k) if m == "aided" else "white",
+                    label=f"{reader} {m} (AUC {a:.3f})")
+    ax.plot([0, 1], [0, 1], ls=":", c="0.6", lw=1)
+    ax.set(xlim=(0, 1), ylim=(0, 1.01), xlabel="1 - specificity", ylabel="sensitivity", aspect="equal",
+           title=f"Readers at their own call, unaided (open) and aided (filled)\n{source}")
+    ax.title.set_fontsize(8)
+    ax.legend(fontsize=6, loc="lower right", ncol=2)
     if out is not None:
         save(fig, out)
     return fig

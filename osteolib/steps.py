@@ -46,7 +46,7 @@ __all__ = ["Use", "Step", "STEPS", "ORDER", "producer", "require", "write_manife
 DATA = {"clinical": ("clinical_csv", datafolder.CLINICAL), "landmarks": ("landmarks_csv", datafolder.LANDMARKS),
         "truth": ("truth_csv", datafolder.TRUTH), "images": (None, f"{datafolder.IMAGES}/<image>"),
         "cortex": (None, "cortex/<patient_id>.png"), "synthetic": ("synthetic_json", datafolder.SYNTHETIC),
-        "measurements": (None, "measurements/<reader>.csv")}
+        "measurements": (None, "measurements/<reader>.csv"), "readings": (None, "readings/<reader>.csv")}
 #: Files named by a parameter: key -> pattern (parameters in braces).
 PARAM_FILES = {"backbone_params": "{backbone_params}/{backbone}.yaml", "roi_detector": "{roi_detector}/<file>"}
 
@@ -84,7 +84,8 @@ class Use:
         """The wildcards the step leaves open (a family of files when not empty)."""
         if self.folder == "study":
             return tuple(w for w in layout.wildcards(self.key) if w not in dict(self.fixed))
-        return {"images": ("patient_id",), "cortex": ("patient_id",), "measurements": ("reader",)}.get(self.key, ())
+        return {"images": ("patient_id",), "cortex": ("patient_id",), "measurements": ("reader",),
+                "readings": ("reader",)}.get(self.key, ())
 
     def path(self, lay: StudyLayout, **wildcards) -> Path:
         return lay.file(self.key, **{**dict(self.fixed), **wildcards})
@@ -125,7 +126,7 @@ class Step:
         return StudyLayout(Path(".")).manifest(self.name).as_posix()
 
 
-ORDER = ("01_cohort", "02_roi", "02b_indices", "03_train", "04_stats", "05_gradcam", "06_external")
+ORDER = ("01_cohort", "02_roi", "02b_indices", "03_train", "04_stats", "05_gradcam", "06_external", "07_readers")
 #: notebook 04's tables (``stats/<name>.csv``), every one written by every run.
 STATS_TABLES = ("metrics_per_repeat", "metrics_per_fold", "summary", "comparisons", "auc_differences_per_repeat",
                 "baselines", "bootstrap_auc", "calibration", "operating_points", "decision_curves", "subgroups",
@@ -171,6 +172,12 @@ STEPS: dict[str, Step] = {s.name: s for s in (
          writes=tuple(study("external_table", name=n) for n in EXTERNAL_TABLES)
          + (study("external_table", True, name="shifts"),)
          + tuple(study("figure", name=n) for n in EXTERNAL_FIGURES)),
+    Step("07_readers", "Clinicians with and without the model: a reader study",
+         reads=(study("cohort"), study("predictions", repeat=0), data("truth", optional=True),
+                data("readings", optional=True)),
+         writes=(study("readers_table", name="design"), study("readers_table", True, name="ratings"),
+                 study("readers_table", True, name="reader_auc"), study("readers_table", True, name="mrmc"),
+                 study("figure", True, name="readers_roc"))),
 )}
 
 
@@ -227,8 +234,9 @@ def _resolve(use: Use, cfg, lay: StudyLayout, folder: DataFolder | None) -> dict
             names = (read_text_csv(folder.clinical_csv, ("image",))["image"].str.strip() if cfg.notebook == "01_cohort"
                      else _cohort(lay)["image"])
             return {f"data_dir/{rel}": folder.image(rel) for rel in names}
-        if use.key == "measurements":
-            found = sorted(folder.measurements_dir.glob("*.csv")) if folder.measurements_dir.is_dir() else []
+        if use.key in ("measurements", "readings"):
+            where = folder.measurements_dir if use.key == "measurements" else folder.readings_dir
+            found = sorted(where.glob("*.csv")) if where.is_dir() else []
             return {f"data_dir/{p.relative_to(folder.root).as_posix()}": p for p in found}
         if use.key == "cortex":
             files = {f"data_dir/{folder.cortex_mask(p).relative_to(folder.root).as_posix()}": folder.cortex_mask(p)

@@ -261,6 +261,23 @@ def test_05_explains_the_kept_models(trained, smoke, tmp_path):
     assert "indices/indices.csv" in manifest["inputs"]
 
 
+def test_07_runs_a_simulated_reader_study(trained, smoke, tmp_path):
+    s = StudyLayout.named(STUDY)
+    values = config.notebook_values("07_readers", smoke)
+    executed = execute("07_readers.ipynb", tmp_path / "07.ipynb", paths.NOTEBOOKS, **values)
+    design = pd.read_csv(s.readers_table("design"))
+    n_cases = design["patient_id"].nunique()
+    assert len(design) == 2 * smoke["n_readers"] * n_cases
+    ratings = pd.read_csv(s.readers_table("ratings"))
+    assert ratings["simulated"].all() and len(ratings) == len(design)
+    table = pd.read_csv(s.readers_table("mrmc"))
+    assert set(table["analysis"]) == {"RRRC", "FRRC", "RRFC"} and "aided - unaided" in set(table["comparison"])
+    assert table["readings"].str.contains("SIMULATED").all() and "SIMULATED" in json.dumps(executed["cells"])
+    assert s.figure("readers_roc").stat().st_size > 10_000
+    manifest = assert_manifest_hashes_the_declared_inputs("07_readers", values)
+    assert "runs/resnet18/ensemble/r00/predictions.csv" in manifest["inputs"]
+
+
 def test_unknown_parameter_stops_the_notebook(roots, tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match="unknown parameter 'n_fold'"):
         execute("01_cohort.ipynb", tmp_path / "bad.ipynb", paths.ROOT, study="never-written", n_fold=3)

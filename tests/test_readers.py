@@ -165,3 +165,43 @@ def test_ratings_faults_are_named_by_file_row_and_column(tmp_path):
     good.drop(index=[7]).to_csv(file, index=False)
     with pytest.raises(InputError, match="not fully crossed"):
         analysis.analyse(ratings.read(file), file=str(file))
+
+
+# --- the design and the simulated readers -------------------------------------------------------------------------
+
+def _cases(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    truth = (rng.random(n) < 0.3).astype(int)
+    jaw = np.where(truth == 1, rng.normal(-3.2, 0.8, n), rng.normal(-0.8, 1.2, n))
+    return pd.DataFrame({"patient_id": [f"P{i:03d}" for i in range(n)], "truth": truth,
+                         "p_model": 1 / (1 + np.exp(-(-1.5 * jaw - 3.5 + rng.normal(0, 0.8, n)))), "jaw_status": jaw,
+                         "age": rng.normal(70, 10, n), "weight_kg": rng.normal(55, 8, n)})
+
+
+def test_the_design_is_fully_crossed_counterbalanced_and_seeded():
+    from osteolib.readers import design
+    pool = _cases(200).rename(columns={"truth": "y_true", "p_model": "p_osteoporosis"})
+    cases = design.case_set(pool, 50, seed=1)
+    assert len(cases) == 50 and abs(cases["truth"].mean() - pool["y_true"].mean()) < 0.03      # stratified
+    assert cases.equals(design.case_set(pool, 50, seed=1)) and not cases.equals(design.case_set(pool, 50, seed=2))
+    p = design.plan(cases, ["A", "B", "C", "D"], seed=0, washout_days=21)
+    assert len(p) == 4 * 2 * 50 and p.groupby(["reader_id", "modality"])["patient_id"].nunique().eq(50).all()
+    first = p[p["session"] == 1].groupby("reader_id")["modality"].first()
+    assert (first == "unaided").sum() == 2 and (first == "aided").sum() == 2                  # counterbalanced
+    assert (p.loc[p["session"] == 2, "not_before_day"] == 21).all()
+    orders = p.groupby(["reader_id", "session"])["patient_id"].apply(tuple)
+    assert orders.nunique() == len(orders)                                                   # each its own order
+
+
+def test_simulated_readers_are_helped_by_the_model_and_labelled():
+    from osteolib.readers import design, simulate
+    cases = _cases(120)
+    readers = simulate.draw(6, seed=0)
+    p = design.plan(cases, [r.reader_id for r in readers], seed=0)
+    for scale, top in (("0-100", 100), ("5-point", 5)):
+        rt = simulate.simulate(p, cases, readers, scale, seed=0)
+        assert rt["simulated"].all() and rt["score"].between(0, top).all() and (rt["seconds"] > 0).all()
+        aucs = analysis.reader_aucs(rt).pivot(index="reader_id", columns="modality", values="auc")
+        assert (aucs["aided"] > aucs["unaided"]).mean() >= 0.8            # relying on a better model helps
+    with pytest.raises(ValueError, match="scale"):
+        simulate.simulate(p, cases, readers, "10-point")

@@ -16,7 +16,7 @@ from osteolib import config, layout, paths, steps
 from osteolib.layout import StudyLayout
 
 RULES = {"cohort": "01_cohort", "roi": "02_roi", "indices": "02b_indices", "train": "03_train", "stats": "04_stats",
-         "gradcam": "05_gradcam"}
+         "gradcam": "05_gradcam", "readers": "07_readers"}
 
 
 def filegraph(profile: str, outputs) -> dict[str, dict[str, set[str]]]:

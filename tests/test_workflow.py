@@ -65,8 +65,8 @@ def profile(roots, tmp_path):
 def test_dry_run_lists_exactly_the_expected_jobs(profile):
     out = snakemake(profile, "--dry-run")
     # a training job per backbone (2), arm (2) and chunk of repeats (2)
-    assert job_counts(out) == {"cohort": 1, "roi": 1, "indices": 1, "train": 8, "stats": 1, "gradcam": 1, "all": 1,
-                               "total": 14}
+    assert job_counts(out) == {"cohort": 1, "roi": 1, "indices": 1, "train": 8, "stats": 1, "gradcam": 1, "readers": 1,
+                               "all": 1, "total": 15}
     study = yaml.safe_load(profile.read_text())["study"]
     for b in ("resnet18", "efficientnet-b0"):
         for arm in ("image", "ensemble"):
@@ -83,9 +83,9 @@ def test_tiny_study_end_to_end_then_nothing_then_only_the_touched_backbone(profi
     study = values["study"]
     s = paths.study_dir(study)
     first = snakemake(profile)
-    assert job_counts(first)["total"] == 10
+    assert job_counts(first)["total"] == 11
     for nb in ("01_cohort", "02_roi", "02b_indices", "03_train__resnet18__image__r0-1", "03_train__efficientnet-b0__ensemble__r0-1",
-               "04_stats", "05_gradcam"):
+               "04_stats", "05_gradcam", "07_readers"):
         assert (s / "notebooks" / f"{nb}.ipynb").is_file(), nb
     for b in ("resnet18", "efficientnet-b0"):
         for r in ("r00", "r01"):
