@@ -45,6 +45,7 @@ subgroups      performance by sex and age band, with bootstrap intervals
 simulate       each test's type-I error and power on a study's own splits
 tables         notebook 04's tables: comparisons, the paper's tables, calibration, utility
 cam            Grad-CAM and guided backpropagation (``cam.method``) and notebook 05 (``cam.pipeline``)
+contribution   what the image and the covariates contribute to a prediction's log-odds (two-input Shapley values)
 placement      the ROI detector (``python -m osteolib.placement``), one module per part
 bundle         a trained model as a screening bundle (``python -m osteolib.bundle``)
 screen         screening new patients with a bundle (``python -m osteolib.screen``)

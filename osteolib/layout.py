@@ -71,6 +71,8 @@ FILES: dict[str, tuple[str, str]] = {
     "cam_examples": ("cam/examples.csv", "the patients explained, and why they were chosen"),
     "localisation": ("cam/localisation.csv", "per backbone, arm and cortex (measured by 02b; the synthetic truth's): the CAM's share on the cortex"),
     "localisation_patients": ("cam/localisation_patients.csv", "the same per patient"),
+    "cam_contributions": ("cam/contributions.csv", "per backbone, arm and test patient: what the image and the covariates "
+                                                   "contribute to the log-odds, and whether the Grad-CAM is empty"),
     "external_table": ("external/{name}.csv", "a table of notebook 06 (internal-external validation, transport)"),
     "indices_table": ("indices/{name}.csv", "a table of notebook 02b (MCW, PMI and MCI per patient and side; their agreement)"),
     "readers_table": ("readers/{name}.csv", "a table of notebook 07 (a reader study: its design, ratings, reader AUCs, MRMC analysis)"),

@@ -447,6 +447,8 @@ def screening_figure(gray: np.ndarray, box: tuple[int, int, int, int], crop: np.
     fig.suptitle(f"{row['patient_id']}: P(osteoporosis) = {row['p_osteoporosis']:.3f} -> {row['result']} "
                  f"(threshold {row['threshold']:g}, {network.backbone} / {network.arm} arm)   |   "
                  f"OSTA {row['osta']:.1f}: {row['osta_result']}", fontsize=9)
+    if row.get("explained"):  # what the image and the covariates each contribute (osteolib.contribution)
+        fig.text(0.5, -0.02, row["explained"], ha="center", va="top", fontsize=8, wrap=True)
     return fig
 
 

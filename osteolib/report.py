@@ -43,6 +43,7 @@ FIGURES = (("figures/auc_differences.png", "AUC differences with their paired bo
            ("figures/roi_contact_sheet.png", "ROIs, osteoporotic first"),
            ("figures/indices_profiles.png", "What a dentist measures: the cortex at the mental foramen, its margins found"),
            ("figures/indices_agreement.png", "The automatic MCW and PMI against the truth (Bland-Altman)"),
+           ("figures/readers_roc.png", "A reader study: every reader on the model's ROC curve, unaided and aided"),
            ("figures/external_forest.png", "Each site held out: AUC and calibration slope, pooled with the prediction interval"),
            ("figures/external_learning_curve.png", "Updating a model at a new site: how many local patients"))
 
@@ -213,6 +214,24 @@ def indices_page(layouts: list[StudyLayout]) -> str:
     return "\n".join(out)
 
 
+def _readers_lines(layout: StudyLayout) -> list[str]:
+    """Notebook 07's reader study: who read, each reader's AUC, and the OR-Hillis rows."""
+    mrmc, aucs = _csv(layout, "readers_table", name="mrmc"), _csv(layout, "readers_table", name="reader_auc")
+    lines = ["## Clinicians with and without the model", ""]
+    if mrmc is None or aucs is None:
+        return lines + ["(not run)", ""]
+    wide = aucs.pivot(index="reader_id", columns="modality", values="auc").reset_index().round(3)
+    rows = mrmc[mrmc["comparison"].str.contains(" - ")]
+    shown = pd.DataFrame([{"analysis": r.analysis, "comparison": r.comparison,
+                           "difference (95% CI)": f"{_f(r.difference)} ({_f(r.ci_low)} to {_f(r.ci_high)})",
+                           "df": _f(r.df2, 1), "p": _f(r.p_value, 4)} for r in rows.itertuples()])
+    return lines + [f"Readings: {mrmc['readings'].iloc[0]}; covariances: {mrmc['covariance'].iloc[0]} "
+                    f"(`readers/reader_auc.csv`, `readers/mrmc.csv`). Each reader's AUC, unaided and aided, and the "
+                    "model's on the same cases:", "", _md(wide), "",
+                    "Obuchowski-Rockette with Hillis's degrees of freedom (RRRC: random readers and cases; FRRC: fixed "
+                    "readers; RRFC: fixed cases), and the readers against the model alone:", "", _md(shown), ""]
+
+
 def _localisation_table(layout: StudyLayout) -> pd.DataFrame | None:
     loc = _csv(layout, "localisation")
     if loc is None:
@@ -273,6 +292,7 @@ def results_page(layout: StudyLayout, figures_to: Path | None = None, prefix: st
            "(`stats/test_calibration.csv`):", "",
            _md(_test_calibration_table(layout)), "",
            *_indices_lines(layout),
+           *_readers_lines(layout),
            "## Where the networks look", "",
            "Share of the Grad-CAM mass on the cortical band of the lower border against the band's share of the ROI "
            "(`cam/localisation.csv`; cortex `measured`: the band notebook 02b found, `truth`: the synthetic "

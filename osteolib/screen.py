@@ -30,7 +30,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from . import atomic, baselines, images, plots, roi
+from . import atomic, baselines, contribution, images, plots, roi
 from .bundle import Bundle, load
 from .cam.method import Explainer
 from .datafolder import CLINICAL, LANDMARK_COLUMNS, LANDMARKS, SPACING_COLUMNS, DataFolder
@@ -38,8 +38,8 @@ from .errors import InputError, read_text_csv
 
 __all__ = ["COLUMNS", "NEEDED", "screen_patient", "read_table", "screen_table", "main"]
 
-COLUMNS = ["patient_id", "p_osteoporosis", "result", "threshold", "osta", "osta_result", "bmi",
-           "x0", "y0", "x1", "y1", "figure", "error"]
+COLUMNS = ["patient_id", "p_osteoporosis", "result", "threshold", "osta", "osta_result", "bmi", "image_logit",
+           "covariates_logit", "cam_empty", "explained", "x0", "y0", "x1", "y1", "figure", "error"]
 NEEDED = ("patient_id", "image", "sex", "age", "height_cm", "weight_kg")
 
 
@@ -79,8 +79,12 @@ def screen_patient(b: Bundle, image: str | Path, landmark: tuple[float, float], 
     with Explainer(b.net, target="predicted") as ex:  # what drove this patient's result
         e = ex.explain(torch.from_numpy(crop)[None], cov if b.net.arm == "ensemble" else None, guided=False)
     p = float(e.probability[0])
+    parts = contribution.decompose(b.net, torch.from_numpy(crop)[None], cov if b.net.arm == "ensemble" else None).iloc[0]
+    cam_empty = not np.any(e.gradcam[0] > 0)
     osta = float(baselines.osta([weight_kg], [age])[0])
-    row = {"patient_id": patient_id, "p_osteoporosis": p,
+    row = {"patient_id": patient_id, "p_osteoporosis": p, "image_logit": parts["image"],
+           "covariates_logit": parts["covariates"], "cam_empty": cam_empty,
+           "explained": contribution.in_words(parts, cam_empty, "osteoporosis" if p >= 0.5 else "non_osteoporosis"),
            "result": "osteoporosis suspected" if p >= b.threshold else "not suspected",
            "threshold": b.threshold, "osta": osta,
            "osta_result": "risk (OSTA <= -1)" if osta <= baselines.OSTA_CUTOFF else "low risk (OSTA > -1)",

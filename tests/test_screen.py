@@ -90,6 +90,9 @@ def test_screened_probability_equals_the_study_prediction(trained, tiny_data, tm
         assert row["result"] == ("osteoporosis suspected" if row["p_osteoporosis"] >= 0.5 else "not suspected")
         assert row["osta"] == pytest.approx(0.2 * (float(c["weight_kg"]) - float(c["age"])))
         assert (tmp_path / f"{p['patient_id']}.png").stat().st_size > 10_000
+        # what the image and the covariates contribute, in the figure and the table, said when the CAM is empty
+        assert np.isfinite(row["image_logit"]) and np.isfinite(row["covariates_logit"]) and row["covariates_logit"] != 0
+        assert ("Grad-CAM is empty" in row["explained"]) == row["cam_empty"] and "the image adds" in row["explained"]
 
 
 def test_batch_with_broken_rows_finishes_the_others(trained, tiny_data, tmp_path):

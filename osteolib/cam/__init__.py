@@ -9,9 +9,9 @@ pipeline   notebook 05's pipeline over a study's kept models: examples, panels, 
 """
 from ..settings import TARGETS
 from .method import Explainer, Explanation, GuidedActivation, OneInput, band_share, guided_copy
-from .pipeline import (CATEGORIES, StudyInputs, cortex_bands, kept_models, localisation, run, select_examples,
-                       summarise_localisation)
+from .pipeline import (CATEGORIES, StudyInputs, contributions, cortex_bands, kept_models, localisation, measured_bands, run,
+                       select_examples, summarise_contributions, summarise_localisation)
 
 __all__ = ["TARGETS", "Explainer", "Explanation", "GuidedActivation", "OneInput", "band_share", "guided_copy",
-           "CATEGORIES", "StudyInputs", "cortex_bands", "kept_models", "localisation", "run",
-           "select_examples", "summarise_localisation"]
+           "CATEGORIES", "StudyInputs", "contributions", "cortex_bands", "kept_models", "localisation", "measured_bands",
+           "run", "select_examples", "summarise_contributions", "summarise_localisation"]

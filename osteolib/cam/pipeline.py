@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 from tqdm.auto import tqdm
 
-from .. import atomic, backbones, checkpoints, indices, plots, roi, settings, stats, steps
+from .. import atomic, backbones, checkpoints, contribution, indices, plots, roi, settings, stats, steps
 from ..cohort import read_cohort
 from ..datafolder import DataFolder
 from ..datasets import load_rois
@@ -28,7 +28,7 @@ from ..settings import NetworkConfig
 from .method import Explainer, Explanation, band_share
 
 __all__ = ["kept_models", "CATEGORIES", "select_examples", "StudyInputs", "cortex_bands", "measured_bands", "localisation",
-           "summarise_localisation", "run"]
+           "summarise_localisation", "contributions", "summarise_contributions", "run"]
 
 
 def kept_models(layout: StudyLayout, names: list[str] | None = None, arms: list[str] | None = None) -> pd.DataFrame:
@@ -183,16 +183,40 @@ def summarise_localisation(per_patient: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def contributions(net, inputs: StudyInputs, card: dict, patient_ids, explanation: Explanation) -> pd.DataFrame:
+    """Per patient: what the image and the covariates contribute to the log-odds (:mod:`osteolib.contribution`),
+    whether the Grad-CAM is empty (no positive evidence for the class explained), and it in words."""
+    rois, cov = inputs(card, patient_ids)
+    t = contribution.decompose(net, rois, cov if net.arm == "ensemble" else None)
+    empty = ~(explanation.gradcam > 0).reshape(len(t), -1).any(axis=1)
+    target = [settings.CLASSES[int(k)] for k in explanation.target]
+    return t.assign(patient_id=list(patient_ids), cam_empty=empty, explained_class=target,
+                    explained=[contribution.in_words(r, e, k) for (_, r), e, k in zip(t.iterrows(), empty, target)])
+
+
+def summarise_contributions(table: pd.DataFrame) -> pd.DataFrame:
+    """Per backbone and arm: patients, those with an empty Grad-CAM, and the covariates' mean share of the
+    contributions among them and among the others."""
+    rows = []
+    for (b, arm), g in table.groupby(["backbone", "arm"], sort=False):
+        rows.append({"backbone": b, "arm": arm, "n_patients": len(g), "n_empty_cam": int(g["cam_empty"].sum()),
+                     "covariate_share_empty_cam": g.loc[g["cam_empty"], "covariate_share"].mean(),
+                     "covariate_share_other": g.loc[~g["cam_empty"], "covariate_share"].mean()})
+    return pd.DataFrame(rows)
+
+
 def _panels(ex: Explainer, inputs: StudyInputs, card: dict, model: pd.Series, chosen: pd.DataFrame,
             summary_rows: dict, folder: Path) -> None:
-    """One panel per chosen patient (ROI | Grad-CAM | guided Grad-CAM) and its cells of the summary."""
+    """One panel per chosen patient (ROI | Grad-CAM | guided Grad-CAM, and what the image and the covariates
+    contribute) and its cells of the summary."""
     e = inputs.explain(ex, card, chosen["patient_id"])
     rois, _ = inputs(card, chosen["patient_id"])
+    said = contributions(ex.net, inputs, card, chosen["patient_id"], e)["explained"]
     backbone, arm = model["backbone"], model["arm"]
     for i, c in chosen.reset_index(drop=True).iterrows():
         pid = c["patient_id"]
         title = (f"{backbone} / {arm} arm · {pid} · {c['category']} · "
-                 f"P(osteoporosis) = {e.probability[i]:.2f}")
+                 f"P(osteoporosis) = {e.probability[i]:.2f}\n{said.iloc[i]}")
         plt.close(plots.cam_panel(rois[i].numpy(), e.gradcam[i], e.guided_gradcam[i], title,
                                   folder / f"{backbone}_{arm}_{pid}.png"))
         row = summary_rows.setdefault((backbone, pid), {
@@ -215,7 +239,7 @@ def run(layout: StudyLayout, data_dir: str | Path | None, backbones: list[str] |
     inputs = StudyInputs(layout)
     synthetic_truth = localise and data_dir is not None and DataFolder(data_dir).is_synthetic
     measured = indices.read(layout) if localise else None
-    examples, per_patient, summary_rows = [], [], {}
+    examples, per_patient, parts, summary_rows = [], [], [], {}
     with atomic.atomic_dir(layout.cam_dir) as tmp:
         for backbone, group in kept.groupby("backbone", sort=False):
             tests = {arm: inputs.fold0_test(backbone, arm) for arm in group["arm"]}
@@ -227,9 +251,11 @@ def run(layout: StudyLayout, data_dir: str | Path | None, backbones: list[str] |
                 net, card = checkpoints.load_kept(model["folder"])
                 with Explainer(net.to(device), target) as ex:
                     _panels(ex, inputs, card, model, chosen, summary_rows, tmp)
+                    test = tests[model["arm"]]["patient_id"]
+                    explained = inputs.explain(ex, card, test, guided=False)
+                    cams = explained.gradcam
+                    parts.append(contributions(net, inputs, card, test, explained).assign(backbone=backbone, arm=model["arm"]))
                     if localise:
-                        test = tests[model["arm"]]["patient_id"]
-                        cams = inputs.explain(ex, card, test, guided=False).gradcam
                         per_patient.append(localisation(cams, measured_bands(layout, measured, test), test)
                                            .assign(backbone=backbone, arm=model["arm"], cortex="measured"))
                     if synthetic_truth:
@@ -238,6 +264,9 @@ def run(layout: StudyLayout, data_dir: str | Path | None, backbones: list[str] |
         plt.close(plots.cam_summary(list(summary_rows.values()), tmp / "summary.png"))
         out = {"kept": kept, "examples": pd.concat(examples, ignore_index=True)}
         out["examples"].to_csv(tmp / "examples.csv", index=False, float_format="%.6f")
+        order = ["backbone", "arm", "patient_id", *contribution.COLUMNS, "cam_empty", "explained_class", "explained"]
+        out["contributions"] = pd.concat(parts, ignore_index=True)[order]
+        out["contributions"].to_csv(tmp / "contributions.csv", index=False, float_format="%.6g")
         if per_patient:
             pp = pd.concat(per_patient, ignore_index=True)[["backbone", "arm", "cortex", "patient_id", "cam_in_band",
                                                              "band_area", "enrichment"]]
