@@ -33,17 +33,20 @@ from pathlib import Path
 import ipywidgets as w
 import numpy as np
 import pandas as pd
+import torch
 from ipyevents import Event
 from PIL import Image, ImageDraw
 from tqdm.auto import tqdm
 
-from . import atomic, images
+from . import atomic, checkpoints, contribution, images
+from .cam.method import Explainer
 from .cohort import read_clinical
 from .datafolder import LANDMARK_COLUMNS, MEASUREMENT_COLUMNS, SPACING_COLUMNS, DataFolder
 from .placement import load, place
 from .settings import RoiGeometry
 
-__all__ = ["SIDES", "LOG_COLUMNS", "GRADES", "read_proposals", "propose", "Session", "Landmarking", "Measuring"]
+__all__ = ["SIDES", "LOG_COLUMNS", "GRADES", "READING_COLUMNS", "read_proposals", "propose", "Session", "Landmarking",
+           "Measuring", "Reading"]
 
 SIDES = ("left", "right")
 #: Klemetti's grades, keyed 1-3 in the measuring widget.
@@ -492,3 +495,167 @@ class Measuring(Session):
         return (f"{self.current} · {self.n_done + 1} of {self.n_total} · {self.side}: {todo} · grade "
                 f"{self.grade or '-'} (1/2/3) · {'Enter accepts' if self.ready() else 'x: not measurable'} · "
                 "l/r: side, u: undo, s: skip")
+
+
+#: What a reading records per case (``readings/<reader>.csv``; the ratings table's columns first).
+READING_COLUMNS = ("reader_id", "modality", "patient_id", "truth", "score", "session", "seconds", "shown", "saved_at")
+
+
+class Reading(Session):
+    """A clinician's reading session in a reader study (notebook 07's ``readers/design.csv``), saved to the
+    data folder's ``readings/<reader>.csv`` after every case.
+
+    The reader reads the cases of their current session in the design's order: session 1 first; session 2 once
+    the washout has passed since their last reading of session 1. Each case shows the ROI (and, when the design
+    shows them, age, sex and BMI); aided, also the model's probability, its Grad-CAM and what the image and the
+    covariates contribute (:mod:`osteolib.contribution`), from the kept model, which never trained on these
+    cases. The score is typed: 0-100 (digits, Backspace) or 1-5, then Enter; ``s`` skips. The time from showing a
+    case to its score and what was shown are recorded.
+
+    Parameters
+    ----------
+    data_dir : the study's data folder (``readings/`` is written there).
+    layout : the study's folders (its design, ROIs, cohort and kept model).
+    reader : the reader's id, one of the design's readers.
+    today : the date the washout is counted to (default: today), for tests.
+    """
+
+    BUTTONS = {"skip": "s", "accept": "enter"}
+
+    def __init__(self, data_dir: str | Path, layout, reader: str, today: str | None = None, width: int = 640):
+        design = pd.read_csv(layout.readers_table("design"), dtype={"patient_id": str, "reader_id": str})
+        mine = design[design["reader_id"] == reader]
+        if mine.empty:
+            raise ValueError(f"reader {reader!r} is not in {layout.readers_table('design')} (readers: "
+                             f"{', '.join(dict.fromkeys(design['reader_id']))}): rerun notebook 07 with reader_ids")
+        self.layout, self.reader, self.design = layout, reader, mine.sort_values(["session", "position"])
+        self.scale = str(mine["scale"].iloc[0])
+        self.show_covariates = bool(mine["show_covariates"].iloc[0])
+        self.out = DataFolder(data_dir).reading(reader)
+        self.saved = self._read(self.out, list(READING_COLUMNS))
+        self.saved["patient_id"] = self.saved["patient_id"].astype(str)
+        self.today = pd.Timestamp(today or time.strftime("%Y-%m-%d"))
+        self.session, self.opens = self._session()
+        todo = self.design[self.design["session"] == self.session]
+        done = set(self.saved.loc[self.saved["session"] == self.session, "patient_id"]) if self.session else set()
+        super().__init__(data_dir, list(todo["patient_id"]), done, width)
+        self.cohort = pd.read_csv(layout.cohort_csv, dtype={"patient_id": str}).set_index("patient_id")
+        self._explainer = self._net = None
+        self._load()
+
+    def _session(self) -> tuple[int, pd.Timestamp | None]:
+        """The session to read now (0: none: all done, or session 2 before its washout ends) and when
+        session 2 opens."""
+        n = self.design.groupby("session")["patient_id"].nunique()
+        done = self.saved.groupby("session")["patient_id"].nunique().reindex(n.index, fill_value=0)
+        if done.get(1, 0) < n.get(1, 0):
+            return 1, None
+        last = pd.to_datetime(self.saved.loc[self.saved["session"] == 1, "saved_at"]).max().normalize()
+        opens = last + pd.Timedelta(days=int(self.design.loc[self.design["session"] == 2, "not_before_day"].max()))
+        if done.get(2, 0) >= n.get(2, 0):
+            return 0, opens
+        return (2, opens) if self.today >= opens else (0, opens)
+
+    @property
+    def modality(self) -> str:
+        rows = self.design[self.design["session"] == self.session]
+        return str(rows["modality"].iloc[0]) if len(rows) else ""
+
+    def _load(self) -> None:
+        self.typed, self._aid, self._shown_at = "", None, time.monotonic()
+        if self.current is None and self.session:    # a session finished: the next, if its washout has passed
+            self.session, self.opens = self._session()
+            if self.session:
+                todo = self.design[self.design["session"] == self.session]["patient_id"].tolist()
+                self.queue, self.n_total = todo, len(todo)
+        if self.current is None:
+            return
+        self._gray = np.asarray(Image.open(self.layout.roi_png(self.current)))
+        self._scale = self.width / self._gray.shape[1]
+        if self.modality == "aided":
+            self._aid = self._aided(self.current)
+
+    def _aided(self, pid: str) -> dict:
+        """The kept model on this case: its probability, Grad-CAM and the contributions."""
+        if self._net is None:
+            aid = str(self.design["aid_model"].iloc[0]).split("/")
+            self._net, self._card = checkpoints.load_kept(self.layout.kept_model(*aid))
+            self._net.eval()
+        roi = torch.from_numpy(self._gray.copy())[None]
+        cov = checkpoints.scaler(self._card).transform(self.cohort.loc[[pid]].reset_index()) if self._net.arm == "ensemble" else None
+        with Explainer(self._net, "osteoporosis") as ex:
+            e = ex.explain(roi, cov, guided=False)
+        parts = contribution.decompose(self._net, roi, cov).iloc[0]
+        return {"p": float(e.probability[0]), "cam": e.gradcam[0],
+                "words": contribution.in_words(parts, not np.any(e.gradcam[0] > 0))}
+
+    def picture(self) -> bytes:
+        """The ROI enlarged; aided, the Grad-CAM overlay below it."""
+        if self.current is None:
+            return b""
+        h, w = self._gray.shape
+        size = (self.width, max(1, round(h * self._scale)))
+        img = Image.fromarray(self._gray).resize(size, Image.BILINEAR).convert("RGB")
+        if self._aid is None:
+            return self._png(img)
+        heat = (np.clip(self._aid["cam"], 0, 1) * 255).astype(np.uint8)
+        red = Image.fromarray(np.stack([heat, np.zeros_like(heat), 255 - heat], axis=2)).resize(size, Image.BILINEAR)
+        both = Image.new("RGB", (size[0], 2 * size[1] + 4), (255, 255, 255))
+        both.paste(img, (0, 0))
+        both.paste(Image.blend(img, red, 0.4), (0, size[1] + 4))
+        return self._png(both)
+
+    def click(self, x: float, y: float) -> None:
+        """Clicks mean nothing in a reading (the score is typed)."""
+
+    def undo(self) -> None:
+        self.typed = self.typed[:-1]
+
+    def key(self, key: str) -> bool:
+        """Digits type the score (0-100) or set it (1-5), Backspace deletes, Enter accepts, s skips."""
+        if key == "Backspace":
+            self.undo()
+            return True
+        if key.isdigit() and len(key) == 1:
+            self.typed = (self.typed + key)[-3:] if self.scale == "0-100" else key
+            return True
+        return key.lower() in ("enter", "a", "s") and super().key(key)
+
+    def score(self) -> int | None:
+        """The typed score if it is one of the scale's, else None."""
+        if not self.typed:
+            return None
+        v = int(self.typed)
+        return v if (0 <= v <= 100 if self.scale == "0-100" else 1 <= v <= 5) else None
+
+    def accept(self) -> bool:
+        """Save the current case's score to ``readings/<reader>.csv`` atomically and show the next; False (nothing
+        saved) while no valid score is typed."""
+        v = self.score()
+        if self.current is None or v is None:
+            return False
+        pid, case = self.current, self.design.set_index("patient_id").loc[self.current]
+        case = case[case["session"] == self.session].iloc[0] if isinstance(case, pd.DataFrame) else case
+        shown = "roi" + ("+age,sex,bmi" if self.show_covariates else "") + (
+            "+model probability,grad-cam,contributions" if self._aid is not None else "")
+        row = {"reader_id": self.reader, "modality": self.modality, "patient_id": pid, "truth": int(case["truth"]),
+               "score": v, "session": self.session, "seconds": round(time.monotonic() - self._shown_at, 1),
+               "shown": shown, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        kept = self.saved[~((self.saved["patient_id"] == pid) & (self.saved["session"] == self.session))]
+        self.saved = pd.concat([kept, pd.DataFrame([row])], ignore_index=True)[list(READING_COLUMNS)]
+        atomic.write_csv(self.saved, self.out, index=False)
+        self.queue.pop(0)
+        self._load()
+        return True
+
+    def status(self) -> str:
+        if self.current is None:
+            when = f"; session 2 opens on {self.opens.date()}" if self.session == 0 and self.opens is not None and \
+                self.today < self.opens else ""
+            return f"{self.reader}: nothing to read now{when} ({self.out})"
+        c = self.cohort.loc[self.current]
+        about = f" · age {int(c['age'])}, {c['sex']}, BMI {c['bmi']:.1f}" if self.show_covariates else ""
+        aid = f" · model: P(osteoporosis) {self._aid['p']:.2f}. {self._aid['words']}" if self._aid else ""
+        ask = "0-100" if self.scale == "0-100" else "1 (definitely not) to 5 (definitely)"
+        return (f"{self.reader} · session {self.session} ({self.modality}) · case {self.n_done + 1} of {self.n_total}"
+                f"{about} · osteoporosis? type {ask}, Enter · score: {self.typed or '-'}{aid}")

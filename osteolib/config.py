@@ -44,7 +44,7 @@ from .settings import FUSIONS, TARGETS, MeasureSettings, NetworkConfig, RoiGeome
 from .synthetic import hospitals
 
 __all__ = ["ParameterError", "default_from", "Params", "IngestParams", "CohortParams", "RoiParams", "IndicesParams", "TrainParams",
-           "StatsParams", "CamParams", "ReadersParams",
+           "StatsParams", "CamParams", "ReadersParams", "ReadingParams",
            "ExternalParams", "WorkflowParams", "SPLITS", "load_profile", "profile_path", "notebook_values", "parse_repeats"]
 
 _LITERAL = (str, int, float, bool, list, tuple, dict, type(None))
@@ -519,7 +519,8 @@ class ReadersParams(DataParams):
     ``aid_arm``: its repeat 0 predictions and, for the reading widget, its kept model), on ``n_cases`` cases read
     by ``n_readers`` readers (simulated on a synthetic cohort without clinicians' readings), on a ``reader_scale``
     of 0-100 or 5 points, with or without age, sex and BMI shown, two sessions ``washout_days`` apart, the
-    MRMC covariances by the jackknife or DeLong's method."""
+    MRMC covariances by the jackknife or DeLong's method; ``reader_ids``: the clinicians who will read, by name
+    (empty: ``n_readers`` readers ``S1``..)."""
 
     notebook: ClassVar[str] = "07_readers"
     bounds: ClassVar[dict] = {"n_cases": (10, None), "n_readers": (2, None), "washout_days": (0, None)}
@@ -532,11 +533,20 @@ class ReadersParams(DataParams):
     show_covariates: bool = True
     washout_days: int = 28
     covariance: str = "jackknife"
+    reader_ids: str = ""
     seed: int = 0
 
     def check(self) -> None:
         super().check()
         _check_names([self.aid_backbone], [self.aid_arm])
+        bad = [r for r in self.reader_list or [] if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", r)]
+        if bad:
+            raise ParameterError(f"reader_ids: {bad[0]!r} is not a plain name (letters, digits, _ . -)")
+
+    @property
+    def reader_list(self) -> list[str] | None:
+        """The clinicians who read (None: ``n_readers`` readers ``S1``.., simulated on the synthetic cohort)."""
+        return _names(self.reader_ids) or None
 
     @property
     def backbone_list(self) -> list[str]:
@@ -545,6 +555,20 @@ class ReadersParams(DataParams):
     @property
     def arm_list(self) -> list[str]:
         return [self.aid_arm]
+
+
+@dataclass(frozen=True)
+class ReadingParams(DataParams):
+    """Parameters of ``08_reading.ipynb``: ``reader`` (one of notebook 07's ``reader_ids``) reads the study's
+    reader-study cases in JupyterLab; the readings go to the data folder's ``readings/<reader>.csv``."""
+
+    notebook: ClassVar[str] = "08_reading"
+    reader: str = ""
+
+    def check(self) -> None:
+        super().check()
+        if self.reader and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", self.reader):
+            raise ParameterError(f"reader {self.reader!r} must be a plain name (letters, digits, _ . -)")
 
 
 @dataclass(frozen=True)

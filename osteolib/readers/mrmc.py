@@ -109,10 +109,10 @@ def components(a: Aucs) -> dict:
     out = {"var": float(np.diag(cov).mean()), "cov1": mean(~same_m & same_r), "cov2": mean(same_m & ~same_r & off),
            "cov3": mean(~same_m & ~same_r)}
     grand, by_m, by_r = theta.mean(), theta.mean(axis=1), theta.mean(axis=0)
-    out["ms_t"] = r * ((by_m - grand) ** 2).sum() / (t - 1) if t > 1 else np.nan
+    out["ms_t"] = np.float64(r * ((by_m - grand) ** 2).sum() / (t - 1)) if t > 1 else np.nan
     out["ms_r"] = t * ((by_r - grand) ** 2).sum() / (r - 1)
     inter = theta - by_m[:, None] - by_r[None, :] + grand
-    out["ms_tr"] = (inter ** 2).sum() / ((t - 1) * (r - 1)) if t > 1 else np.nan
+    out["ms_tr"] = np.float64((inter ** 2).sum() / ((t - 1) * (r - 1))) if t > 1 else np.nan
     out["var_i"] = np.array([np.diag(cov)[mod == i].mean() for i in range(t)])
     out["cov2_i"] = np.array([cov[np.ix_(mod == i, mod == i)][~np.eye(r, dtype=bool)].mean() for i in range(t)])
     out["ms_r_i"] = np.array([((theta[i] - by_m[i]) ** 2).sum() / (r - 1) for i in range(t)])
@@ -123,7 +123,7 @@ def _row(analysis, comparison, est, se, df, test, alpha=0.05, statistic=None, df
     """One row: a z interval when ``df`` is None, else a t interval on ``df``; the test of 0 unless not ``tested``
     (a modality's own AUC: its interval only)."""
     q = st.norm.ppf(1 - alpha / 2) if df is None else st.t.ppf(1 - alpha / 2, df)
-    if p is None and se > 0 and tested:
+    if p is None and np.isfinite(se) and se > 0 and tested:
         z = est / se
         p = 2 * (st.norm.sf(abs(z)) if df is None else st.t.sf(abs(z), df))
     return {"analysis": analysis, "comparison": comparison, "difference": est, "std_error": se,
@@ -134,7 +134,13 @@ def _row(analysis, comparison, est, se, df, test, alpha=0.05, statistic=None, df
 def or_hillis(a: Aucs, alpha: float = 0.05) -> pd.DataFrame:
     """:data:`COLUMNS` for RRRC, FRRC and RRFC: the global test of equal modality AUCs (``comparison`` =
     "all modalities"), each pair's difference (second minus first, e.g. ``aided - unaided``) and each
-    modality's AUC (``comparison`` = its name; ``difference`` = its AUC)."""
+    modality's AUC (``comparison`` = its name; ``difference`` = its AUC). A degenerate study (readers whose AUCs
+    do not vary) gives NaN or infinite statistics, as the formulas do, not an error."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _or_hillis(a, alpha)
+
+
+def _or_hillis(a: Aucs, alpha: float) -> pd.DataFrame:
     c = components(a)
     t, r = a.theta.shape
     names, by_m = [str(m) for m in a.modalities], a.theta.mean(axis=1)
@@ -185,7 +191,7 @@ def or_hillis(a: Aucs, alpha: float = 0.05) -> pd.DataFrame:
 def _single(label: str, psi: np.ndarray, cov: np.ndarray, alpha: float, what: str) -> list[dict]:
     """The single-modality OR analysis of per-reader values ``psi`` with error covariance ``cov``."""
     r = len(psi)
-    ms_r = float(((psi - psi.mean()) ** 2).sum() / (r - 1))
+    ms_r = np.float64(((psi - psi.mean()) ** 2).sum() / (r - 1))   # numpy: a degenerate study gives inf/NaN, not an error
     cov2 = float(cov[~np.eye(r, dtype=bool)].mean())
     var = float(np.diag(cov).mean())
     d = ms_r + r * max(cov2, 0.0)
@@ -202,11 +208,12 @@ def versus_standalone(a: Aucs, alpha: float = 0.05, label: str = "readers - mode
     AUC minus the model's."""
     if a.theta.shape[0] != 1 or a.theta.shape[1] < 3:
         raise ValueError("one modality, at least two readers and the model as the last reader")
-    theta, cov = a.theta[0], a.cov
+    theta, cov = a.theta[0], a.cov.astype(np.float64)
     r = len(theta) - 1
     psi = theta[:r] - theta[r]
     # Cov(psi_j, psi_k) = C_jk - C_j0 - C_0k + C_00, the model being index r
     cpsi = cov[:r, :r] - cov[:r, [r]] - cov[[r], :r] + cov[r, r]
-    out = pd.DataFrame(_single(label, psi, cpsi, alpha, "readers - standalone model"), columns=list(COLUMNS))
-    out["statistic"] = out["difference"] / out["std_error"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = pd.DataFrame(_single(label, psi, cpsi, alpha, "readers - standalone model"), columns=list(COLUMNS))
+        out["statistic"] = out["difference"] / out["std_error"]
     return out

@@ -39,15 +39,16 @@ def prepare(layout: StudyLayout, cohort: pd.DataFrame, backbone: str, arm: str, 
 
 
 def readings(data_dir: str | Path, cases: pd.DataFrame, schedule: pd.DataFrame, cohort: pd.DataFrame,
-             scale: str, show_covariates: bool, seed: int = 0) -> tuple[pd.DataFrame, str]:
+             scale: str, show_covariates: bool, seed: int = 0, simulated: bool = True) -> tuple[pd.DataFrame, str]:
     """(ratings, source): the clinicians' (``readings/*.csv`` of the data folder) restricted to the case set,
-    or the simulated readers' on a synthetic cohort; with neither, an empty table."""
+    or, with ``simulated`` (no clinicians named), the simulated readers' on a synthetic cohort; with neither, an
+    empty table."""
     folder = DataFolder(data_dir)
     files = sorted(folder.readings_dir.glob("*.csv")) if folder.readings_dir.is_dir() else []
     if files:
         t = combine(files)
         return t[t["patient_id"].isin(set(cases["patient_id"]))], f"clinicians ({len(files)} files)"
-    if not synthetic.is_synthetic(data_dir):
+    if not simulated or not synthetic.is_synthetic(data_dir):
         return pd.DataFrame(columns=["reader_id", "modality", "patient_id", "truth", "score"]), ""
     truth = synthetic.read_truth(data_dir)[["patient_id", "jaw_status"]]
     known = cases.merge(truth, on="patient_id").merge(cohort[["patient_id", "age", "weight_kg"]], on="patient_id")
@@ -58,13 +59,15 @@ def readings(data_dir: str | Path, cases: pd.DataFrame, schedule: pd.DataFrame, 
 
 def run(layout: StudyLayout, data_dir, cohort: pd.DataFrame, backbone: str, arm: str, n_cases: int = 100,
         n_readers: int = 5, scale: str = "0-100", show_covariates: bool = True, washout_days: int = 28,
-        covariance: str = "jackknife", seed: int = 0) -> dict:
-    """Notebook 07 (module docstring). Writes ``readers/design.csv`` (the plan, with each case's truth), and with
+        covariance: str = "jackknife", seed: int = 0, reader_ids=None) -> dict:
+    """Notebook 07 (module docstring); ``reader_ids``: the clinicians who will read (default ``S1``..``Sn``).
+    Writes ``readers/design.csv`` (the plan, with each case's truth and the design's parameters), and with
     readings ``readers/ratings.csv``, ``readers/reader_auc.csv``, ``readers/mrmc.csv`` and the figure
     ``figures/readers_roc.png``. Returns the tables, the source of the readings and the written files."""
-    cases, schedule = prepare(layout, cohort, backbone, arm, n_cases, n_readers, seed, washout_days)
-    ratings, source = readings(data_dir, cases, schedule, cohort, scale, show_covariates, seed)
-    design = schedule.merge(cases, on="patient_id")
+    cases, schedule = prepare(layout, cohort, backbone, arm, n_cases, n_readers, seed, washout_days, reader_ids)
+    ratings, source = readings(data_dir, cases, schedule, cohort, scale, show_covariates, seed, reader_ids is None)
+    design = schedule.merge(cases, on="patient_id").assign(scale=scale, show_covariates=show_covariates,
+                                                           aid_model=f"{backbone}/{arm}")
     files = [atomic.write_csv(design, layout.readers_table("design"), float_format="%.6g")]
     out = {"cases": cases, "plan": schedule, "ratings": ratings, "source": source, "files": files}
     if ratings.empty:
