@@ -195,6 +195,54 @@ def test_landmarking_in_jupyterlab_saves_every_patient_and_resumes(lab, browser,
     assert annotate.Landmarking(data).current == "P0002"
 
 
+def test_reading_in_jupyterlab_saves_every_case_and_resumes(lab, browser, tmp_path):
+    """Notebook 08 for a clinician of a reader study (a tiny study: resnet18's ensemble trained one epoch, notebook
+    07's design for reader ``dr_ui`` on 6 cases): the score typed and Enter pressed in the real browser, saved to
+    readings/dr_ui.csv; the notebook run again shows the next case."""
+    import pandas as pd
+    import torch
+    from osteolib import annotate, cohort as cohorts, readers, roi, splits, training
+    from osteolib.settings import RoiGeometry, TrainingSettings
+    from osteolib.synthetic import generate
+    url, token, folder, base = lab
+    shots = Path(os.environ.get("UI_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    data = generate(base / "data" / "ui-reading", n_screened=80, scale=0.16, seed=6, jobs=1, progress=False)
+    layout = StudyLayout(base / "outputs" / "ui-reading")
+    patients = cohorts.build(data, layout)["cohort"]
+    splits.save(splits.make(patients, n_repeats=1, n_folds=5, seed=0), layout)
+    roi.crop_study(data, patients, RoiGeometry(32, 64), layout, progress=False)
+    training.run(training.TrainingData(layout, torch.device("cpu")),
+                 TrainingSettings(backbone="resnet18", lr=0.01, batch_size=16, max_epochs=1, patience=1, hidden=16,
+                                  fusion="concat+skip"), ["ensemble"], [0])
+    readers.study.run(layout, data, patients, "resnet18", "ensemble", n_cases=6, reader_ids=["dr_ui"])
+    nb = load_notebook_node(str(paths.NOTEBOOKS / "08_reading.ipynb"))
+    nbformat.write(parameterize_notebook(nb, {"study": "ui-reading", "reader": "dr_ui"}), folder / "08_reading.ipynb")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    shown = run_all_cells(page, url, token, "08_reading.ipynb", shots)
+    assert not shown["errors"], shown["errors"][0][:2000]
+    label = page.locator(".jp-NotebookPanel:visible .widget-label", has_text="dr_ui").first
+    assert "session 1 (unaided) · case 1 of 6" in label.inner_text()
+    picture = page.locator(".jp-NotebookPanel:visible img.widget-image").first
+    picture.scroll_into_view_if_needed()
+    picture.click()                                                  # focus: the keys go to the widget
+    for key in ("6", "5"):
+        page.keyboard.press(key)
+    label.filter(has_text="score: 65").wait_for(timeout=10_000)
+    picture.scroll_into_view_if_needed()
+    page.locator(".jp-NotebookPanel:visible .jp-Cell-outputArea").last.screenshot(path=str(shots / "08_reading_widget.png"))
+    page.keyboard.press("Enter")
+    label.filter(has_text="case 2 of 6").wait_for(timeout=10_000)
+    saved = pd.read_csv(data / "readings" / "dr_ui.csv", dtype={"patient_id": str})
+    first = pd.read_csv(layout.readers_table("design"), dtype={"patient_id": str}).query("session == 1").sort_values("position")
+    assert saved[["patient_id", "score", "modality"]].values.tolist() == [[first["patient_id"].iloc[0], 65, "unaided"]]
+    # the notebook run again (the page reloaded): the session resumes with the second case
+    shown = run_all_cells(page, url, token, "08_reading.ipynb", shots)
+    assert not shown["errors"] and "case 2 of 6" in page.locator(".jp-NotebookPanel:visible .widget-label",
+                                                                  has_text="dr_ui").first.inner_text()
+    assert annotate.Reading(data, layout, "dr_ui").current == first["patient_id"].iloc[1]
+
+
 def test_the_study_report_opens_in_chromium_without_a_console_error(browser, tmp_path, monkeypatch):
     """`make report` on a smoke study (notebooks 01-04 run by papermill, resnet18, one epoch): one HTML
     file, opened from disk in chromium; no console error, no failed request (it loads nothing), the
@@ -207,7 +255,7 @@ def test_the_study_report_opens_in_chromium_without_a_console_error(browser, tmp
     shots.mkdir(parents=True, exist_ok=True)
     values = {**config.load_profile("smoke"), "study": "ui-report", "max_epochs": 1, "patience": 1, "n_sim": 10}
     layout = StudyLayout.named("ui-report")
-    for name in ("01_cohort", "02_roi", "03_train", "04_stats"):
+    for name in ("01_cohort", "02_roi", "02b_indices", "03_train", "04_stats"):
         layout.notebooks_dir.mkdir(parents=True, exist_ok=True)
         pm.execute_notebook(str(paths.NOTEBOOKS / f"{name}.ipynb"), str(layout.notebooks_dir / f"{name}.ipynb"),
                             parameters=config.notebook_values(name, values), cwd=str(paths.NOTEBOOKS),
