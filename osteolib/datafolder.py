@@ -15,6 +15,8 @@
       synthetic.json    the synthetic generator's parameters (a synthetic cohort only)
       truth.csv         the synthetic cohort's ground truth (real data carry none)
       cortex/<patient_id>.png   the synthetic truth's mask of the lower-border cortex
+      counterfactual.csv, counterfactual/<patient_id>.tif   a multi-centre synthetic cohort: a site's radiographs
+                        rendered through the study's unit too (the device shift alone)
     <data_dir>-key.csv          beside it, never inside: ingest's pseudonym key
     <data_dir>-validation.csv   beside it: every fault of an export that could not be ingested
 
@@ -90,6 +92,10 @@ class DataFolder:
     synthetic_json = property(lambda self: self.root / _SYNTHETIC, doc="``synthetic.json``: the generator's parameters")
     truth_csv = property(lambda self: self.root / TRUTH, doc="``truth.csv``: the synthetic cohort's ground truth")
     cortex_dir = property(lambda self: self.root / _CORTEX, doc="``cortex/``: the synthetic truth's cortex masks")
+    counterfactual_dir = property(lambda self: self.root / "counterfactual",
+                                  doc="``counterfactual/``: radiographs rendered through the study's unit")
+    counterfactual_csv = property(lambda self: self.root / "counterfactual.csv",
+                                  doc="``counterfactual.csv``: which patients' radiographs were rendered through the study's unit")
     key_csv = property(lambda self: self.root.with_name(f"{self.root.name}-key.csv"),
                        doc="``<data_dir>-key.csv`` beside the folder: ingest's pseudonym key (default place)")
     validation_csv = property(lambda self: self.root.with_name(f"{self.root.name}-validation.csv"),
@@ -114,6 +120,10 @@ class DataFolder:
     def measurements(self, reader: str) -> Path:
         """One clinician's manual measurements (``measurements/<reader>.csv``)."""
         return self.measurements_dir / f"{reader}.csv"
+
+    def counterfactual_image(self, patient_id: str) -> Path:
+        """A synthetic patient's radiograph rendered through the study's unit."""
+        return self.counterfactual_dir / f"{patient_id}.tif"
 
     def cortex_mask(self, patient_id: str) -> Path:
         """A synthetic patient's cortex mask (a bool PNG the size of the radiograph)."""

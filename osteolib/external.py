@@ -37,15 +37,16 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold, StratifiedShu
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from . import atomic, baselines, checkpoints, cohort, plots, repro, roi, sites, splits, synthetic, updating, utility, validation
+from . import (atomic, baselines, checkpoints, cohort, images, plots, repro, roi, sites, splits, stats, synthetic, updating, utility,
+               validation)
 from . import bundle as bundles
-from .datafolder import DataFolder
+from .datafolder import SPACING_COLUMNS, DataFolder
 from .datasets import load_rois, to_input
 from .layout import StudyLayout
 
 __all__ = ["MODEL", "IECV_COLUMNS", "TRANSPORT_COLUMNS", "UPDATES", "with_baselines", "iecv", "pooled",
            "net_benefit", "split_local", "transport", "head_features", "refit_head", "head_refitter", "learning_curves",
-           "ORACLE_OF", "planted_shifts", "features", "CARRY_TABLES", "carry", "main"]
+           "ORACLE_OF", "planted_shifts", "DEVICE_COLUMNS", "device_check", "features", "CARRY_TABLES", "carry", "main"]
 
 #: The columns naming a model in every table of this module (baselines: backbone ``baseline``).
 MODEL = ("backbone", "arm", "repeat")
@@ -232,12 +233,61 @@ def head_refitter(layout: StudyLayout, cohort: pd.DataFrame, device: str = "cpu"
     return head
 
 
+#: Columns of :func:`device_check`.
+DEVICE_COLUMNS = ("site", "backbone", "arm", "unit", "counterfactual_unit", "n", "auc_own_unit", "auc_study_unit",
+                  "device_cost", "ci_low", "ci_high", "z", "p_value")
+
+
+def device_check(layout: StudyLayout, data_dir, cohort_table: pd.DataFrame, folds: pd.DataFrame, backbones, arms,
+                 device: str = "cpu") -> pd.DataFrame | None:
+    """The device shift alone, on a multi-centre synthetic cohort (None without counterfactual renderings):
+    every patient of a site on another unit is predicted twice by the kept model that never saw the site, from
+    the radiograph as its unit made it and as the study's unit renders the same patient (``counterfactual/``:
+    the same anatomy, positioning and landmark). ``device_cost`` = AUC on the own unit - AUC through the study
+    unit, with DeLong's paired 95 % interval and test (same patients: no case-mix noise). :data:`DEVICE_COLUMNS`."""
+    cf = synthetic.read_counterfactual(data_dir)
+    if cf is None:
+        return None
+    geometry = roi.read_geometry(layout)
+    c = cohort_table.set_index("patient_id")
+    cf = cf[cf["patient_id"].isin(c.index)]
+    held = folds[(folds["repeat"] == 0) & (folds["role"] == "test")].set_index("patient_id")   # each site's own fold
+    rows = []
+    for site, g in cf.groupby("site", sort=True):
+        ids = g["patient_id"].tolist()
+        fold = int(held.loc[ids[0], "fold"])
+        lm = roi.read_landmarks(data_dir, ids, geometry.side).set_index("patient_id")
+        spacing = c.loc[ids, list(SPACING_COLUMNS)].to_numpy(float) if set(SPACING_COLUMNS) <= set(c.columns) else None
+        crops = [roi.cut(images.read_gray(DataFolder(data_dir).root / img), geometry, lm.loc[pid, "x"], lm.loc[pid, "y"], pid,
+                         tuple(spacing[i]) if spacing is not None else None)[0] for i, (pid, img) in enumerate(zip(ids, g["image"]))]
+        through = torch.from_numpy(np.stack(crops))
+        own = load_rois(layout, ids)
+        y = c.loc[ids, "label"].to_numpy(int)
+        for b in backbones:
+            for arm in arms:
+                try:
+                    net, card = checkpoints.load_kept(layout.kept_model(b, arm), fold)
+                except FileNotFoundError:
+                    continue
+                rows_ = c.loc[ids].reset_index()
+                p_own = features(net, checkpoints.scaler(card), own, rows_, device)[1]
+                p_cf = features(net, checkpoints.scaler(card), through, rows_, device)[1]
+                d = stats.delong(y, p_own, p_cf)
+                diff = d["auc_a"] - d["auc_b"]
+                se = diff / d["z"] if np.isfinite(d["z"]) and d["z"] != 0 else np.nan
+                rows.append({"site": site, "backbone": b, "arm": arm, "unit": g["unit"].iloc[0],
+                             "counterfactual_unit": g["counterfactual_unit"].iloc[0], "n": len(ids),
+                             "auc_own_unit": d["auc_a"], "auc_study_unit": d["auc_b"], "device_cost": diff,
+                             "ci_low": diff - 1.96 * se, "ci_high": diff + 1.96 * se, "z": d["z"], "p_value": d["p_value"]})
+    return pd.DataFrame(rows, columns=list(DEVICE_COLUMNS))
+
+
 #: The oracle's feature set (``cohort/oracle.csv``) that bounds each arm: what that arm can see.
 ORACLE_OF = {"image": "image truth", "ensemble": "both", "covariates": "covariates"}
 
 
 def planted_shifts(iecv_table: pd.DataFrame, transport_table: pd.DataFrame, data_dir,
-                   oracle_table: pd.DataFrame | None = None) -> pd.DataFrame | None:
+                   oracle_table: pd.DataFrame | None = None, device: pd.DataFrame | None = None) -> pd.DataFrame | None:
     """A multi-centre synthetic cohort only (None otherwise): per site and model (repeat 0) what the
     generator planted there (``synthetic.json``) beside what the pipeline found: its AUC and the difference
     from the same model's AUC on the ``study`` site (``auc_minus_study``); with the per-site oracle
@@ -245,7 +295,9 @@ def planted_shifts(iecv_table: pd.DataFrame, transport_table: pd.DataFrame, data
     which only the case mix moves (``oracle_minus_study``), and the model's ``shortfall`` beyond it
     (``auc_minus_study - oracle_minus_study``: where a device shift costs discrimination, negative); the
     calibration intercept as carried and after recalibration in the large on the local sample
-    (``intercept_after_update``, on the evaluation part: a prevalence shift is fixed by it), and the slope."""
+    (``intercept_after_update``, on the evaluation part: a prevalence shift is fixed by it), and the slope; with
+    :func:`device_check`'s table, the device's own cost on the same patients (``device_cost``, its 95 % interval,
+    ``device_p``)."""
     spec = synthetic.read_spec(data_dir)
     if spec is None or "sites" not in spec:
         return None
@@ -269,7 +321,12 @@ def planted_shifts(iecv_table: pd.DataFrame, transport_table: pd.DataFrame, data
                          "calibration_intercept": r["calibration_intercept"],
                          "intercept_after_update": m["calibration_intercept"].iloc[0] if len(m) else np.nan,
                          "calibration_slope": r["calibration_slope"]})
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if device is not None and len(device):
+        d = device.rename(columns={"ci_low": "device_cost_ci_low", "ci_high": "device_cost_ci_high", "p_value": "device_p"})
+        out = out.merge(d[["site", "backbone", "arm", "device_cost", "device_cost_ci_low", "device_cost_ci_high", "device_p"]],
+                        on=["site", "backbone", "arm"], how="left")
+    return out
 
 
 #: The tables :func:`carry` writes (``external/<name>.csv`` of its output folder).

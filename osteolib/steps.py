@@ -46,7 +46,8 @@ __all__ = ["Use", "Step", "STEPS", "ORDER", "producer", "require", "write_manife
 DATA = {"clinical": ("clinical_csv", datafolder.CLINICAL), "landmarks": ("landmarks_csv", datafolder.LANDMARKS),
         "truth": ("truth_csv", datafolder.TRUTH), "images": (None, f"{datafolder.IMAGES}/<image>"),
         "cortex": (None, "cortex/<patient_id>.png"), "synthetic": ("synthetic_json", datafolder.SYNTHETIC),
-        "measurements": (None, "measurements/<reader>.csv"), "readings": (None, "readings/<reader>.csv")}
+        "measurements": (None, "measurements/<reader>.csv"), "readings": (None, "readings/<reader>.csv"),
+        "counterfactual": ("counterfactual_csv", "counterfactual.csv")}
 #: Files named by a parameter: key -> pattern (parameters in braces).
 PARAM_FILES = {"backbone_params": "{backbone_params}/{backbone}.yaml", "roi_detector": "{roi_detector}/<file>"}
 
@@ -169,9 +170,9 @@ STEPS: dict[str, Step] = {s.name: s for s in (
     Step("06_external", "Across sites: internal-external validation and transport",
          reads=(study("cohort"), study("splits"), study("predictions"), study("roi_png"),
                 study("kept_weights"), study("kept_card"), study("fold_weights", True), study("fold_card", True),
-                data("synthetic", optional=True), study("oracle", optional=True)),
+                data("synthetic", optional=True), data("counterfactual", optional=True), study("oracle", optional=True)),
          writes=tuple(study("external_table", name=n) for n in EXTERNAL_TABLES)
-         + (study("external_table", True, name="shifts"),)
+         + (study("external_table", True, name="shifts"), study("external_table", True, name="device"))
          + tuple(study("figure", name=n) for n in EXTERNAL_FIGURES)),
     Step("07_readers", "Clinicians with and without the model: a reader study",
          reads=(study("cohort"), study("predictions", repeat=0), data("truth", optional=True),

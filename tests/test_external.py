@@ -15,6 +15,7 @@ from osteolib import cohort, config, external, paths, splits, synthetic, validat
 from osteolib.layout import StudyLayout
 from osteolib.synthetic import hospitals
 from osteolib.synthetic.clinical import PAPER_AGE, PAPER_GROUPS
+from test_notebooks import assert_manifest_hashes_the_declared_inputs
 
 SITES = "study:902,dxa_clinic:240,dental_clinic:240,other_unit:240"
 
@@ -58,6 +59,24 @@ def test_every_site_has_its_own_population_units_and_record(multi):
     for s in spec["sites"]:
         assert s["shift"] and s["source"] and s["landmark_sd_mm"] > 0
     assert spec["sites_drawn"]["dental_clinic"]["devices"] == ["P2"]
+
+
+def test_a_site_on_another_unit_is_rendered_through_the_study_unit_too(tmp_path):
+    """The counterfactual radiographs: the same patient through the study's unit; through its own unit it is the
+    very radiograph generated (so only the unit's image chain differs)."""
+    import tifffile
+    d = synthetic.generate(tmp_path / "d", sites="study:40,other_unit:30", scale=0.16, seed=2, jobs=1, progress=False)
+    cf = synthetic.read_counterfactual(d)
+    truth = synthetic.read_truth(d)
+    assert set(cf["site"]) == {"other_unit"} and len(cf) == (truth["site"] == "other_unit").sum()
+    assert set(cf["unit"]) == {"P3"} and set(cf["counterfactual_unit"]) == {"P1"}
+    own, through = tifffile.imread(d / "images" / "U0001.tif"), tifffile.imread(d / cf["image"].iloc[0])
+    assert own.shape == through.shape and np.abs(own.astype(int) - through).mean() > 5     # another look, same frame
+    row = truth[truth["patient_id"] == "P0001"].iloc[0].to_dict()
+    assert synthetic.through_unit(row, "P1") == row                                        # P1 through P1: itself
+    p3 = truth[truth["patient_id"] == "U0001"].iloc[0].to_dict()
+    back = synthetic.through_unit(synthetic.through_unit(p3, "P1"), "P3")
+    assert back["gamma"] == pytest.approx(p3["gamma"]) and back["blur_mm"] == pytest.approx(p3["blur_mm"])
 
 
 def test_a_site_never_changes_another_sites_patients(tmp_path):
@@ -219,12 +238,18 @@ def test_a_tiny_multisite_study_end_to_end(tmp_path, monkeypatch):
     moved = pd.read_csv(lay.external_table("transport"))
     assert set(moved["update"]) == set(external.UPDATES)
     assert moved.loc[(moved["update"] == "head") & (moved["backbone"] == "resnet18"), "auc"].notna().all()
-    assert pd.read_csv(lay.external_table("shifts"))["planted"].str.contains("prevalence").any()
+    shifts = pd.read_csv(lay.external_table("shifts"))
+    assert shifts["planted"].str.contains("prevalence").any()
+    # the device alone: the other unit's patients predicted again through the study's unit, by the same model
+    device = pd.read_csv(lay.external_table("device"))
+    assert set(device["site"]) == {"other_unit"} and set(device["unit"]) == {"P3"} and len(device) == 2
+    assert (device["ci_low"] <= device["device_cost"]).all() and (device["device_cost"] <= device["ci_high"]).all()
+    assert shifts.loc[(shifts["site"] == "other_unit") & (shifts["backbone"] != "baseline"), "device_cost"].notna().all()
+    assert "data_dir/counterfactual.csv" in assert_manifest_hashes_the_declared_inputs("06_external", values)["inputs"]
     assert pd.read_csv(lay.cohort_table("oracle"))["site"].nunique() == 3
     assert pd.read_csv(lay.cohort_table("table3_sites"))["site"].nunique() == 4  # 3 sites + the tests across them
     for name in ("external_forest", "external_calibration", "external_decision", "external_learning_curve"):
         assert lay.figure(name).is_file()
-    from test_notebooks import assert_manifest_hashes_the_declared_inputs
     manifest = assert_manifest_hashes_the_declared_inputs("06_external", values)
     assert any("model_f2.safetensors" in k for k in manifest["inputs"])
 

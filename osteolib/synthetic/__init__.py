@@ -36,18 +36,19 @@ from ..datafolder import TRUTH_COLUMNS, DataFolder
 from ..errors import read_text_csv
 from .clinical import JAW_T_CORR, LANDMARK_SD_MM, make_tables
 from .hospitals import Site, parse as parse_sites, seed_key
-from .radiograph import FULL_HEIGHT, FULL_PX_MM, FULL_WIDTH, MAG, Anatomy, render
+from .radiograph import DEVICES, FULL_HEIGHT, FULL_PX_MM, FULL_WIDTH, MAG, Anatomy, render
 
 __all__ = ["GENERATOR_VERSION", "generate", "ensure", "read_spec", "is_synthetic", "render_patient", "image_size", "read_truth",
-           "border_truth"]
+           "border_truth", "through_unit", "read_counterfactual"]
 
 #: Bumped whenever the generator's output changes for the same seed. 5: the jaw-bone status
 #: (covariates add what the image lacks) and the clinician's landmark error. 6: panoramic anatomy
 #: (both arches, rami, skull and soft-tissue shadows, restorations, implants), the panoramic
 #: magnification, devices and the acquisition recorded in truth.csv. 7: the radiomorphometric truth in
 #: truth.csv (the cortex's width perpendicular to the border at the left foramen, the foramen's inferior
-#: margin to the border); the radiographs are unchanged.
-GENERATOR_VERSION = 7
+#: margin to the border); the radiographs are unchanged. 8: a multi-centre cohort's patients of a site on
+#: another unit are rendered through the study's unit too (``counterfactual/``: the device shift, isolated).
+GENERATOR_VERSION = 8
 #: The study's unit: the paper's hospital took every radiograph on one.
 STUDY_DEVICES = ("P1",)
 
@@ -66,6 +67,22 @@ def _anatomy(row: pd.Series, scale: float) -> Anatomy:
                    border_depth_mm=row["border_depth_mm"], mcw_mm=row["mcw_mm"],
                    cortical_index=row["cortical_index"], texture_t=row["texture_t"],
                    p_missing_tooth=row["p_missing_tooth"], edentulous=bool(row["edentulous"]))
+
+
+#: The acquisition columns a unit multiplies (``radiograph.DEVICES``' factors of the patient's own draws).
+_UNIT_FACTORS = {"gamma": "gamma", "contrast": "contrast", "blur_mm": "blur", "noise": "noise", "vignette": "vignette"}
+
+
+def through_unit(row: dict, unit: str) -> dict:
+    """A truth row's radiograph as ``unit`` would have processed it: the same patient, positioning, exposure and
+    canvas (so the same landmarks), the unit's image chain instead of its own (each of the patient's own draws
+    kept, the unit's factor swapped; the unit's edge enhancement and collimation, or none)."""
+    own, new = DEVICES[row["device"]], DEVICES[unit]
+    out = dict(row, device=unit, sharpen=new["sharpen"])
+    for column, factor in _UNIT_FACTORS.items():
+        out[column] = row[column] * new[factor] / own[factor] if own[factor] else new[factor]
+    out["collimation_mm"] = row["collimation_mm"] if new["collimation"] == own["collimation"] else 0.0
+    return out
 
 
 def render_patient(job: tuple[dict, float, int, str, str]) -> dict:
@@ -130,6 +147,24 @@ def generate(out: str | Path, n_screened: int = 902, scale: float = 1.0, seed: i
             else:
                 facts = [render_patient(j) for j in tqdm(jobs_, **bar)]
             truth = pd.concat([truth, pd.DataFrame(facts).round(2)], axis=1)
+            if sites:  # each patient of a site on another unit, rendered through the study's unit too
+                other = [(r, sd) for r, sd in zip(truth.to_dict("records"), child) if r["device"] not in STUDY_DEVICES]
+                if other:
+                    folder.counterfactual_dir.mkdir()
+                    cf = [(through_unit(r, STUDY_DEVICES[0]), scale, sd, str(folder.counterfactual_image(r["patient_id"])),
+                           str(tmp / f".mask_{r['patient_id']}.png")) for r, sd in other]
+                    bar = dict(total=len(cf), desc="the same, through the study's unit", unit="img", disable=not progress)
+                    if workers > 1 and len(cf) > 8:
+                        with ProcessPoolExecutor(workers) as pool:
+                            list(tqdm(pool.map(render_patient, cf, chunksize=4), **bar))
+                    else:
+                        [render_patient(j) for j in tqdm(cf, **bar)]
+                    for _, _, _, _, mask in cf:  # the cortex is the patient's own: its mask is already there
+                        Path(mask).unlink()
+                    pd.DataFrame({"patient_id": [r["patient_id"] for r, _ in other], "site": [r["site"] for r, _ in other],
+                                  "unit": [r["device"] for r, _ in other], "counterfactual_unit": STUDY_DEVICES[0],
+                                  "image": [folder.counterfactual_image(r["patient_id"]).relative_to(tmp).as_posix()
+                                            for r, _ in other]}).to_csv(folder.counterfactual_csv, index=False)
         truth.insert(3 + ("site" in truth), "scale", scale)
         clinical.to_csv(folder.clinical_csv, index=False)
         landmarks.to_csv(folder.landmarks_csv, index=False)
@@ -167,6 +202,14 @@ def read_spec(data_dir: str | Path) -> dict | None:
     several sites, each site's and what was drawn), or None for a folder without one (real data)."""
     marker = DataFolder(data_dir).synthetic_json
     return json.loads(marker.read_text()) if marker.is_file() else None
+
+
+def read_counterfactual(data_dir: str | Path) -> pd.DataFrame | None:
+    """``counterfactual.csv`` of a multi-centre synthetic cohort: per patient of a site on another unit, its
+    radiograph rendered through the study's unit (patient_id, site, unit, counterfactual_unit, image); None
+    when there is none."""
+    file = DataFolder(data_dir).counterfactual_csv
+    return pd.read_csv(file, dtype={"patient_id": str}) if file.is_file() else None
 
 
 def is_synthetic(data_dir: str | Path) -> bool:
