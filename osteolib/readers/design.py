@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 __all__ = ["MODALITIES", "PLAN_COLUMNS", "case_set", "plan"]
 
@@ -33,7 +32,14 @@ def case_set(test_part: pd.DataFrame, n_cases: int, seed: int = 0) -> pd.DataFra
     are fewer."""
     t = test_part.sort_values("patient_id").reset_index(drop=True)
     if n_cases < len(t):
-        t, _ = train_test_split(t, train_size=n_cases, stratify=t["y_true"], random_state=seed)
+        # each class in proportion (largest remainders), drawn without replacement from the seed: scikit-learn's
+        # stratified split refuses a remainder smaller than the number of classes, which 20 of 21 cases is
+        rng = np.random.default_rng(seed)
+        share = t["y_true"].value_counts().sort_index() * n_cases / len(t)
+        take = np.floor(share).astype(int)
+        take[(share - take).sort_values(ascending=False).index[:n_cases - take.sum()]] += 1
+        chosen = [rng.choice(t.index[t["y_true"] == c], k, replace=False) for c, k in take.items()]
+        t = t.loc[np.sort(np.concatenate(chosen))]
     return pd.DataFrame({"patient_id": t["patient_id"].to_numpy(), "truth": t["y_true"].astype(int).to_numpy(),
                          "p_model": t["p_osteoporosis"].to_numpy()}).sort_values("patient_id").reset_index(drop=True)
 
