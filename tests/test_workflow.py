@@ -105,7 +105,8 @@ def test_tiny_study_end_to_end_then_nothing_then_only_the_touched_backbone(profi
     values = yaml.safe_load(backbone_file.read_text())
     backbone_file.write_text(yaml.safe_dump({**values, "lr": values["lr"] / 2}))
     plan = job_counts(snakemake(profile, "--dry-run"))
-    assert plan == {"train": 2, "stats": 1, "gradcam": 1, "all": 1, "total": 5}
+    # the changed backbone's training, and what reads its predictions: 04, 05 and the reader study of its model (07)
+    assert plan == {"train": 2, "stats": 1, "gradcam": 1, "readers": 1, "all": 1, "total": 6}
     third = snakemake(profile)
     assert job_counts(third)["train"] == 2
     assert effnet.stat().st_mtime_ns == stamps[0], "the other backbone's runs are untouched"
