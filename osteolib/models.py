@@ -66,6 +66,10 @@ class _EfficientNetFeatures(nn.Module):
             x = block(x, drop_connect_rate=rate)
         return self._swish(self._bn1(self._conv_head(x)))
 
+    def pool(self, fmap: torch.Tensor) -> torch.Tensor:
+        """The final feature map -> the vector the head reads (global average pooling)."""
+        return torch.flatten(nn.functional.adaptive_avg_pool2d(fmap, 1), 1)
+
 
 class _TorchvisionFeatures(nn.Module):
     """A torchvision ResNet without its pooling and classifier: image -> final feature map."""
@@ -81,6 +85,48 @@ class _TorchvisionFeatures(nn.Module):
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
 
+    def pool(self, fmap: torch.Tensor) -> torch.Tensor:
+        """The final feature map -> the vector the head reads (global average pooling)."""
+        return torch.flatten(nn.functional.adaptive_avg_pool2d(fmap, 1), 1)
+
+
+class _TimmFeatures(nn.Module):
+    """A timm network without its classifier: image -> final feature map (batch, channels, rows,
+    columns), passed through ``grid`` (an identity: the module Grad-CAM hooks); :meth:`pool` -> the
+    vector timm's own head computes before its classifier (``forward_head(pre_logits=True)``: e.g.
+    ConvNeXt's LayerNorm and MobileNetV3's 1x1 head convolution after pooling).
+
+    A transformer's tokens (batch, tokens, channels) are laid back on the patch grid of this input
+    (the prefix tokens, class and distillation, are dropped: the head averages the patch tokens)."""
+
+    def __init__(self, spec: BackboneSpec):
+        super().__init__()
+        import timm  # lazy: the paper's six never need this library
+        self.model = timm.create_model(spec.name, pretrained=False, num_classes=0, **dict(spec.options))
+        self.grid = nn.Identity()
+        self.tokens = hasattr(self.model, "patch_embed")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        f = self.model.forward_features(x)
+        if self.tokens:
+            rows, cols = self.model.patch_embed.dynamic_feat_size(x.shape[-2:])
+            f = f[:, self.model.num_prefix_tokens:].transpose(1, 2).reshape(len(f), -1, rows, cols)
+        return self.grid(f)
+
+    def pool(self, fmap: torch.Tensor) -> torch.Tensor:
+        if self.tokens:  # = timm's global_pool='avg' over the patch tokens (fc_norm off: the final norm came first)
+            return fmap.mean((2, 3))
+        return self.model.forward_head(fmap, pre_logits=True)
+
+
+def _features(config: NetworkConfig) -> nn.Module:
+    library = config.spec.library
+    if library == "torchvision":
+        return _TorchvisionFeatures(config.backbone)
+    if library == "timm":
+        return _TimmFeatures(config.spec)
+    return _EfficientNetFeatures(config.backbone, config.input_size, config.stochastic_depth)
+
 
 class OsteoNet(nn.Module):
     """Backbone -> global average pooling -> [concat covariates] -> FC + ReLU -> FC(2), as ``config``
@@ -92,8 +138,7 @@ class OsteoNet(nn.Module):
         super().__init__()
         self.config = config
         self.spec, self.arm, self.input_size = config.spec, config.arm, config.input_size
-        self.backbone = (_TorchvisionFeatures(config.backbone) if self.spec.library == "torchvision"
-                         else _EfficientNetFeatures(config.backbone, self.input_size, config.stochastic_depth))
+        self.backbone = _features(config)
         n_in = self.spec.features + (N_COVARIATES if self.arm == "ensemble" else 0)
         self.head = nn.Sequential(nn.Linear(n_in, config.hidden), nn.ReLU(), nn.Linear(config.hidden, 2))
         self.skip = None
@@ -108,7 +153,7 @@ class OsteoNet(nn.Module):
                           ) -> tuple[torch.Tensor, torch.Tensor]:
         """The head's hidden layer (after its ReLU: what the output layer reads) and the logits; the
         logits are :meth:`forward`'s."""
-        z = torch.flatten(nn.functional.adaptive_avg_pool2d(self.backbone(x), 1), 1)
+        z = self.backbone.pool(self.backbone(x))
         if self.arm == "ensemble":
             if covariates is None:
                 raise ValueError("the ensemble arm needs the covariates")
@@ -174,9 +219,27 @@ def load_imagenet(net: OsteoNet, weights_dir: str | Path | None = None, download
         places = " or ".join(str(p.parent) for p in weight_candidates(s, weights_dir))
         raise FileNotFoundError(f"ImageNet weights for {s.name} not found{reason}: download {s.weights_url} "
                                 f"and put {s.weights_file} in {places}")
+    if s.library == "timm":
+        _load_timm(net, _verified(found, s))
+        return net
     state = torch.load(_verified(found, s), map_location="cpu", weights_only=True)
     _load_backbone_state(net, state)
     return net
+
+
+def _load_timm(net: OsteoNet, path: Path) -> None:
+    """timm reads the (verified) file as its pretrained configuration says (its own key filter: e.g.
+    DeiT's nested 'model' dict, the classifier dropped), into a network of the same construction;
+    its weights are then copied, every key, into ``net``'s."""
+    import timm
+    s = net.spec
+    try:
+        source = timm.create_model(f"{s.name}.{s.tag}", pretrained=True, num_classes=0,
+                                   pretrained_cfg_overlay={"file": str(path), "hf_hub_id": None, "url": None},
+                                   **dict(s.options))
+        net.backbone.model.load_state_dict(source.state_dict(), strict=True)
+    except (RuntimeError, KeyError) as e:
+        raise ValueError(f"weights do not fit {s.name}: {str(e)[:300]}") from None
 
 
 def _load_backbone_state(net: OsteoNet, state: dict[str, torch.Tensor]) -> None:

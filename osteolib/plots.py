@@ -377,7 +377,17 @@ def _cam_images(roi: np.ndarray, gradcam: np.ndarray, guided_gradcam: np.ndarray
     from pytorch_grad_cam.utils.image import deprocess_image, show_cam_on_image
     rgb = np.repeat((roi.astype(np.float32) / 255.0)[..., None], 3, axis=2)
     overlay = show_cam_on_image(rgb, gradcam.astype(np.float32), use_rgb=True, image_weight=0.55)
+    if np.isnan(guided_gradcam).all():  # a transformer: not defined (osteolib.cam.method); a blank panel that says so
+        return overlay, None
     return overlay, deprocess_image(guided_gradcam[..., None])[..., 0]
+
+
+def _show_guided(ax, guided: np.ndarray | None, shape: tuple[int, int]) -> None:
+    if guided is None:
+        ax.imshow(np.full(shape, 217, np.uint8), cmap="gray", vmin=0, vmax=255)
+        ax.text(0.5, 0.5, "not defined\nfor a transformer", transform=ax.transAxes, ha="center", va="center", fontsize=6)
+    else:
+        ax.imshow(guided, cmap="gray", vmin=0, vmax=255)
 
 
 def cam_panel(roi: np.ndarray, gradcam: np.ndarray, guided_gradcam: np.ndarray, title: str,
@@ -388,7 +398,10 @@ def cam_panel(roi: np.ndarray, gradcam: np.ndarray, guided_gradcam: np.ndarray, 
     fig, axes = plt.subplots(1, 3, figsize=(3 * 2.6 * w / max(h, w) + 0.4, 2.6 * h / max(h, w) + 0.6),
                              layout="constrained")
     for ax, img, name in zip(axes, (roi, overlay, guided), ("ROI", "Grad-CAM", "guided Grad-CAM")):
-        ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255)
+        if img is None or img is guided:
+            _show_guided(ax, img, roi.shape)
+        else:
+            ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255)
         ax.set_title(name, fontsize=8)
         ax.set_axis_off()
     fig.suptitle(title, fontsize=8)
@@ -415,7 +428,7 @@ def cam_summary(rows: list[dict], out: str | Path | None = None) -> plt.Figure:
                 cam, gg, p = r["arms"][arm]
                 overlay, guided = _cam_images(r["roi"], cam, gg)
                 axes[i, 1 + 2 * j].imshow(overlay)
-                axes[i, 2 + 2 * j].imshow(guided, cmap="gray", vmin=0, vmax=255)
+                _show_guided(axes[i, 2 + 2 * j], guided, r["roi"].shape)
                 axes[i, 1 + 2 * j].text(1, 1, f"p={p:.2f}", color="white", fontsize=6, va="top")
         for ax in axes[i]:
             ax.set_xticks([]), ax.set_yticks([])

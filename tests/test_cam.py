@@ -41,8 +41,11 @@ def test_every_backbone_and_arm_gives_a_cam_in_0_1(backbone, arm):
         assert _hooks(net) > 0, "pytorch-grad-cam's hooks are in place while in use"
     assert e.gradcam.shape == (2, *SIZE) and np.isfinite(e.gradcam).all()
     assert e.gradcam.min() >= 0 and e.gradcam.max() <= 1
-    assert e.guided.shape == e.guided_gradcam.shape == (2, *SIZE) and np.isfinite(e.guided).all()
-    assert np.abs(e.guided).sum() > 0, "guided backpropagation reaches the input"
+    assert e.guided.shape == e.guided_gradcam.shape == (2, *SIZE)
+    if backbones.spec(backbone).guided:
+        assert np.isfinite(e.guided).all() and np.abs(e.guided).sum() > 0, "guided backpropagation reaches the input"
+    else:  # a transformer: no guided map, said as NaN (not zeros, which would read as "no evidence")
+        assert np.isnan(e.guided).all() and np.isnan(e.guided_gradcam).all()
     assert ((e.probability >= 0) & (e.probability <= 1)).all() and (e.target == 1).all()
     # nothing of the caller's changed: no hooks left, same modules, same tensors, no gradients kept
     assert _hooks(net) == 0
@@ -95,14 +98,38 @@ def test_guided_backprop_on_silu_passes_only_positive_gradients():
     assert not torch.allclose(g_guided, g_plain, atol=1e-6), "guided differs from the plain input gradient"
 
 
-def test_guided_silu_rule_against_autograd():
-    """backward = max(grad, 0) * max(silu'(x), 0), with silu' taken from autograd (the reference)."""
+@pytest.mark.parametrize("kind, module, negative", [("silu", nn.SiLU(), True), ("gelu", nn.GELU(), True),
+                                                    ("hardswish", nn.Hardswish(), True), ("relu", nn.ReLU(), False)])
+def test_guided_rule_against_autograd(kind, module, negative):
+    """backward = max(grad, 0) * max(f'(x), 0), with f' taken from autograd of PyTorch's own module (the
+    reference); the forward pass is the module's."""
     x = torch.linspace(-6, 6, 241, dtype=torch.float64).requires_grad_(True)
     grad = torch.randn(241, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
-    (local,) = torch.autograd.grad(nn.functional.silu(x).sum(), x)
-    (ours,) = torch.autograd.grad(cam.GuidedActivation("silu")(x), x, grad)
+    (local,) = torch.autograd.grad(module(x).sum(), x)
+    guided = cam.GuidedActivation(kind)
+    torch.testing.assert_close(guided(x), module(x))
+    (ours,) = torch.autograd.grad(guided(x), x, grad)
     torch.testing.assert_close(ours, grad.clamp(min=0) * local.clamp(min=0))
-    assert (local < 0).any(), "SiLU's derivative is negative below about -1.28: those are cut"
+    # SiLU's derivative is negative below about -1.28, GELU's below about -0.75, hard swish's between -3 and -1.5
+    assert bool((local < 0).any()) == negative
+
+
+@pytest.mark.parametrize("backbone", [n for n, s in backbones.REGISTRY.items() if s.library == "timm" and s.guided])
+def test_every_rectifier_of_the_newer_cnns_is_guided(backbone):
+    """No activation module of a timm CNN is left to plain backpropagation (e.g. ConvNeXt's GELU,
+    MobileNetV3's hard swish inside timm's BatchNormAct2d)."""
+    guided = cam.guided_copy(models.build(NetworkConfig(backbone, "image", SIZE), seed=0))
+    left = [type(m).__name__ for m in guided.modules()
+            if any(k in type(m).__name__.lower() for k in ("relu", "silu", "swish", "gelu"))
+            and not isinstance(m, cam.GuidedActivation)]
+    assert not left, left
+    assert sum(isinstance(m, cam.GuidedActivation) for m in guided.modules()) >= 5
+
+
+def test_a_transformer_has_no_guided_map():
+    net = models.build(NetworkConfig("deit_tiny_patch16_224", "image", SIZE), seed=0)
+    with pytest.raises(ValueError, match="transformer"):
+        cam.guided_copy(net)
 
 
 @pytest.mark.parametrize("arm", settings.ARMS)
@@ -136,7 +163,9 @@ def test_memory_efficient_swish_is_handled_like_swish():
 
 def test_unsupported_activation_is_an_error():
     with pytest.raises(ValueError, match="GELU"):
-        cam.guided_copy(nn.Sequential(nn.Linear(2, 2), nn.GELU()))
+        cam.guided_copy(nn.Sequential(nn.Linear(2, 2), nn.GELU(approximate="tanh")))
+    with pytest.raises(ValueError, match="Mish"):
+        cam.guided_copy(nn.Sequential(nn.Linear(2, 2), nn.Mish()))
 
 
 def test_ensemble_arm_needs_covariates():

@@ -34,6 +34,22 @@ def test_every_backbone_builds_and_runs_both_arms(name):
     assert net.head[0].in_features == backbones.spec(name).features + models.N_COVARIATES
 
 
+@pytest.mark.parametrize("name", [n for n, s in backbones.REGISTRY.items() if s.library == "timm"])
+def test_timm_backbones_as_timm_configures_them(name):
+    """The registry's data for a timm backbone is timm's pretrained configuration of its tag: the weights
+    file (its published URL, whose name carries the hash), the classifier, the normalisation; the
+    feature size is what timm's own head reads before its classifier."""
+    import timm
+    s = backbones.spec(name)
+    net = timm.create_model(f"{name}.{s.tag}", pretrained=False)
+    cfg = net.pretrained_cfg
+    assert cfg["url"] == s.weights_url and cfg["tag"] == s.tag
+    assert (cfg["classifier"] + ".") == s.classifier
+    assert tuple(cfg["mean"]) == s.mean and tuple(cfg["std"]) == s.std
+    assert net.head_hidden_size == s.features
+    assert s.weights_hash and not s.paper
+
+
 def test_same_seed_same_weights_and_covariates_matter():
     a, b = (models.build(NetworkConfig("resnet18", "ensemble", (40, 64)), seed=5) for _ in range(2))
     assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
@@ -88,6 +104,39 @@ def test_tampered_weights_are_refused(tmp_path, monkeypatch):
     file.write_bytes(bytes(data))
     with pytest.raises(ValueError, match="does not match the published"):
         models.build(NetworkConfig("resnet18", "image", (40, 64)), seed=0, pretrained=True, weights_dir=tmp_path, download=False)
+
+
+def _publish_timm(net, folder, name):
+    """``net``'s timm backbone as a 'published' file as timm's releases hold them: the classifier
+    included, and for DeiT nested under 'model' (as Facebook's files are)."""
+    s = net.spec
+    state = dict(net.backbone.model.state_dict())
+    state[s.classifier + "weight"] = torch.zeros(1000, s.features)
+    state[s.classifier + "bias"] = torch.zeros(1000)
+    tmp = folder / "w.pth"
+    torch.save({"model": state} if name.startswith("deit") else state, tmp)
+    final = folder / f"{name}-{hashlib.sha256(tmp.read_bytes()).hexdigest()[:8]}.pth"
+    tmp.rename(final)
+    return final
+
+
+@pytest.mark.parametrize("name", [n for n, s in backbones.REGISTRY.items() if s.library == "timm"])
+def test_timm_weights_from_a_local_file_by_their_hash(tmp_path, monkeypatch, name):
+    """Made weights, named by their hash, loaded through timm's own reading of the file; never downloaded
+    (download=False; and the hub is offline)."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    source = models.build(NetworkConfig(name, "image", (32, 64)), seed=123)
+    file = _publish_timm(source, tmp_path, name)
+    monkeypatch.setitem(backbones.REGISTRY, name, dataclasses.replace(backbones.spec(name),
+                                                                       weights_url="https://example.invalid/" + file.name))
+    net = models.build(NetworkConfig(name, "ensemble", (32, 64)), seed=0, pretrained=True, weights_dir=tmp_path, download=False)
+    theirs, ours = source.backbone.model.state_dict(), net.backbone.model.state_dict()
+    assert theirs.keys() == ours.keys() and all(torch.equal(theirs[k], ours[k]) for k in theirs)
+    data = bytearray(file.read_bytes())
+    data[-10] ^= 0xFF
+    file.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="does not match the published"):
+        models.build(NetworkConfig(name, "image", (32, 64)), seed=0, pretrained=True, weights_dir=tmp_path, download=False)
 
 
 def test_absent_weights_say_where_to_put_which_file(tmp_path, monkeypatch):

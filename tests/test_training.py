@@ -13,7 +13,7 @@ from osteolib import training
 from osteolib.layout import StudyLayout
 from osteolib.datasets import Augmentation, CovariateScaler, to_input
 from conftest import copy_study
-from osteolib import checkpoints
+from osteolib import backbones, checkpoints, models
 from osteolib.settings import TrainingSettings
 
 CPU = torch.device("cpu")
@@ -194,3 +194,40 @@ def test_efficientnet_is_deterministic_whatever_the_global_rng(tiny_study, tmp_p
         training.run(training.TrainingData(StudyLayout(study), torch.device("cpu")), s, ["image"], [0])
         out.append((study / "runs" / "efficientnet-b0" / "image" / "r00" / "predictions.csv").read_bytes())
     assert out[0] == out[1]
+
+
+
+@pytest.mark.parametrize("backbone", [n for n, s in backbones.REGISTRY.items() if s.library == "timm"])
+def test_every_newer_backbone_trains_a_few_steps(tiny_study, backbone):
+    """One epoch of fold 0 through the study's own training loop (augmentation, SGD, validation, the
+    threshold): the weights move, the test part gets probabilities, the ensemble arm's skip path works."""
+    study = training.TrainingData(StudyLayout(tiny_study), CPU)
+    s = TrainingSettings(backbone=backbone, lr=0.001, batch_size=16, max_epochs=1, patience=1, hidden=16)
+    fold, _ = study.fold(0, 0, "ensemble")
+    before = models.build(s.network("ensemble", (32, 64)), seed=0).backbone.state_dict()
+    result = training.train_model(fold, s, "ensemble", (32, 64), CPU, (0, 0), progress=False)
+    assert len(result.history) == 1 and np.isfinite(result.history["train_loss"]).all()
+    assert len(result.p_test) == len(fold.test) and ((result.p_test >= 0) & (result.p_test <= 1)).all()
+    after = result.net.backbone.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before if after[k].is_floating_point()), "the weights moved"
+
+
+def test_a_newer_backbone_through_a_whole_run_and_its_kept_model(tiny_study, tmp_path):
+    """convnext_atto (LayerNorm, GELU; timm) through training.run: every patient predicted, the kept model
+    saved as safetensors and loaded back without unpickling, predicting what the run wrote."""
+    backbone = "convnext_atto"
+    study_dir = copy_study(tiny_study, tmp_path / "s")
+    study = training.TrainingData(StudyLayout(study_dir), CPU)
+    s = TrainingSettings(backbone=backbone, lr=0.001, batch_size=16, max_epochs=1, patience=1, hidden=16)
+    training.run(study, s, ["image"], [0])
+    out = StudyLayout(study_dir).run_dir(backbone, "image", 0)
+    pred = pd.read_csv(out / "predictions.csv", dtype={"patient_id": str})
+    assert sorted(pred["patient_id"]) == sorted(study.cohort["patient_id"]) and pred["p_osteoporosis"].between(0, 1).all()
+    net, card = checkpoints.load_kept(out)
+    assert card["network"]["backbone"] == backbone
+    fold, _ = study.fold(0, 0, "image")
+    with torch.no_grad():
+        p = torch.softmax(net.eval()(to_input(study.images[fold.test], net.spec)), 1)[:, 1].numpy()
+    ids = study.cohort["patient_id"].to_numpy()[fold.test.numpy()]
+    expected = pred[pred.fold == 0].set_index("patient_id").loc[ids, "p_osteoporosis"].to_numpy()
+    assert np.allclose(p, expected, atol=1e-5)

@@ -17,8 +17,20 @@ the incoming gradient set to zero::
 
 For ReLU (f' = 1[x > 0]) this is exactly Springenberg et al.'s guided rule; for SiLU
 (f' = s(x) (1 + x (1 - s(x))), s the logistic function) it passes only positive gradients where the
-unit responds positively. Guided Grad-CAM = guided backpropagation x the upsampled Grad-CAM
+unit responds positively. The same rule defines it for the newer networks' rectifiers: GELU (exact,
+f' = Phi(x) + x phi(x), negative below about -0.75: ConvNeXt) and hard swish (f' = 0 below -3,
+x/3 + 1/2 up to 3, 1 above: MobileNetV3). Normalisation layers (BatchNorm, and ConvNeXt's LayerNorm)
+and the squeeze-and-excitation gates are not rectifiers: their gradient passes unchanged, as a
+BatchNorm's always did here. Guided Grad-CAM = guided backpropagation x the upsampled Grad-CAM
 (Selvaraju et al.).
+
+For a vision transformer (a backbone registered with ``guided=False``) no guided map is made: the
+path from a pixel to the output runs through attention, softmax(QK^T/sqrt(d)) V, a product of two
+functions of the input, where the rectifier's sign rule does not say which paths are "guided" (zeroing
+the negative gradients at the GELUs leaves the attention's mixing untouched, so the map is neither
+Springenberg's nor class-discriminative; Chefer et al., CVPR 2021, show as much for gradient maps of
+ViTs). Its guided and guided Grad-CAM maps are NaN ("not defined"), the figures say so, and its
+Grad-CAM alone is shown: on the last layer's patch tokens laid on their grid, as for a CNN's map.
 
 Use :class:`Explainer` as a context manager: its hooks are released on exit, the caller's network
 (a private copy is made for guided backpropagation) and tensors are never modified.
@@ -78,25 +90,33 @@ class _Guided(torch.autograd.Function):
     def forward(ctx, x: torch.Tensor, kind: str) -> torch.Tensor:
         ctx.save_for_backward(x)
         ctx.kind = kind
-        return torch.relu(x) if kind == "relu" else nn.functional.silu(x)
+        return _FORWARD[kind](x)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
         (x,) = ctx.saved_tensors
         if ctx.kind == "relu":
             local = (x > 0).to(grad.dtype)
-        else:
+        elif ctx.kind == "silu":
             s = torch.sigmoid(x)
             local = (s * (1 + x * (1 - s))).clamp(min=0)
+        elif ctx.kind == "gelu":
+            local = (0.5 * (1 + torch.erf(x * 0.5 ** 0.5)) + x * torch.exp(-0.5 * x * x) / (2 * torch.pi) ** 0.5).clamp(min=0)
+        else:  # hardswish: x relu6(x + 3) / 6
+            local = torch.where(x < -3, torch.zeros_like(x), torch.where(x > 3, torch.ones_like(x), x / 3 + 0.5)).clamp(min=0)
         return grad.clamp(min=0) * local, None
 
 
+_FORWARD = {"relu": torch.relu, "silu": nn.functional.silu, "gelu": nn.functional.gelu,
+            "hardswish": nn.functional.hardswish}
+
+
 class GuidedActivation(nn.Module):
-    """Drop-in replacement of ReLU or SiLU/Swish for guided backpropagation."""
+    """Drop-in replacement of ReLU, SiLU/Swish, GELU (exact) or hard swish for guided backpropagation."""
 
     def __init__(self, kind: str):
         super().__init__()
-        if kind not in ("relu", "silu"):
+        if kind not in _FORWARD:
             raise ValueError(f"unknown activation kind {kind!r}")
         self.kind = kind
 
@@ -105,23 +125,42 @@ class GuidedActivation(nn.Module):
 
 
 def _activation_kinds() -> dict[type, str]:
-    # efficientnet-pytorch's two Swish modules (the memory-efficient one has its own autograd) are SiLU
-    return {nn.ReLU: "relu", nn.SiLU: "silu", Swish: "silu", MemoryEfficientSwish: "silu"}
+    # efficientnet-pytorch's two Swish modules (the memory-efficient one has its own autograd) are SiLU;
+    # timm's own GELU, Swish and HardSwish modules (not subclasses of PyTorch's) are what their names say
+    from timm.layers import activations as ta
+    return {nn.ReLU: "relu", nn.SiLU: "silu", Swish: "silu", MemoryEfficientSwish: "silu", nn.Hardswish: "hardswish",
+            ta.GELU: "gelu", ta.Swish: "silu", ta.HardSwish: "hardswish"}
+
+
+def _unsupported() -> tuple[type, ...]:
+    from timm.layers import activations as ta
+    return (nn.GELU, nn.ELU, nn.LeakyReLU, nn.Mish, nn.ReLU6, nn.PReLU, nn.SELU, nn.CELU,
+            ta.GELUTanh, ta.QuickGELU, ta.Mish, ta.PReLU)
+
+
+def _kind(module: nn.Module) -> str | None:
+    if type(module) is nn.GELU:
+        return "gelu" if module.approximate == "none" else None  # the tanh form's derivative is not written here
+    return _activation_kinds().get(type(module))
 
 
 def guided_copy(net: nn.Module) -> nn.Module:
-    """A copy of ``net`` with every ReLU and SiLU/Swish module replaced by :class:`GuidedActivation`.
+    """A copy of ``net`` with every ReLU, SiLU/Swish, GELU and hard swish module replaced by
+    :class:`GuidedActivation`.
 
-    Raises ValueError for activation modules the guided rule is not defined for here (GELU, ...),
-    rather than silently treating them as linear.
+    Raises ValueError for activation modules the guided rule is not defined for here (ELU, Mish,
+    GELU's tanh approximation, ...), rather than silently treating them as linear; and for a
+    transformer (its attention: see the module docstring).
     """
-    kinds = _activation_kinds()
+    if any(m.__class__.__name__ == "Attention" for m in net.modules()):
+        raise ValueError("guided backpropagation is not defined for a transformer (attention); use Grad-CAM alone")
     out = copy.deepcopy(net)
-    unsupported = (nn.GELU, nn.ELU, nn.LeakyReLU, nn.Hardswish, nn.Mish, nn.ReLU6)
+    unsupported = _unsupported()
     for parent in out.modules():
         for name, child in parent.named_children():
-            if type(child) in kinds:
-                setattr(parent, name, GuidedActivation(kinds[type(child)]))
+            kind = _kind(child)
+            if kind is not None:
+                setattr(parent, name, GuidedActivation(kind))
             elif isinstance(child, unsupported):
                 raise ValueError(f"guided backpropagation does not handle {type(child).__name__} ({name})")
     return out
@@ -132,8 +171,8 @@ class Explanation:
     """The maps of a batch, each (batch, height, width) float32, and the predictions."""
 
     gradcam: np.ndarray           # in [0, 1] per image (pytorch-grad-cam's scaling)
-    guided: np.ndarray            # guided backpropagation, the gradient at each ROI pixel
-    guided_gradcam: np.ndarray    # guided x Grad-CAM
+    guided: np.ndarray            # guided backpropagation, the gradient at each ROI pixel (NaN: not defined)
+    guided_gradcam: np.ndarray    # guided x Grad-CAM (NaN for a transformer)
     probability: np.ndarray       # P(osteoporosis)
     target: np.ndarray            # the class explained (1 = osteoporosis)
 
@@ -155,9 +194,11 @@ class Explainer:
         self._was_training = net.training
         self.net = net.eval()
         self.device = next(net.parameters()).device
-        self._guided = OneInput(guided_copy(net)).eval()   # copied before any hook is registered
-        for p in self._guided.parameters():   # only the input's gradient is wanted from the copy
-            p.requires_grad_(False)
+        self._guided = None   # a transformer: no guided map (module docstring)
+        if net.spec.guided:
+            self._guided = OneInput(guided_copy(net)).eval()   # copied before any hook is registered
+            for p in self._guided.parameters():   # only the input's gradient is wanted from the copy
+                p.requires_grad_(False)
         self._model = OneInput(net)
         self._cam = GradCAM(model=self._model, target_layers=[models.cam_layer(net)])
 
@@ -204,7 +245,9 @@ class Explainer:
         self.net.zero_grad(set_to_none=True)  # the CAM library's backward pass leaves parameter gradients
         cams = np.nan_to_num(cams.astype(np.float32), nan=0.0)
         g = np.zeros_like(cams)
-        if guided:
+        if guided and self._guided is None:
+            g = np.full_like(cams, np.nan)
+        elif guided:
             x = gray.clone().requires_grad_(True)
             self._guided.covariates = cov
             out = self._guided(x)

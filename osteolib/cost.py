@@ -1,0 +1,144 @@
+"""What a network costs: parameters, multiply-adds at the ROI's size, inference latency per ROI on this
+machine, and (from a study's own training runs) seconds per training epoch.
+
+* **parameters**: of the whole network of an arm (backbone and head), and of the backbone alone;
+* **multiply-adds** of one ROI's forward pass, by PyTorch's own flop counter
+  (``torch.utils.flop_counter.FlopCounterMode``, which counts the matrix products: convolutions,
+  linear layers, attention; elementwise work is not counted, as in fvcore and the papers' "FLOPs");
+  multiply-adds = its FLOPs / 2;
+* **latency**: one ROI at a time (batch 1, eval mode, no gradients), the median of ``repeats`` timed
+  passes after ``warmup`` untimed ones, on ``threads`` CPU threads; every backbone in the same
+  process, and ``reference`` (resnet18) timed again between them, so that each latency also comes as a
+  ratio to the reference measured beside it (the machine's load drifts; the ratio does not);
+* **training seconds per epoch**: the median epoch of a study's runs (``runs/<b>/<arm>/r*/history.csv``,
+  written by the training loop: one epoch and its validation pass, as that study ran them).
+
+``python -m osteolib.cost --study networks`` writes ``outputs/<study>/cost/cost.csv`` (atomically) for
+the study's ROI size and every backbone it trained (or ``--backbones``). Nothing here is a test: the
+numbers are measurements of this machine.
+
+>>> row = count("resnet18", (32, 64))
+>>> row["params"] > 11e6, round(row["macs"] / 1e6)
+(True, 74)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+from tqdm.auto import tqdm
+
+from . import atomic, backbones, models
+from .layout import StudyLayout
+from .settings import NetworkConfig
+
+__all__ = ["count", "latency", "training_seconds", "table", "main"]
+
+REFERENCE = "resnet18"
+
+
+def _net(backbone: str, input_size, arm: str = "image") -> models.OsteoNet:
+    return models.build(NetworkConfig(backbone, arm, tuple(input_size)), seed=0).eval()
+
+
+def _inputs(arm: str, size) -> tuple:
+    x = torch.rand(1, 3, *size, generator=torch.Generator().manual_seed(0))
+    return (x, torch.zeros(1, 4)) if arm == "ensemble" else (x,)
+
+
+def count(backbone: str, input_size, arm: str = "image") -> dict:
+    """Parameters (whole network, backbone) and multiply-adds of one ROI of ``input_size`` (height, width)."""
+    net = _net(backbone, input_size, arm)
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        net(*_inputs(arm, input_size))
+    return {"backbone": backbone, "arm": arm, "params": sum(p.numel() for p in net.parameters()),
+            "backbone_params": sum(p.numel() for p in net.backbone.parameters()),
+            "macs": counter.get_total_flops() / 2}
+
+
+def _time(net, inputs, warmup: int, repeats: int) -> float:
+    with torch.no_grad():
+        for _ in range(warmup):
+            net(*inputs)
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            net(*inputs)
+            times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def latency(names: list[str], input_size, arm: str = "image", threads: int = 1, warmup: int = 5,
+            repeats: int = 30, reference: str = REFERENCE) -> pd.DataFrame:
+    """Median seconds per ROI (batch 1) of each backbone, and its ratio to ``reference`` timed just before it."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        ref = _net(reference, input_size, arm)
+        rows = []
+        for b in tqdm(names, desc="latency", leave=False):
+            net = _net(b, input_size, arm)
+            r = _time(ref, _inputs(arm, input_size), warmup, repeats)
+            s = _time(net, _inputs(arm, input_size), warmup, repeats)
+            rows.append({"backbone": b, "latency_ms": 1e3 * s, "latency_ratio": s / r, "reference_ms": 1e3 * r})
+    finally:
+        torch.set_num_threads(before)
+    out = pd.DataFrame(rows)
+    out["threads"] = threads
+    return out
+
+
+def training_seconds(layout: StudyLayout) -> pd.DataFrame:
+    """Median seconds per training epoch (with its validation pass) of every run of the study, per backbone and arm."""
+    rows = []
+    for b in backbones.names():
+        for arm in ("image", "ensemble"):
+            files = sorted((layout.root / "runs" / b / arm).glob("r*/history.csv"))
+            if files:
+                h = pd.concat([pd.read_csv(f) for f in files])
+                rows.append({"backbone": b, "arm": arm, "epoch_seconds": float(h["seconds"].median()), "epochs": len(h)})
+    return pd.DataFrame(rows, columns=["backbone", "arm", "epoch_seconds", "epochs"])
+
+
+def table(layout: StudyLayout, names: list[str] | None = None, threads: int = 1) -> pd.DataFrame:
+    """The cost of each backbone (image arm) at the study's ROI size: counts, latency, and its training epochs."""
+    card = next(layout.root.glob("runs/*/*/r*/model_f0.json"), None)
+    if card is None:
+        raise FileNotFoundError(f"{layout.root / 'runs'}: no trained model; run the study's training first")
+    size = tuple(json.loads(card.read_text())["network"]["input_size"])
+    epochs = training_seconds(layout)
+    names = names or [b for b in backbones.names() if b in set(epochs.backbone)]
+    counts = pd.DataFrame([count(b, size) for b in tqdm(names, desc="multiply-adds", leave=False)])
+    out = counts.merge(latency(names, size, threads=threads), on="backbone")
+    per_arm = epochs.pivot(index="backbone", columns="arm", values="epoch_seconds").add_prefix("epoch_seconds_")
+    out = out.merge(per_arm, left_on="backbone", right_index=True, how="left")
+    out.insert(1, "family", [backbones.spec(b).family for b in out.backbone])
+    out.insert(2, "paper", [backbones.spec(b).paper for b in out.backbone])
+    out["input_size"] = f"{size[0]}x{size[1]}"
+    out["device"] = "cpu"
+    return out.drop(columns="arm")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m osteolib.cost", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--study", default="networks", help="study name (outputs/<study>/)")
+    ap.add_argument("--backbones", nargs="*", help="default: every backbone the study trained")
+    ap.add_argument("--threads", type=int, default=1, help="CPU threads for the latency (default 1: one core)")
+    a = ap.parse_args(argv)
+    layout = StudyLayout.named(a.study)
+    out = layout.root / "cost" / "cost.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic.write_csv(table(layout, a.backbones, a.threads), out)
+    print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
