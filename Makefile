@@ -16,12 +16,13 @@ LAB_PORT ?= 8888
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 HOST = $(shell hostname -f 2>/dev/null || hostname)
 
-.PHONY: setup study paper dry-run test test-fast docs report test-cluster test-ui lab clean-study
+.PHONY: setup study paper networks dry-run test test-fast docs report test-cluster test-ui lab clean-study
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make study   set up if needed, then run the demo study end to end (outputs/demo/)"
 	@echo "make paper   the published protocol (GPUS=N to share N local GPUs)"
+	@echo "make networks  every backbone (the paper's six and the newer ones), both arms, against its cost (~1 h on 2 CPU cores)"
 	@echo "make dry-run the jobs 'make study' would run (STUDY=paper for the paper profile)"
 	@echo "make test    set up if needed, then run the tests"
 	@echo "make test-fast  the unit tests only (no notebook runs, no trainings beyond a few steps): a few minutes"
@@ -52,6 +53,13 @@ study: $(STAMP)
 #   make paper GPUS=4     or on a cluster: see README, "Running the paper profile on a SLURM cluster"
 paper: $(STAMP)
 	$(MAKE) study STUDY=paper
+
+# Accuracy against cost: the networks profile (every registered backbone, both arms, demo size), then each
+# network's cost measured here (python -m osteolib.cost) and the page docs/results/networks.md with its figure.
+networks: $(STAMP)
+	$(MAKE) study STUDY=networks
+	$(BIN)/python -m osteolib.cost --study networks
+	$(BIN)/python -m osteolib.report networks --study networks --out docs/results/networks.md
 
 # What the workflow would run, without running it.
 dry-run: $(STAMP)

@@ -7,7 +7,7 @@ paths          repository root from ``__file__``; the outputs and data roots (en
 layout         the one owner of a study's folder grammar (``StudyLayout``, ``FILES``)
 datafolder     the one owner of a data folder, the study's input (``DataFolder``, the columns)
 steps          the study's contract as data: what each step reads, writes and declares (``STEPS``)
-backbones      the backbone registry (pure data: features, Grad-CAM layer, normalisation, weights)
+backbones      the backbone registry (pure data: features, Grad-CAM layer, normalisation, weights; timm's too)
 settings       the typed configurations, one default each (the paper's): ``NetworkConfig``,
                ``TrainingSettings``, ``RoiGeometry``
 config         frozen dataclasses that validate each notebook's parameters; profiles
@@ -55,6 +55,7 @@ readers        a reader study's MRMC analysis: OR-Hillis RRRC/FRRC/RRFC, the mod
 report         a study's results page, the README's lines about it, the HTML report and its checklist
 workflow       the job plan of a profile, the notebook runner of the Snakemake jobs
 bench          the epoch benchmark (``python -m osteolib.bench``)
+cost           what a network costs: parameters, multiply-adds, CPU latency, epochs (``python -m osteolib.cost``)
 =============  ===========================================================================
 """
 __version__ = "0.1.0"

@@ -5,7 +5,10 @@ machine, and (from a study's own training runs) seconds per training epoch.
 * **multiply-adds** of one ROI's forward pass, by PyTorch's own flop counter
   (``torch.utils.flop_counter.FlopCounterMode``, which counts the matrix products: convolutions,
   linear layers, attention; elementwise work is not counted, as in fvcore and the papers' "FLOPs");
-  multiply-adds = its FLOPs / 2;
+  multiply-adds = its FLOPs / 2. A transformer's attention is counted as explicit products (timm's
+  fused kernel is switched off for the count: the counter does not see it on the CPU). Checked against
+  torchvision's published operation counts (resnet18 1.814 G, RegNetY-400MF 0.402 G at 224 x 224) and
+  DeiT-tiny's by hand (``tests/test_cost.py``);
 * **latency**: one ROI at a time (batch 1, eval mode, no gradients), the median of ``repeats`` timed
   passes after ``warmup`` untimed ones, on ``threads`` CPU threads; every backbone in the same
   process, and ``reference`` (resnet18) timed again between them, so that each latency also comes as a
@@ -14,8 +17,9 @@ machine, and (from a study's own training runs) seconds per training epoch.
   written by the training loop: one epoch and its validation pass, as that study ran them).
 
 ``python -m osteolib.cost --study networks`` writes ``outputs/<study>/cost/cost.csv`` (atomically) for
-the study's ROI size and every backbone it trained (or ``--backbones``). Nothing here is a test: the
-numbers are measurements of this machine.
+the study's ROI size and every backbone it trained (or ``--backbones``); after notebook 04 also
+``cost/accuracy_cost.csv`` and ``figures/accuracy_cost.png`` (:mod:`osteolib.tradeoff`). Nothing here is
+a test: the numbers are measurements of this machine.
 
 >>> row = count("resnet18", (32, 64))
 >>> row["params"] > 11e6, round(row["macs"] / 1e6)
@@ -35,7 +39,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 from tqdm.auto import tqdm
 
-from . import atomic, backbones, models
+from . import atomic, backbones, models, plots, repro, tradeoff
 from .layout import StudyLayout
 from .settings import NetworkConfig
 
@@ -56,6 +60,9 @@ def _inputs(arm: str, size) -> tuple:
 def count(backbone: str, input_size, arm: str = "image") -> dict:
     """Parameters (whole network, backbone) and multiply-adds of one ROI of ``input_size`` (height, width)."""
     net = _net(backbone, input_size, arm)
+    for m in net.modules():  # timm's fused attention (scaled_dot_product_attention) is not counted on the CPU:
+        if hasattr(m, "fused_attn"):  # the same attention as explicit matrix products, which are
+            m.fused_attn = False
     with FlopCounterMode(display=False) as counter, torch.no_grad():
         net(*_inputs(arm, input_size))
     return {"backbone": backbone, "arm": arm, "params": sum(p.numel() for p in net.parameters()),
@@ -122,7 +129,9 @@ def table(layout: StudyLayout, names: list[str] | None = None, threads: int = 1)
     out.insert(1, "family", [backbones.spec(b).family for b in out.backbone])
     out.insert(2, "paper", [backbones.spec(b).paper for b in out.backbone])
     out["input_size"] = f"{size[0]}x{size[1]}"
-    out["device"] = "cpu"
+    out["device"] = f"{repro.cpu_model()}, {threads} thread(s)"
+    git = repro.git_state()
+    out["commit"] = f"{git['commit']}{' (uncommitted changes)' if git['dirty'] else ''}"
     return out.drop(columns="arm")
 
 
@@ -135,8 +144,14 @@ def main(argv: list[str] | None = None) -> int:
     layout = StudyLayout.named(a.study)
     out = layout.root / "cost" / "cost.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
-    atomic.write_csv(table(layout, a.backbones, a.threads), out)
+    costs = table(layout, a.backbones, a.threads)
+    atomic.write_csv(costs, out)
     print(out)
+    auc, comparisons = layout.root / "stats" / "bootstrap_auc.csv", layout.root / "stats" / "comparisons.csv"
+    if auc.is_file() and comparisons.is_file():  # notebook 04 has run: accuracy beside the cost, and the figure
+        both = tradeoff.accuracy_cost(costs, pd.read_csv(auc), pd.read_csv(comparisons))
+        print(atomic.write_csv(both, layout.root / "cost" / "accuracy_cost.csv"))
+        print(plots.save(plots.accuracy_cost(both), layout.root / "figures" / "accuracy_cost.png"))
     return 0
 
 

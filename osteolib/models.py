@@ -231,7 +231,7 @@ def _load_timm(net: OsteoNet, path: Path) -> None:
     """timm reads the (verified) file as its pretrained configuration says (its own key filter: e.g.
     DeiT's nested 'model' dict, the classifier dropped), into a network of the same construction;
     its weights are then copied, every key, into ``net``'s."""
-    import timm
+    import timm  # lazy: the paper's six never need this library
     s = net.spec
     try:
         source = timm.create_model(f"{s.name}.{s.tag}", pretrained=True, num_classes=0,

@@ -715,3 +715,47 @@ def readers_roc(ratings: pd.DataFrame, cases: pd.DataFrame, reader_auc: pd.DataF
     if out is not None:
         save(fig, out)
     return fig
+
+
+def accuracy_cost(table: pd.DataFrame, out: str | Path | None = None) -> plt.Figure:
+    """AUC (with its bootstrap interval) against multiply-adds per ROI and against CPU latency per ROI, image
+    arm (open) and ensemble arm (filled), the paper's six as squares and the newer networks as circles, each arm's
+    Pareto front drawn (``front_<arm>_<cost>``, :func:`osteolib.tradeoff.accuracy_cost`); a third panel: the ensemble's gain over the image arm
+    against multiply-adds (the paper's claim that smaller networks gain more)."""
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), layout="constrained")
+    table = table.assign(mmacs=table["macs"] / 1e6)
+    colour = dict(zip(table.backbone, sns.color_palette("tab20" if len(table) > 10 else "tab10", len(table))))
+    for ax, x, key, label in ((axes[0], "mmacs", "macs", "multiply-adds per ROI (millions)"),
+                              (axes[1], "latency_ms", "latency", "CPU latency per ROI (ms, 1 thread)")):
+        for arm, fill in (("image", False), ("ensemble", True)):
+            y, lo, hi = table[f"{arm}_auc"], table[f"{arm}_ci_low"], table[f"{arm}_ci_high"]
+            for r, yy, l, h in zip(table.itertuples(), y, lo, hi):
+                c = colour[r.backbone]
+                ax.errorbar(getattr(r, x), yy, yerr=[[yy - l], [h - yy]], fmt="s" if r.paper else "o", ms=6, color=c,
+                            mfc=c if fill else "white", mec=c, elinewidth=0.8, capsize=2, alpha=0.9)
+            front = table[table[f"front_{arm}_{key}"].astype(bool)].sort_values(x)
+            ax.step(front[x], front[f"{arm}_auc"], where="post", color="k", lw=1, ls="-" if fill else ":",
+                    label=f"Pareto front, {arm} arm")
+        ax.set_xscale("log")
+        ax.set_xlabel(label)
+        ax.set_ylabel("AUC (95% bootstrap CI)")
+        ax.grid(alpha=0.3)
+    for r in table.itertuples():
+        axes[2].errorbar(r.mmacs, r.gain, yerr=[[r.gain - r.gain_ci_low], [r.gain_ci_high - r.gain]],
+                         fmt="s" if r.paper else "o", color=colour[r.backbone], capsize=2)
+    axes[2].axhline(0, color="k", lw=0.8)
+    axes[2].set_xscale("log")
+    axes[2].set_xlabel("multiply-adds per ROI (millions)")
+    axes[2].set_ylabel("ensemble AUC - image AUC (paired bootstrap CI)")
+    axes[2].grid(alpha=0.3)
+    handles = [plt.Line2D([], [], marker="s" if table.set_index("backbone").loc[b, "paper"] else "o", ls="",
+                          color=colour[b], label=b) for b in table.backbone]
+    handles += [plt.Line2D([], [], marker="o", ls="", mfc="white", mec="k", label="image arm (open)"),
+                plt.Line2D([], [], marker="o", ls="", color="k", label="ensemble arm (filled)"),
+                plt.Line2D([], [], color="k", ls=":", label="Pareto front, image"),
+                plt.Line2D([], [], color="k", label="Pareto front, ensemble")]
+    fig.legend(handles=handles, loc="outside right center", fontsize=7, title="squares: the paper's six", title_fontsize=7)
+    fig.suptitle("Accuracy against cost: every backbone, both arms", fontsize=10)
+    if out is not None:
+        save(fig, out)
+    return fig

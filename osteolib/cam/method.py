@@ -127,13 +127,13 @@ class GuidedActivation(nn.Module):
 def _activation_kinds() -> dict[type, str]:
     # efficientnet-pytorch's two Swish modules (the memory-efficient one has its own autograd) are SiLU;
     # timm's own GELU, Swish and HardSwish modules (not subclasses of PyTorch's) are what their names say
-    from timm.layers import activations as ta
+    from timm.layers import activations as ta  # lazy: importing timm takes a second the paper's six never need
     return {nn.ReLU: "relu", nn.SiLU: "silu", Swish: "silu", MemoryEfficientSwish: "silu", nn.Hardswish: "hardswish",
             ta.GELU: "gelu", ta.Swish: "silu", ta.HardSwish: "hardswish"}
 
 
 def _unsupported() -> tuple[type, ...]:
-    from timm.layers import activations as ta
+    from timm.layers import activations as ta  # lazy: as in _activation_kinds
     return (nn.GELU, nn.ELU, nn.LeakyReLU, nn.Mish, nn.ReLU6, nn.PReLU, nn.SELU, nn.CELU,
             ta.GELUTanh, ta.QuickGELU, ta.Mish, ta.PReLU)
 
