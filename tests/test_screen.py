@@ -206,3 +206,24 @@ def test_a_bundle_with_the_roi_in_mm_takes_each_images_spacing(trained, tiny_dat
                                                                                       abs=1e-7)
     with pytest.raises(InputError, match="no pixel spacing"):
         screen.screen_patient(in_mm, image, *args)
+
+
+def test_a_transformer_through_the_bundle_and_screening(tiny_study, tiny_data, tmp_path):
+    """A newer backbone (timm's DeiT-tiny, ensemble arm) goes where resnet18 goes: trained by the study's loop,
+    written as a bundle, loaded without unpickling and screening a patient with the study's own prediction,
+    its Grad-CAM figure drawn."""
+    study = copy_study(tiny_study, tmp_path / "study")
+    s = TrainingSettings(backbone="deit_tiny_patch16_224", lr=0.001, batch_size=16, max_epochs=1, patience=1, hidden=16,
+                         fusion="concat+skip")
+    training.run(training.TrainingData(StudyLayout(study), torch.device("cpu")), s, ["ensemble"], [0])
+    b = bundle.load(bundle.write(StudyLayout(study), "deit_tiny_patch16_224", "ensemble", tmp_path / "bundle"))
+    assert b.net.spec.name == "deit_tiny_patch16_224"
+    pred = pd.read_csv(study / "runs" / "deit_tiny_patch16_224" / "ensemble" / "r00" / "predictions.csv",
+                       dtype={"patient_id": str})
+    p = pred[pred["fold"] == 0].iloc[0]
+    c = pd.read_csv(tiny_data / "clinical.csv", dtype={"patient_id": str}).set_index("patient_id").loc[p["patient_id"]]
+    lm = pd.read_csv(tiny_data / "landmarks.csv", dtype={"patient_id": str}).query("side == 'left'").set_index("patient_id")
+    row = screen.screen_patient(b, tiny_data / c["image"], tuple(lm.loc[p["patient_id"], ["x", "y"]]), c["age"], c["sex"],
+                                c["height_cm"], c["weight_kg"], p["patient_id"], tmp_path / "out")
+    assert row["p_osteoporosis"] == pytest.approx(p["p_osteoporosis"], abs=1e-5)
+    assert (tmp_path / "out" / f"{p['patient_id']}.png").stat().st_size > 10_000

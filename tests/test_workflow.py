@@ -186,3 +186,14 @@ def test_chunks_and_backbones_from_a_profile():
         workflow.chunks({"repeats": "28-31", "n_repeats": 30, "repeats_per_job": 2})
     with pytest.raises(config.ParameterError, match="valid: resnet18"):
         workflow.backbones({"backbones": "resnet18,resnet34"})
+
+
+def test_the_networks_profile_trains_every_registered_backbone():
+    """params/networks.yaml (accuracy against cost) names every backbone of the registry, the paper's six and
+    the newer ones, and each has its own learning rate in params/."""
+    from osteolib import backbones, paths
+    profile = config.load_profile("networks")
+    assert workflow.backbones(profile) == backbones.names()
+    assert set(backbones.paper_names()) < set(backbones.names())
+    for b in backbones.names():
+        assert (paths.PARAMS / f"{b}.yaml").is_file(), b
