@@ -635,7 +635,8 @@ def networks_page(layout: StudyLayout, figures_to: Path | None = None) -> str:
            f"Design: {_design(layout, head) or str(head.get('n_folds', 'n/a')) + '-fold cross-validation'}, trained "
            f"repeat(s) (their indices): {head.get('repeats', 'n/a')}; ROI {head.get('roi_height')} x {head.get('roi_width')} px, at most "
            f"{head.get('max_epochs')} epochs, ImageNet-pretrained: {head.get('pretrained')}; every backbone with the "
-           "learning rate of its `params/<backbone>.yaml` (not tuned per network). The AUC is the mean over the trained "
+           "learning rate of its `params/<backbone>.yaml` (the paper's for its six; for the newer ones the rate chosen "
+           "on an independent synthetic cohort by `benchmarks/learning_rates.py`). The AUC is the mean over the trained "
            "repeats of the out-of-fold AUC with its patient-level bootstrap interval (notebook 04).", "",
            "Cost: parameters of the whole image-arm network; multiply-adds of one ROI by PyTorch's flop counter "
            "(matrix products: convolutions, linear layers, attention); latency: the median of 30 single-ROI passes on "
