@@ -6,7 +6,7 @@ untrained weights stays at the prevalence's loss at 0.01 in 8 epochs). So each i
 an **independent** synthetic cohort (its own seed: no patient of the study's cohort), the networks
 profile's design (3-fold, 8 epochs, 32 x 64 px ROI), repeat 0's fold 0, the image arm; the rate kept is
 the one with the lowest best validation loss: the protocol's own criterion (training restores the epoch
-of the lowest validation loss), a proper score, and less noisy on a fold's 130-odd validation patients
+of the lowest validation loss), a proper score, and less noisy on a fold's 60-odd validation patients
 than their AUC (ties: the smaller rate). Only the validation part is read: no test part, no study patient.
 
     .venv/bin/python benchmarks/learning_rates.py [--out benchmarks/results/learning-rates.csv]
