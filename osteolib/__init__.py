@@ -56,6 +56,7 @@ report         a study's results page, the README's lines about it, the HTML rep
 workflow       the job plan of a profile, the notebook runner of the Snakemake jobs
 bench          the epoch benchmark (``python -m osteolib.bench``)
 cost           what a network costs: parameters, multiply-adds, CPU latency, epochs (``python -m osteolib.cost``)
+tradeoff       accuracy against cost: the AUCs beside the cost, the Pareto fronts, the gain against size
 =============  ===========================================================================
 """
 __version__ = "0.1.0"

@@ -107,7 +107,8 @@ def training_seconds(layout: StudyLayout) -> pd.DataFrame:
     rows = []
     for b in backbones.names():
         for arm in ("image", "ensemble"):
-            files = sorted((layout.root / "runs" / b / arm).glob("r*/history.csv"))
+            files = [layout.file("history", backbone=b, arm=arm, repeat=r) for r in layout.repeats(b, arm)]
+            files = [f for f in files if f.is_file()]
             if files:
                 h = pd.concat([pd.read_csv(f) for f in files])
                 rows.append({"backbone": b, "arm": arm, "epoch_seconds": float(h["seconds"].median()), "epochs": len(h)})
@@ -116,11 +117,12 @@ def training_seconds(layout: StudyLayout) -> pd.DataFrame:
 
 def table(layout: StudyLayout, names: list[str] | None = None, threads: int = 1) -> pd.DataFrame:
     """The cost of each backbone (image arm) at the study's ROI size: counts, latency, and its training epochs."""
-    card = next(layout.root.glob("runs/*/*/r*/model_f0.json"), None)
-    if card is None:
-        raise FileNotFoundError(f"{layout.root / 'runs'}: no trained model; run the study's training first")
-    size = tuple(json.loads(card.read_text())["network"]["input_size"])
     epochs = training_seconds(layout)
+    cards = [layout.file("kept_card", backbone=r.backbone, arm=r.arm) for r in epochs.itertuples()]
+    card = next((c for c in cards if c.is_file()), None)
+    if card is None:
+        raise FileNotFoundError(f"{layout.root}: no trained model; run the study's training first")
+    size = tuple(json.loads(card.read_text())["network"]["input_size"])
     names = names or [b for b in backbones.names() if b in set(epochs.backbone)]
     counts = pd.DataFrame([count(b, size) for b in tqdm(names, desc="multiply-adds", leave=False)])
     out = counts.merge(latency(names, size, threads=threads), on="backbone")
@@ -142,16 +144,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1, help="CPU threads for the latency (default 1: one core)")
     a = ap.parse_args(argv)
     layout = StudyLayout.named(a.study)
-    out = layout.root / "cost" / "cost.csv"
+    out = layout.file("cost_table", name="cost")
     out.parent.mkdir(parents=True, exist_ok=True)
     costs = table(layout, a.backbones, a.threads)
     atomic.write_csv(costs, out)
     print(out)
-    auc, comparisons = layout.root / "stats" / "bootstrap_auc.csv", layout.root / "stats" / "comparisons.csv"
+    auc, comparisons = layout.file("stats_table", name="bootstrap_auc"), layout.file("stats_table", name="comparisons")
     if auc.is_file() and comparisons.is_file():  # notebook 04 has run: accuracy beside the cost, and the figure
         both = tradeoff.accuracy_cost(costs, pd.read_csv(auc), pd.read_csv(comparisons))
-        print(atomic.write_csv(both, layout.root / "cost" / "accuracy_cost.csv"))
-        print(plots.save(plots.accuracy_cost(both), layout.root / "figures" / "accuracy_cost.png"))
+        print(atomic.write_csv(both, layout.file("cost_table", name="accuracy_cost")))
+        figure = layout.file("figure", name="accuracy_cost")
+        figure.parent.mkdir(parents=True, exist_ok=True)
+        print(plots.save(plots.accuracy_cost(both), figure))
     return 0
 
 

@@ -75,6 +75,8 @@ FILES: dict[str, tuple[str, str]] = {
                                                    "contribute to the log-odds, and whether the Grad-CAM is empty"),
     "external_table": ("external/{name}.csv", "a table of notebook 06 (internal-external validation, transport)"),
     "indices_table": ("indices/{name}.csv", "a table of notebook 02b (MCW, PMI and MCI per patient and side; their agreement)"),
+    "cost_table": ("cost/{name}.csv", "what each network costs (python -m osteolib.cost): cost.csv; beside its AUCs "
+                                      "and the ensemble's gain: accuracy_cost.csv"),
     "readers_table": ("readers/{name}.csv", "a table of notebook 07 (a reader study: its design, ratings, reader AUCs, MRMC analysis)"),
 }
 #: The step of each notebook: where its manifest lies (03's lies per backbone).

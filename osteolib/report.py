@@ -602,7 +602,7 @@ def networks_page(layout: StudyLayout, figures_to: Path | None = None) -> str:
     """The page of accuracy against cost (markdown) from ``cost/accuracy_cost.csv`` (``python -m osteolib.cost``
     after the study): every backbone's cost and AUCs, the Pareto fronts, the ensemble's gain against size; with
     ``figures_to`` the figure is copied there as ``<study>_accuracy_cost.png``."""
-    file = layout.root / "cost" / "accuracy_cost.csv"
+    file = layout.file("cost_table", name="accuracy_cost")
     if not file.is_file():
         raise FileNotFoundError(f"{file}: run `python -m osteolib.cost --study {layout.name}` after the study")
     t = pd.read_csv(file)
@@ -661,7 +661,7 @@ def networks_page(layout: StudyLayout, figures_to: Path | None = None) -> str:
            *claims, "",
            "On the synthetic radiographs these are the networks' ranking under this protocol (its image scale, epochs "
            "and weights), not a statement about real radiographs.", ""]
-    src = layout.root / "figures" / "accuracy_cost.png"
+    src = layout.file("figure", name="accuracy_cost")
     if figures_to is not None and src.is_file():
         figures_to.mkdir(parents=True, exist_ok=True)
         name = f"{layout.name}_accuracy_cost.png"
