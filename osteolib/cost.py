@@ -11,8 +11,8 @@ machine, and (from a study's own training runs) seconds per training epoch.
   DeiT-tiny's by hand (``tests/test_cost.py``);
 * **latency**: one ROI at a time (batch 1, eval mode, no gradients), the median of ``repeats`` timed
   passes after ``warmup`` untimed ones, on ``threads`` CPU threads; every backbone in the same
-  process, and ``reference`` (resnet18) timed again between them, so that each latency also comes as a
-  ratio to the reference measured beside it (the machine's load drifts; the ratio does not);
+  process, each pass interleaved with one of ``reference`` (resnet18), so that each latency also comes
+  as a ratio to the reference measured in turn with it (the machine's load drifts; the ratio less);
 * **training seconds per epoch**: the median epoch of a study's runs (``runs/<b>/<arm>/r*/history.csv``,
   written by the training loop: one epoch and its validation pass, as that study ran them).
 
@@ -70,21 +70,23 @@ def count(backbone: str, input_size, arm: str = "image") -> dict:
             "macs": counter.get_total_flops() / 2}
 
 
-def _time(net, inputs, warmup: int, repeats: int) -> float:
+def _time_pair(net, ref, net_inputs, ref_inputs, warmup: int, repeats: int) -> tuple[float, float]:
+    """Median seconds of one pass of ``net`` and of ``ref``, their passes interleaved (ref, net, ref, net, ...)
+    so that the machine's drift falls on both alike."""
+    def once(model, inputs) -> float:
+        t = time.perf_counter()
+        model(*inputs)
+        return time.perf_counter() - t
     with torch.no_grad():
         for _ in range(warmup):
-            net(*inputs)
-        times = []
-        for _ in range(repeats):
-            t = time.perf_counter()
-            net(*inputs)
-            times.append(time.perf_counter() - t)
-    return statistics.median(times)
+            ref(*ref_inputs), net(*net_inputs)
+        pairs = [(once(net, net_inputs), once(ref, ref_inputs)) for _ in range(repeats)]
+    return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
 
 
 def latency(names: list[str], input_size, arm: str = "image", threads: int = 1, warmup: int = 5,
             repeats: int = 30, reference: str = REFERENCE) -> pd.DataFrame:
-    """Median seconds per ROI (batch 1) of each backbone, and its ratio to ``reference`` timed just before it."""
+    """Median seconds per ROI (batch 1) of each backbone, and its ratio to ``reference`` timed in turn with it."""
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
@@ -92,8 +94,7 @@ def latency(names: list[str], input_size, arm: str = "image", threads: int = 1, 
         rows = []
         for b in tqdm(names, desc="latency", leave=False):
             net = _net(b, input_size, arm)
-            r = _time(ref, _inputs(arm, input_size), warmup, repeats)
-            s = _time(net, _inputs(arm, input_size), warmup, repeats)
+            s, r = _time_pair(net, ref, _inputs(arm, input_size), _inputs(arm, input_size), warmup, repeats)
             rows.append({"backbone": b, "latency_ms": 1e3 * s, "latency_ratio": s / r, "reference_ms": 1e3 * r})
     finally:
         torch.set_num_threads(before)

@@ -652,8 +652,8 @@ def networks_page(layout: StudyLayout, figures_to: Path | None = None) -> str:
            "repeats of the out-of-fold AUC with its patient-level bootstrap interval (notebook 04).", "",
            "Cost: parameters of the whole image-arm network; multiply-adds of one ROI by PyTorch's flop counter "
            "(matrix products: convolutions, linear layers, attention); latency: the median of 30 single-ROI passes on "
-           f"one CPU thread ({t['device'].iloc[0]}; measured at commit `{t['commit'].iloc[0]}`), with resnet18 "
-           "timed just before each network (the ratio); seconds per epoch: the median training epoch (with its validation pass) of the study's own runs, "
+           f"one CPU thread ({t['device'].iloc[0]}; measured at commit `{t['commit'].iloc[0]}`), each pass "
+           "interleaved with one of resnet18 (the ratio); seconds per epoch: the median training epoch (with its validation pass) of the study's own runs, "
            "one thread per job. No GPU was lent to the run that made this page: no GPU figures.", "",
            _md(pd.DataFrame(rows)), "",
            "Pareto fronts (no other network is both cheaper and more accurate):", "", *fronts, "",
