@@ -79,6 +79,8 @@ FILES: dict[str, tuple[str, str]] = {
                                       "and the ensemble's gain: accuracy_cost.csv"),
     "readers_table": ("readers/{name}.csv", "a table of notebook 07 (a reader study: its design, ratings, reader AUCs, MRMC analysis)"),
 }
+#: Files of the grammar that a command writes after a study, not a notebook step: key -> the command.
+WRITTEN_BY_COMMAND = {"cost_table": "python -m osteolib.cost"}
 #: The step of each notebook: where its manifest lies (03's lies per backbone).
 _STEP_DIRS = {"01_cohort": "cohort", "02_roi": "rois", "03_train": "runs", "04_stats": "stats", "05_gradcam": "cam",
               "06_external": "external", "02b_indices": "indices", "07_readers": "readers"}
