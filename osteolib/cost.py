@@ -70,7 +70,7 @@ def count(backbone: str, input_size, arm: str = "image") -> dict:
             "macs": counter.get_total_flops() / 2}
 
 
-def _time_pair(net, ref, net_inputs, ref_inputs, warmup: int, repeats: int) -> tuple[float, float]:
+def _time_pair(net, ref, inputs, warmup: int, repeats: int) -> tuple[float, float]:
     """Median seconds of one pass of ``net`` and of ``ref``, their passes interleaved (ref, net, ref, net, ...)
     so that the machine's drift falls on both alike."""
     def once(model, inputs) -> float:
@@ -79,8 +79,8 @@ def _time_pair(net, ref, net_inputs, ref_inputs, warmup: int, repeats: int) -> t
         return time.perf_counter() - t
     with torch.no_grad():
         for _ in range(warmup):
-            ref(*ref_inputs), net(*net_inputs)
-        pairs = [(once(net, net_inputs), once(ref, ref_inputs)) for _ in range(repeats)]
+            ref(*inputs), net(*inputs)
+        pairs = [(once(net, inputs), once(ref, inputs)) for _ in range(repeats)]
     return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
 
 
@@ -94,7 +94,7 @@ def latency(names: list[str], input_size, arm: str = "image", threads: int = 1, 
         rows = []
         for b in tqdm(names, desc="latency", leave=False):
             net = _net(b, input_size, arm)
-            s, r = _time_pair(net, ref, _inputs(arm, input_size), _inputs(arm, input_size), warmup, repeats)
+            s, r = _time_pair(net, ref, _inputs(arm, input_size), warmup, repeats)
             rows.append({"backbone": b, "latency_ms": 1e3 * s, "latency_ratio": s / r, "reference_ms": 1e3 * r})
     finally:
         torch.set_num_threads(before)
